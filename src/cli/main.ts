@@ -1,0 +1,61 @@
+#!/usr/bin/env node
+import { Command, Option } from 'commander';
+import { startServer } from '../app.js';
+import { ConfigError, resolveConfig } from '../config/config.js';
+
+const program = new Command();
+program.name('fleetjobs').description('Self-hosted AWS IoT Software Package Catalog and IoT Jobs');
+
+program
+  .command('serve', { isDefault: true })
+  .description('run the server (AWS IoT control plane, jobs data plane, shadows and S3 on one port)')
+  .addOption(new Option('--host <host>', 'address to bind (FLEETJOBS_HOST)'))
+  .addOption(new Option('--port <port>', 'port to bind, 0 for any free port (FLEETJOBS_PORT)'))
+  .addOption(new Option('--data-dir <dir>', 'where the embedded database and keys live (FLEETJOBS_DATA_DIR)'))
+  .addOption(new Option('--database-url <url>', 'postgres://... to use PostgreSQL instead of SQLite (FLEETJOBS_DATABASE_URL)'))
+  .addOption(new Option('--region <region>', 'region in every ARN (FLEETJOBS_REGION)'))
+  .addOption(new Option('--account-id <id>', 'account in every ARN (FLEETJOBS_ACCOUNT_ID)'))
+  .addOption(new Option('--log-level <level>', 'pino log level (FLEETJOBS_LOG_LEVEL)'))
+  .option('--no-auth', 'accept unsigned and wrongly signed requests (local experiments only)')
+  .action(async (flags) => {
+    let config;
+    try {
+      config = resolveConfig(flags);
+    } catch (err) {
+      if (err instanceof ConfigError) {
+        process.stderr.write(`fleetjobs: ${err.message}\n`);
+        process.exit(2);
+      }
+      throw err;
+    }
+    const server = await startServer({ config });
+    process.stdout.write(`fleetjobs listening on ${server.url} (region ${config.region}, account ${config.accountId}, storage ${server.storage})\n`);
+    if (!config.auth) {
+      process.stdout.write('WARNING: authentication is OFF (--no-auth): any request is accepted without a valid signature. Never expose this server.\n');
+    } else if (server.generatedCredentials && server.credentials) {
+      process.stdout.write(
+        `Generated credentials (kept in ${config.dataDir}/credentials.json, shown only this once):\n` +
+          `  AWS_ACCESS_KEY_ID=${server.credentials.accessKeyId}\n  AWS_SECRET_ACCESS_KEY=${server.credentials.secretAccessKey}\n`,
+      );
+    }
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      process.stdout.write(`fleetjobs: ${signal} received, shutting down\n`);
+      server.close().then(
+        () => process.exit(0),
+        (err) => {
+          process.stderr.write(`fleetjobs: error during shutdown: ${String(err)}\n`);
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
+  });
+
+program.parseAsync().catch((err) => {
+  process.stderr.write(`fleetjobs: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+  process.exit(1);
+});

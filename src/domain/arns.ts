@@ -1,0 +1,43 @@
+/** ARNs in the configured partition, region and account. */
+export class Arns {
+  constructor(
+    readonly region: string,
+    readonly accountId: string,
+    readonly partition = 'aws',
+  ) {}
+
+  private base(): string {
+    return `arn:${this.partition}:iot:${this.region}:${this.accountId}`;
+  }
+
+  package(name: string): string {
+    return `${this.base()}:package/${name}`;
+  }
+  packageVersion(packageName: string, versionName: string): string {
+    return `${this.base()}:package/${packageName}/version/${versionName}`;
+  }
+  thing(name: string): string {
+    return `${this.base()}:thing/${name}`;
+  }
+  thingGroup(name: string): string {
+    return `${this.base()}:thinggroup/${name}`;
+  }
+  job(jobId: string): string {
+    return `${this.base()}:job/${jobId}`;
+  }
+  jobTemplate(id: string): string {
+    return `${this.base()}:jobtemplate/${id}`;
+  }
+
+  /**
+   * Splits an IoT ARN of this account and region into its resource type and path
+   * (`package/p/version/v` → type 'package', path ['p','version','v']). Undefined for anything else.
+   */
+  parse(arn: string): { resourceType: string; path: string[] } | undefined {
+    const m = /^arn:([a-z-]+):iot:([a-z0-9-]*):(\d*):([^/]+)\/(.+)$/.exec(arn);
+    if (!m) return undefined;
+    const [, partition, region, account, resourceType, rest] = m;
+    if (partition !== this.partition || region !== this.region || account !== this.accountId) return undefined;
+    return { resourceType, path: rest.split('/') };
+  }
+}

@@ -1,0 +1,194 @@
+import { DomainError, type AwsErrorName } from './errors.js';
+
+/**
+ * Collects field violations in the AWS service style:
+ *   "2 validation errors detected: Value 'a b' at 'packageName' failed to satisfy constraint: ...; ..."
+ * Inputs arrive from JSON, so every checker also verifies the JSON type. The error name differs per
+ * API family (ValidationException for the package catalog, InvalidRequestException for jobs/things).
+ */
+export interface StringRule {
+  required?: boolean;
+  min?: number;
+  max?: number;
+  /** Full-match pattern (Smithy semantics) and its text for the message. */
+  pattern?: RegExp;
+  patternText?: string;
+  enum?: readonly string[];
+}
+
+export interface NumberRule {
+  required?: boolean;
+  min?: number;
+  max?: number;
+  integer?: boolean;
+}
+
+export class FieldErrors {
+  readonly messages: string[] = [];
+  constructor(private readonly errorName: AwsErrorName = 'ValidationException') {}
+
+  add(value: unknown, path: string, constraint: string): void {
+    this.messages.push(`Value ${render(value)} at '${path}' failed to satisfy constraint: ${constraint}`);
+  }
+
+  /** A violation that is not about one member's value (cross-field rules). */
+  addRaw(message: string): void {
+    this.messages.push(message);
+  }
+
+  get any(): boolean {
+    return this.messages.length > 0;
+  }
+
+  throwIfAny(): void {
+    if (this.messages.length === 0) return;
+    if (this.messages.length === 1 && !this.messages[0].startsWith('Value ')) {
+      throw new DomainError(this.errorName, this.messages[0]);
+    }
+    const n = this.messages.length;
+    throw new DomainError(
+      this.errorName,
+      `${n} validation error${n === 1 ? '' : 's'} detected: ${this.messages.join('; ')}`,
+    );
+  }
+
+  string(value: unknown, path: string, rule: StringRule = {}): string | undefined {
+    if (value === undefined || value === null) {
+      if (rule.required) this.add(null, path, 'Member must not be null');
+      return undefined;
+    }
+    if (typeof value !== 'string') {
+      this.add(value, path, 'Member must be a string');
+      return undefined;
+    }
+    const length = [...value].length;
+    let ok = true;
+    if (rule.min !== undefined && length < rule.min) {
+      this.add(value, path, `Member must have length greater than or equal to ${rule.min}`);
+      ok = false;
+    }
+    if (rule.max !== undefined && length > rule.max) {
+      this.add(value, path, `Member must have length less than or equal to ${rule.max}`);
+      ok = false;
+    }
+    if (rule.pattern && value.length > 0 && !rule.pattern.test(value)) {
+      this.add(value, path, `Member must satisfy regular expression pattern: ${rule.patternText ?? rule.pattern.source}`);
+      ok = false;
+    }
+    if (rule.enum && !rule.enum.includes(value)) {
+      this.add(value, path, `Member must satisfy enum value set: [${rule.enum.join(', ')}]`);
+      ok = false;
+    }
+    return ok ? value : undefined;
+  }
+
+  number(value: unknown, path: string, rule: NumberRule = {}): number | undefined {
+    if (value === undefined || value === null) {
+      if (rule.required) this.add(null, path, 'Member must not be null');
+      return undefined;
+    }
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      this.add(value, path, 'Member must be a number');
+      return undefined;
+    }
+    if (rule.integer && !Number.isInteger(value)) {
+      this.add(value, path, 'Member must be an integer');
+      return undefined;
+    }
+    let ok = true;
+    if (rule.min !== undefined && value < rule.min) {
+      this.add(value, path, `Member must have value greater than or equal to ${rule.min}`);
+      ok = false;
+    }
+    if (rule.max !== undefined && value > rule.max) {
+      this.add(value, path, `Member must have value less than or equal to ${rule.max}`);
+      ok = false;
+    }
+    return ok ? value : undefined;
+  }
+
+  boolean(value: unknown, path: string, required = false): boolean | undefined {
+    if (value === undefined || value === null) {
+      if (required) this.add(null, path, 'Member must not be null');
+      return undefined;
+    }
+    if (typeof value !== 'boolean') {
+      this.add(value, path, 'Member must be a boolean');
+      return undefined;
+    }
+    return value;
+  }
+
+  object(value: unknown, path: string, required = false): Record<string, unknown> | undefined {
+    if (value === undefined || value === null) {
+      if (required) this.add(null, path, 'Member must not be null');
+      return undefined;
+    }
+    if (typeof value !== 'object' || Array.isArray(value)) {
+      this.add(value, path, 'Member must be a structure');
+      return undefined;
+    }
+    return value as Record<string, unknown>;
+  }
+
+  array(value: unknown, path: string, rule: { required?: boolean; min?: number; max?: number } = {}): unknown[] | undefined {
+    if (value === undefined || value === null) {
+      if (rule.required) this.add(null, path, 'Member must not be null');
+      return undefined;
+    }
+    if (!Array.isArray(value)) {
+      this.add(value, path, 'Member must be a list');
+      return undefined;
+    }
+    let ok = true;
+    if (rule.min !== undefined && value.length < rule.min) {
+      this.add(value, path, `Member must have length greater than or equal to ${rule.min}`);
+      ok = false;
+    }
+    if (rule.max !== undefined && value.length > rule.max) {
+      this.add(value, path, `Member must have length less than or equal to ${rule.max}`);
+      ok = false;
+    }
+    return ok ? value : undefined;
+  }
+
+  /** A map of string to string with per-key and per-value rules. */
+  stringMap(
+    value: unknown,
+    path: string,
+    rule: { required?: boolean; minEntries?: number; maxEntries?: number; key?: StringRule; value?: StringRule } = {},
+  ): Record<string, string> | undefined {
+    const obj = this.object(value, path, rule.required);
+    if (!obj) return undefined;
+    const entries = Object.entries(obj);
+    let ok = true;
+    if (rule.minEntries !== undefined && entries.length < rule.minEntries) {
+      this.add(obj, path, `Member must have length greater than or equal to ${rule.minEntries}`);
+      ok = false;
+    }
+    if (rule.maxEntries !== undefined && entries.length > rule.maxEntries) {
+      this.add(obj, path, `Member must have length less than or equal to ${rule.maxEntries}`);
+      ok = false;
+    }
+    const out: Record<string, string> = {};
+    for (const [k, v] of entries) {
+      const before = this.messages.length;
+      this.string(k, `${path}.key`, { ...rule.key });
+      this.string(v, `${path}.${k}.member`, { required: true, ...rule.value });
+      if (this.messages.length !== before) ok = false;
+      else out[k] = v as string;
+    }
+    return ok ? out : undefined;
+  }
+}
+
+function render(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  let text = typeof value === 'string' ? value : JSON.stringify(value);
+  if (text.length > 200) text = `${text.slice(0, 200)}...`;
+  return `'${text}'`;
+}
+
+/** `[^\p{C}]+`: no Unicode control characters, including newline and tab. */
+export const NO_CONTROL_CHARS = /^[^\p{C}]+$/u;
+export const NO_CONTROL_CHARS_TEXT = '[^\\p{C}]+';

@@ -1,0 +1,188 @@
+import { createHash, randomUUID } from 'node:crypto';
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import FindMyWay from 'find-my-way';
+import type { Logger } from 'pino';
+import { DomainError } from '../../domain/errors.js';
+import { writeAwsError } from './errors.js';
+import type { RouteDefinition, RouteResult, ServiceApi } from './route.js';
+import { readScope, type SigV4Verifier } from './sigv4.js';
+
+export interface HttpDoorOptions {
+  apis: ServiceApi[];
+  /** Undefined when authentication is off (--no-auth). */
+  verifier?: SigV4Verifier;
+  logger: Logger;
+  maxJsonBodyBytes: number;
+  /** Which API serves requests that carry no signature at all when auth is off. */
+  defaultSigningName: string;
+}
+
+interface BoundApi {
+  api: ServiceApi;
+  router: FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
+}
+
+class BodyTooLarge extends Error {}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  // Buffer.concat returns Buffer<ArrayBufferLike>; the callers only read it.
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length']);
+    if (Number.isFinite(declared) && declared > limit) {
+      reject(new BodyTooLarge());
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        reject(new BodyTooLarge());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function isJsonContentType(value: string | undefined): boolean {
+  return value !== undefined && /^application\/(x-amz-json-1\.[01]|json)\s*(;|$)/i.test(value);
+}
+
+/**
+ * The HTTP door: one port carrying several AWS APIs, told apart by the SigV4 credential scope
+ * (wire.md §2) because `iot` and `iot-jobs-data` share paths. It verifies the signature before any
+ * route runs, parses the JSON body, and turns DomainErrors into restJson1 errors.
+ */
+export function createHttpDoor(options: HttpDoorOptions): http.Server {
+  const bySigningName = new Map<string, BoundApi>();
+  for (const api of options.apis) {
+    const router = FindMyWay({ caseSensitive: true, ignoreTrailingSlash: false, maxParamLength: 4096 });
+    for (const route of api.routes) router.on(route.method, route.path, () => undefined, route);
+    for (const name of api.signingNames) bySigningName.set(name, { api, router });
+  }
+  const log = options.logger;
+
+  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    const query = new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1));
+    const method = req.method ?? 'GET';
+    const scope = readScope(req.headers.authorization, query);
+
+    if (!scope && (path === '/' || path === '/health') && (method === 'GET' || method === 'HEAD')) {
+      const body = JSON.stringify({ status: 'ok', service: 'fleetjobs' });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      res.end(method === 'HEAD' ? undefined : body);
+      return;
+    }
+    if (!scope && options.verifier) {
+      throw new DomainError('MissingAuthenticationTokenException', 'Missing Authentication Token');
+    }
+    const signingName = scope?.service ?? options.defaultSigningName;
+    const bound = bySigningName.get(signingName);
+    if (!bound) throw new DomainError('UnrecognizedClientException', `This endpoint does not serve the signing name '${signingName}'.`);
+
+    let match: FindMyWay.FindResult<FindMyWay.HTTPVersion.V1> | null;
+    try {
+      match = bound.router.find(method as FindMyWay.HTTPMethod, path);
+      if (match) for (const v of Object.values(match.params)) if (v === undefined) throw new URIError();
+    } catch {
+      throw new DomainError(bound.api.badRequestError, 'The request path is not validly percent-encoded.');
+    }
+    if (!match) {
+      throw new DomainError('UnknownOperationException', `No ${signingName} operation matches ${method} ${path}.`);
+    }
+    const route = match.store as RouteDefinition;
+    const badRequest = (message: string) => new DomainError(bound.api.badRequestError, message);
+
+    let rawBody: Buffer = Buffer.alloc(0);
+    if (route.body !== 'stream') {
+      try {
+        rawBody = await readBody(req, options.maxJsonBodyBytes);
+      } catch (err) {
+        if (err instanceof BodyTooLarge) {
+          res.setHeader('connection', 'close');
+          throw new DomainError('RequestEntityTooLargeException', `The request body exceeds the maximum size of ${options.maxJsonBodyBytes} bytes.`);
+        }
+        throw err;
+      }
+    }
+
+    if (options.verifier) {
+      const parts = {
+        method,
+        rawUrl,
+        headers: req.headers,
+        bodySha256: route.body === 'stream' ? undefined : createHash('sha256').update(rawBody).digest('hex'),
+      };
+      if (req.headers.authorization) await options.verifier.verifyHeaderSigned(parts);
+      else await options.verifier.verifyPresigned(parts);
+    }
+
+    let body: Record<string, unknown> = {};
+    if ((route.body ?? 'json') === 'json' && rawBody.length > 0) {
+      if (!isJsonContentType(req.headers['content-type'])) {
+        throw new DomainError('UnsupportedMediaTypeException', `Unsupported Content-Type '${req.headers['content-type'] ?? ''}': this operation takes application/json.`);
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(rawBody.toString('utf8'));
+      } catch {
+        throw badRequest('Could not parse request body into json: the body is not valid JSON.');
+      }
+      if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+        throw badRequest('Could not parse request body into json: the body must be a JSON object.');
+      }
+      body = parsed as Record<string, unknown>;
+    }
+
+    const result = await route.handler({
+      params: match.params as Record<string, string>,
+      query,
+      body,
+      rawBody,
+      headers: req.headers,
+      requestId,
+      raw: req,
+      response: res,
+    });
+    writeResult(res, requestId, result, method);
+  }
+
+  const server = http.createServer((req, res) => {
+    const requestId = randomUUID();
+    handle(req, res, requestId).catch((err: unknown) => {
+      const rawUrl = req.url ?? '/';
+      const scope = readScope(req.headers.authorization, new URLSearchParams(rawUrl.includes('?') ? rawUrl.slice(rawUrl.indexOf('?') + 1) : ''));
+      const api = bySigningName.get(scope?.service ?? options.defaultSigningName)?.api;
+      if (err instanceof DomainError) {
+        log.debug({ requestId, err: err.errorName, msg: err.message }, 'request rejected');
+        if (api?.writeError) api.writeError(res, requestId, err.errorName, err.message, err.members);
+        else writeAwsError(res, requestId, err.errorName, err.message, err.members, api?.statusOverrides);
+        return;
+      }
+      log.error({ requestId, err }, 'unhandled error');
+      writeAwsError(res, requestId, 'InternalFailureException', 'Internal service failure.');
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  return server;
+}
+
+function writeResult(res: ServerResponse, requestId: string, result: RouteResult, method: string): void {
+  if (result.handled) return;
+  const payload = result.rawBody ?? JSON.stringify(result.body ?? {});
+  const headers: Record<string, string | number> = {
+    'content-type': 'application/json',
+    'x-amzn-requestid': requestId,
+    'content-length': Buffer.byteLength(payload),
+    ...result.headers,
+  };
+  res.writeHead(result.status ?? 200, headers);
+  res.end(method === 'HEAD' ? undefined : payload);
+}

@@ -1,0 +1,228 @@
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { SignatureV4 } from '@smithy/signature-v4';
+import type { Clock } from '../../clock.js';
+import { DomainError } from '../../domain/errors.js';
+
+/**
+ * Verifies incoming SigV4 signatures by signing the received request again with
+ * @smithy/signature-v4 (the signer the SDKs use) and comparing in constant time.
+ * wire.md §8: raw path as received, only the headers named in SignedHeaders, uriEscapePath for
+ * every service except s3.
+ */
+
+function toBuffer(data: string | ArrayBuffer | ArrayBufferView): Buffer | string {
+  if (typeof data === 'string') return data;
+  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return Buffer.from(data);
+}
+
+class Sha256 {
+  private readonly hash;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(secret));
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.hash.update(toBuffer(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return this.hash.digest();
+  }
+}
+
+export interface CredentialScope {
+  accessKeyId: string;
+  date: string;
+  region: string;
+  service: string;
+}
+
+export interface SignedRequestParts {
+  method: string;
+  /** The raw request target (path and query) exactly as received. */
+  rawUrl: string;
+  headers: Record<string, string | string[] | undefined>;
+  /** SHA-256 hex of the received body, or undefined when the body is not hashed (streamed S3 payloads). */
+  bodySha256?: string;
+}
+
+const AUTH_RE = /^AWS4-HMAC-SHA256 Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\/aws4_request,\s*SignedHeaders=([a-z0-9;\-_.]+),\s*Signature=([0-9a-f]{64})$/;
+const HEX64 = /^[0-9a-f]{64}$/;
+export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+const MAX_SKEW_MS = 15 * 60 * 1000;
+const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
+
+const deny = (name: 'UnrecognizedClientException' | 'InvalidSignatureException' | 'MissingAuthenticationTokenException', message: string) =>
+  new DomainError(name, message);
+
+/** Reads the credential scope without verifying anything: routing needs the service name first. */
+export function readScope(authorization: string | undefined, query: URLSearchParams): CredentialScope | undefined {
+  if (authorization) {
+    const m = AUTH_RE.exec(authorization.trim());
+    if (!m) {
+      const loose = /Credential=([^/,\s]+)\/(\d{8})\/([^/,\s]+)\/([^/,\s]+)\//.exec(authorization);
+      return loose ? { accessKeyId: loose[1], date: loose[2], region: loose[3], service: loose[4] } : undefined;
+    }
+    return { accessKeyId: m[1], date: m[2], region: m[3], service: m[4] };
+  }
+  const credential = query.get('X-Amz-Credential');
+  if (!credential) return undefined;
+  const parts = credential.split('/');
+  if (parts.length !== 5 || parts[4] !== 'aws4_request') return undefined;
+  return { accessKeyId: parts[0], date: parts[1], region: parts[2], service: parts[3] };
+}
+
+function parseAmzDate(text: string | undefined): Date | undefined {
+  if (!text || !/^\d{8}T\d{6}Z$/.test(text)) return undefined;
+  const iso = `${text.slice(0, 4)}-${text.slice(4, 6)}-${text.slice(6, 8)}T${text.slice(9, 11)}:${text.slice(11, 13)}:${text.slice(13, 15)}Z`;
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? undefined : d;
+}
+
+function header(headers: SignedRequestParts['headers'], name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
+function splitUrl(rawUrl: string): { path: string; query: Record<string, string | string[]> } {
+  const q = rawUrl.indexOf('?');
+  const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
+  const query: Record<string, string | string[]> = {};
+  if (q >= 0) {
+    for (const pair of rawUrl.slice(q + 1).split('&')) {
+      if (!pair) continue;
+      const eq = pair.indexOf('=');
+      const k = decodeQueryComponent(eq < 0 ? pair : pair.slice(0, eq));
+      const v = eq < 0 ? '' : decodeQueryComponent(pair.slice(eq + 1));
+      const prev = query[k];
+      query[k] = prev === undefined ? v : Array.isArray(prev) ? [...prev, v] : [prev, v];
+    }
+  }
+  return { path, query };
+}
+
+function decodeQueryComponent(s: string): string {
+  return decodeURIComponent(s.replace(/\+/g, '%20'));
+}
+
+function safeEqualHex(a: string, b: string): boolean {
+  const ab = Buffer.from(a, 'utf8');
+  const bb = Buffer.from(b, 'utf8');
+  return ab.length === bb.length && timingSafeEqual(ab, bb);
+}
+
+export class SigV4Verifier {
+  private readonly signers = new Map<string, SignatureV4>();
+
+  constructor(
+    private readonly lookupSecret: (accessKeyId: string) => string | undefined,
+    /** Signatures are stamped with real time by real clients, so this is the wall clock unless a test says otherwise. */
+    private readonly clock: Clock,
+  ) {}
+
+  private signer(accessKeyId: string, secret: string, service: string, region: string): SignatureV4 {
+    const key = `${accessKeyId}\n${service}\n${region}`;
+    let s = this.signers.get(key);
+    if (!s) {
+      s = new SignatureV4({
+        credentials: { accessKeyId, secretAccessKey: secret },
+        region,
+        service,
+        sha256: Sha256,
+        uriEscapePath: service !== 's3',
+        applyChecksum: false,
+      });
+      this.signers.set(key, s);
+    }
+    return s;
+  }
+
+  /** Verifies a header-signed request; throws an AWS-shaped 403 error when it does not hold. */
+  async verifyHeaderSigned(req: SignedRequestParts): Promise<CredentialScope> {
+    const authorization = header(req.headers, 'authorization');
+    const m = authorization ? AUTH_RE.exec(authorization.trim()) : null;
+    if (!m) throw deny('InvalidSignatureException', 'Authorization header requires \'Credential\', \'SignedHeaders\' and \'Signature\' parameters in AWS4-HMAC-SHA256 form.');
+    const [, accessKeyId, scopeDate, region, service, signedHeaderList, signature] = m;
+    const secret = this.lookupSecret(accessKeyId);
+    if (secret === undefined) throw deny('UnrecognizedClientException', 'The security token included in the request is invalid.');
+
+    const amzDate = parseAmzDate(header(req.headers, 'x-amz-date'));
+    if (!amzDate) throw deny('InvalidSignatureException', 'Missing or malformed X-Amz-Date header.');
+    if (!header(req.headers, 'x-amz-date')!.startsWith(scopeDate)) {
+      throw deny('InvalidSignatureException', `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${scopeDate}' != '${header(req.headers, 'x-amz-date')!.slice(0, 8)}'`);
+    }
+    const now = this.clock.now();
+    if (Math.abs(now - amzDate.getTime()) > MAX_SKEW_MS) {
+      throw deny('InvalidSignatureException', 'Signature expired: the request date is more than 15 minutes away from the server time.');
+    }
+
+    const contentSha = header(req.headers, 'x-amz-content-sha256');
+    if (contentSha && HEX64.test(contentSha) && req.bodySha256 !== undefined && contentSha !== req.bodySha256) {
+      throw deny('InvalidSignatureException', 'The provided x-amz-content-sha256 header does not match what was computed.');
+    }
+
+    const signed = signedHeaderList.split(';');
+    const headers: Record<string, string> = {};
+    for (const name of signed) {
+      const v = header(req.headers, name);
+      if (v !== undefined) headers[name] = v;
+    }
+    // Without an x-amz-content-sha256 header (boto3 on non-S3 services) the signer hashes the body itself.
+    if (!headers['x-amz-content-sha256']) headers['x-amz-content-sha256'] = contentSha ?? req.bodySha256 ?? EMPTY_SHA256;
+    const { path, query } = splitUrl(req.rawUrl);
+    const signedRequest = await this.signer(accessKeyId, secret, service, region).sign(
+      { method: req.method, protocol: 'http:', hostname: headers.host ?? '', path, query, headers },
+      { signingDate: amzDate, signingRegion: region, signingService: service, signableHeaders: new Set(signed) },
+    );
+    const expected = /Signature=([0-9a-f]{64})/.exec(String(signedRequest.headers.authorization))?.[1] ?? '';
+    if (!safeEqualHex(expected, signature)) {
+      throw deny('InvalidSignatureException', 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.');
+    }
+    return { accessKeyId, date: scopeDate, region, service };
+  }
+
+  /** Verifies a presigned URL (query-string authentication), wire.md §8.4. */
+  async verifyPresigned(req: SignedRequestParts): Promise<CredentialScope> {
+    const { path, query } = splitUrl(req.rawUrl);
+    const one = (k: string) => (typeof query[k] === 'string' ? (query[k] as string) : undefined);
+    if (one('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256') throw deny('InvalidSignatureException', 'Unsupported X-Amz-Algorithm.');
+    const credential = one('X-Amz-Credential')?.split('/') ?? [];
+    if (credential.length !== 5) throw deny('InvalidSignatureException', 'Malformed X-Amz-Credential.');
+    const [accessKeyId, scopeDate, region, service] = credential;
+    const secret = this.lookupSecret(accessKeyId);
+    if (secret === undefined) throw deny('UnrecognizedClientException', 'The security token included in the request is invalid.');
+    const amzDate = parseAmzDate(one('X-Amz-Date'));
+    const expires = Number(one('X-Amz-Expires'));
+    const signature = one('X-Amz-Signature') ?? '';
+    const signedHeaders = (one('X-Amz-SignedHeaders') ?? '').split(';').filter(Boolean);
+    if (!amzDate || !Number.isInteger(expires) || expires < 1 || expires > MAX_PRESIGN_SECONDS || !/^[0-9a-f]{64}$/.test(signature)) {
+      throw deny('InvalidSignatureException', 'Malformed presigned URL.');
+    }
+    if (!one('X-Amz-Date')!.startsWith(scopeDate)) throw deny('InvalidSignatureException', 'Credential scope date does not match X-Amz-Date.');
+    const now = this.clock.now();
+    if (now > amzDate.getTime() + expires * 1000) throw deny('InvalidSignatureException', 'Request has expired');
+    if (amzDate.getTime() - now > MAX_SKEW_MS) throw deny('InvalidSignatureException', 'Request is not yet valid');
+
+    const rest: Record<string, string | string[]> = {};
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(query)) {
+      if (k === 'X-Amz-Content-Sha256') headers['x-amz-content-sha256'] = String(v);
+      else if (!k.startsWith('X-Amz-')) rest[k] = v;
+      else if (!['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature'].includes(k)) rest[k] = v;
+    }
+    for (const name of signedHeaders) {
+      const v = header(req.headers, name);
+      if (v !== undefined) headers[name] = v;
+    }
+    if (!headers['x-amz-content-sha256']) headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+    const presigned = await this.signer(accessKeyId, secret, service, region).presign(
+      { method: req.method, protocol: 'http:', hostname: headers.host ?? '', path, query: rest, headers },
+      { signingDate: amzDate, expiresIn: expires, signingRegion: region, signingService: service, signableHeaders: new Set(signedHeaders), unhoistableHeaders: new Set(Object.keys(headers)),
+        unsignableHeaders: new Set(Object.keys(headers).filter((h) => !signedHeaders.includes(h))) },
+    );
+    const expected = String(presigned.query?.['X-Amz-Signature'] ?? '');
+    if (!safeEqualHex(expected, signature)) {
+      throw deny('InvalidSignatureException', 'The request signature we calculated does not match the signature you provided. Check your key and signing method.');
+    }
+    return { accessKeyId, date: scopeDate, region, service };
+  }
+}
