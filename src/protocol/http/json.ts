@@ -1,19 +1,29 @@
 import type { RouteResult } from './route.js';
 
+/**
+ * Replaces every Date in a plain JSON-able value by `toNumber(date)`. A walk plus a plain
+ * JSON.stringify is several times cheaper than a stringify replacer function on every request.
+ */
+function datesToNumbers(value: unknown, toNumber: (d: Date) => number): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Date) return toNumber(value);
+  if (Array.isArray(value)) return value.map((v) => datesToNumbers(v, toNumber));
+  const out: Record<string, unknown> = {};
+  for (const key in value) out[key] = datesToNumbers((value as Record<string, unknown>)[key], toNumber);
+  return out;
+}
+
+const epochSeconds = (d: Date) => d.getTime() / 1000;
+const wholeEpochSeconds = (d: Date) => Math.floor(d.getTime() / 1000);
+
 /** Control plane (restJson1 default): a Date becomes epoch seconds, fraction allowed. */
 export function controlPlaneJson(value: unknown): RouteResult {
-  return { rawBody: JSON.stringify(value ?? {}, function (this: Record<string, unknown>, key, v) {
-    const raw = this[key];
-    return raw instanceof Date ? raw.getTime() / 1000 : v;
-  }) };
+  return { rawBody: JSON.stringify(datesToNumbers(value ?? {}, epochSeconds)) };
 }
 
 /** Device planes (iot-jobs-data, MQTT): a Date becomes whole epoch seconds. */
 export function devicePlaneJson(value: unknown): RouteResult {
-  return { rawBody: JSON.stringify(value ?? {}, function (this: Record<string, unknown>, key, v) {
-    const raw = this[key];
-    return raw instanceof Date ? Math.floor(raw.getTime() / 1000) : v;
-  }) };
+  return { rawBody: JSON.stringify(datesToNumbers(value ?? {}, wholeEpochSeconds)) };
 }
 
 /** Query values stay strings unless they look like what the member expects, so validators can report bad input. */

@@ -1,0 +1,165 @@
+/**
+ * bench:api — requests/s and p50/p99 latency of GetPackageVersion, ListPackageVersions and
+ * CreatePackageVersion with 32 concurrent SigV4-signed clients, on SQLite and PostgreSQL.
+ * The server runs in its own process (as in production); this process is the load generator and
+ * signs every request itself with @smithy/signature-v4, like an SDK would.
+ *   npm run bench:api [-- --seconds 8 --concurrency 32 --backends sqlite,postgres]
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, createHmac } from 'node:crypto';
+import http from 'node:http';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { SignatureV4 } from '@smithy/signature-v4';
+import pg from 'pg';
+
+const args = new Map<string, string>();
+for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);
+const SECONDS = Number(args.get('seconds') ?? 8);
+const CONCURRENCY = Number(args.get('concurrency') ?? 32);
+const BACKENDS = (args.get('backends') ?? 'sqlite,postgres').split(',');
+const PG_URL = process.env.FLEETJOBS_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const CREDS = { accessKeyId: 'AKIABENCHMARK0000001', secretAccessKey: 'bench-secret-key-000000000000000000000000' };
+
+class Sha256 {
+  private h;
+  constructor(secret?: unknown) {
+    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', Buffer.from(secret as Uint8Array));
+  }
+  update(d: string | Uint8Array) {
+    this.h.update(d);
+  }
+  async digest() {
+    return this.h.digest();
+  }
+}
+const signer = new SignatureV4({ credentials: CREDS, region: 'us-east-1', service: 'iot', sha256: Sha256 as never, uriEscapePath: true });
+const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+
+async function startServer(backend: string): Promise<{ url: string; child: ChildProcess; cleanup: () => Promise<void> }> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'fleetjobs-bench-'));
+  const schema = `bench_${process.pid}`;
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    FLEETJOBS_ACCESS_KEY_ID: CREDS.accessKeyId,
+    FLEETJOBS_SECRET_ACCESS_KEY: CREDS.secretAccessKey,
+    FLEETJOBS_LOG_LEVEL: 'warn',
+  };
+  if (backend === 'postgres') {
+    const admin = new pg.Client({ connectionString: PG_URL });
+    await admin.connect();
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.query(`CREATE SCHEMA ${schema}`);
+    await admin.end();
+    const sep = PG_URL.includes('?') ? '&' : '?';
+    env.FLEETJOBS_DATABASE_URL = `${PG_URL}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
+  }
+  const profile = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const first = await new Promise<string>((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  const url = /listening on (\S+)/.exec(first)?.[1];
+  if (!url) throw new Error(`unexpected first line: ${first}`);
+  return {
+    url,
+    child,
+    async cleanup() {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+      rmSync(dataDir, { recursive: true, force: true });
+      if (backend === 'postgres') {
+        const admin = new pg.Client({ connectionString: PG_URL });
+        await admin.connect();
+        await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await admin.end();
+      }
+    },
+  };
+}
+
+async function signedRequest(base: URL, method: string, path: string, query: Record<string, string>, body?: object): Promise<number> {
+  const payload = body ? JSON.stringify(body) : '';
+  const headers: Record<string, string> = { host: base.host };
+  if (body) {
+    headers['content-type'] = 'application/json';
+    headers['content-length'] = String(Buffer.byteLength(payload));
+  }
+  headers['x-amz-content-sha256'] = createHash('sha256').update(payload).digest('hex');
+  const signed = await signer.sign({ method, protocol: 'http:', hostname: base.hostname, port: Number(base.port), path, query, headers, body: payload });
+  const qs = new URLSearchParams(query).toString();
+  return new Promise((resolve, reject) => {
+    const req = http.request(
+      { host: base.hostname, port: base.port, method, path: qs ? `${path}?${qs}` : path, headers: signed.headers as Record<string, string>, agent },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+interface Result {
+  op: string;
+  requests: number;
+  errors: number;
+  seconds: number;
+  p50: number;
+  p99: number;
+}
+
+async function load(op: string, make: (worker: number, i: number) => Promise<number>): Promise<Result> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const deadline = performance.now() + SECONDS * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async (_, w) => {
+      for (let i = 0; performance.now() < deadline; i++) {
+        const t0 = performance.now();
+        const status = await make(w, i);
+        latencies.push(performance.now() - t0);
+        if (status !== 200) errors++;
+      }
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))];
+  return { op, requests: latencies.length, errors, seconds, p50: pct(0.5), p99: pct(0.99) };
+}
+
+const rows: (Result & { backend: string })[] = [];
+for (const backend of BACKENDS) {
+  const server = await startServer(backend);
+  const base = new URL(server.url);
+  try {
+    const token = () => crypto.randomUUID();
+    await signedRequest(base, 'PUT', '/packages/bench', { clientToken: token() }, { description: 'benchmark' });
+    for (let w = 0; w < CONCURRENCY; w++) await signedRequest(base, 'PUT', `/packages/bench-w${w}`, { clientToken: token() }, {});
+    for (let i = 0; i < 200; i++) {
+      await signedRequest(base, 'PUT', `/packages/bench/versions/seed-${i}`, { clientToken: token() }, { attributes: { os: 'linux', i: String(i) } });
+    }
+    await load('warmup', (w, i) => signedRequest(base, 'GET', `/packages/bench/versions/seed-${(w + i) % 200}`, {}));
+    rows.push({ backend, ...(await load('GetPackageVersion', (w, i) => signedRequest(base, 'GET', `/packages/bench/versions/seed-${(w * 7 + i) % 200}`, {}))) });
+    rows.push({ backend, ...(await load('ListPackageVersions', () => signedRequest(base, 'GET', '/packages/bench/versions', { maxResults: '25' }))) });
+    rows.push({ backend, ...(await load('CreatePackageVersion', (w, i) => signedRequest(base, 'PUT', `/packages/bench-w${w}/versions/v${i}`, { clientToken: token() }, { description: 'bench', attributes: { os: 'linux' } }))) });
+  } finally {
+    await server.cleanup();
+  }
+}
+
+console.log(`\nbench:api — ${CONCURRENCY} concurrent signed clients, ${SECONDS}s per operation, Node ${process.version}, ${(await import('node:os')).cpus().length} cores\n`);
+console.log('backend   operation               requests  errors    req/s   p50 ms   p99 ms');
+for (const r of rows) {
+  console.log(
+    `${r.backend.padEnd(9)} ${r.op.padEnd(22)} ${String(r.requests).padStart(9)} ${String(r.errors).padStart(7)} ${(r.requests / r.seconds).toFixed(0).padStart(8)} ${r.p50.toFixed(2).padStart(8)} ${r.p99.toFixed(2).padStart(8)}`,
+  );
+}
+agent.destroy();
