@@ -6,7 +6,7 @@
  *   npm run bench:api [-- --seconds 8 --concurrency 32 --backends sqlite,postgres]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash, createHmac } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { SignatureV4 } from '@smithy/signature-v4';
 import pg from 'pg';
+import { Sha256 } from '../src/crypto/sha256.js';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);
@@ -23,18 +24,6 @@ const BACKENDS = (args.get('backends') ?? 'sqlite,postgres').split(',');
 const PG_URL = process.env.FLEETJOBS_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CREDS = { accessKeyId: 'AKIABENCHMARK0000001', secretAccessKey: 'bench-secret-key-000000000000000000000000' };
 
-class Sha256 {
-  private h;
-  constructor(secret?: unknown) {
-    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', Buffer.from(secret as Uint8Array));
-  }
-  update(d: string | Uint8Array) {
-    this.h.update(d);
-  }
-  async digest() {
-    return this.h.digest();
-  }
-}
 const signer = new SignatureV4({ credentials: CREDS, region: 'us-east-1', service: 'iot', sha256: Sha256 as never, uriEscapePath: true });
 const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 

@@ -1,25 +1,48 @@
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config/config.js';
 import { loadOrCreateCredentials, type Credentials } from './config/credentials.js';
 import { Arns } from './domain/arns.js';
 import { DEFAULT_LIMITS, type DomainContext, type Limits } from './domain/context.js';
-import { acceptAnyLocation } from './domain/packages/object-check.js';
 import { PackageConfigurationService } from './domain/packages/package-configuration.js';
 import { PackageService } from './domain/packages/package-service.js';
 import type { SbomValidationQueue } from './domain/packages/sbom-service.js';
 import { SbomService } from './domain/packages/sbom-service.js';
 import { PackageVersionService } from './domain/packages/version-service.js';
+import { ShadowService } from './domain/shadows/shadow-service.js';
+import type { ShadowSettings } from './domain/shadows/shadow-settings.js';
+import { ContinuousJobMembership } from './domain/jobs/continuous-membership.js';
+import { ExecutionControlService } from './domain/jobs/execution-control-service.js';
+import { ExecutionService } from './domain/jobs/execution-service.js';
+import { JobCreationService } from './domain/jobs/job-creation.js';
+import { JobTemplateService } from './domain/jobs/templates/job-template-service.js';
+import { ManagedJobTemplateService } from './domain/jobs/templates/managed-template-service.js';
+import { noopJobNotifier, type JobNotifier } from './domain/jobs/job-notifications.js';
+import type { JobDocumentDownloads, JobDocumentSource } from './domain/jobs/job-ports.js';
+import { JobService } from './domain/jobs/job-service.js';
+import { JobsDataService } from './domain/jobs/jobs-data-service.js';
 import { TagService } from './domain/tags/tag-service.js';
+import { ThingRegistry } from './domain/things/registry.js';
 import type { RouteDefinition, ServiceApi } from './protocol/http/route.js';
 import { createHttpDoor } from './protocol/http/server.js';
 import { SigV4Verifier } from './protocol/http/sigv4.js';
+import { jobsDataRoutes } from './protocol/jobs-data/jobs-data-routes.js';
+import { shadowRoutes } from './protocol/iot-data/shadow-routes.js';
 import { packageRoutes } from './protocol/iot/package-routes.js';
+import { jobRoutes } from './protocol/iot/job-routes.js';
+import { jobTemplateRoutes } from './protocol/iot/job-template-routes.js';
 import { tagRoutes } from './protocol/iot/tag-routes.js';
+import { thingRoutes } from './protocol/iot/thing-routes.js';
+import { ObjectStoreJobDocumentDownloads, ObjectStoreJobDocumentSource } from './objects/job-document-objects.js';
+import { ObjectStoreLocationCheck } from './objects/object-location-check.js';
+import { openObjectStorage } from './objects/object-storage.js';
+import { s3Api } from './protocol/s3/s3-routes.js';
 import { openDatabase } from './store/db.js';
 import { migrateToLatest } from './store/migrations/index.js';
 import { Store } from './store/store.js';
+import { SbomValidationWorker, type SbomValidationSettings } from './workers/sbom-validation-worker.js';
 
 export interface ServerOptions {
   config: Config;
@@ -31,6 +54,12 @@ export interface ServerOptions {
   /** PostgreSQL schema to live in (tests isolate each server this way). */
   databaseSchema?: string;
   limits?: Partial<Limits>;
+  /** Device Shadow limits and windows (size, depth, tombstones, page size). */
+  shadowSettings?: Partial<ShadowSettings>;
+  /** Receives job notify / notify-next intents (jobs.md §10.3) until the MQTT door publishes them; tests record them. */
+  jobNotifier?: JobNotifier;
+  /** SBOM validation limits and concurrency (packages.md §9.7); defaults in sbom-validation-worker.ts. */
+  sbomValidation?: Partial<SbomValidationSettings>;
 }
 
 export interface RunningServer {
@@ -41,6 +70,8 @@ export interface RunningServer {
   storage: string;
   store: Store;
   clock: Clock;
+  /** The background SBOM validation; tests await `sbomValidation.idle()`. */
+  sbomValidation: SbomValidationWorker;
   close(): Promise<void>;
 }
 
@@ -61,12 +92,25 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const arns = new Arns(config.region, config.accountId);
   const ctx: DomainContext = { store, clock, arns, limits: { ...DEFAULT_LIMITS, ...options.limits } };
 
-  // SBOM validation is a later capability; associations wait IN_PROGRESS until it lands.
-  const sbomQueue: SbomValidationQueue = { enqueue: () => undefined };
+  // Object storage: the embedded store (served below as an S3 subset) unless an external S3 is
+  // configured. The catalog checks artifact and SBOM locations against it, as AWS does.
+  const objects = await openObjectStorage({ config, store, clock, signatureClock: options.signatureClock ?? systemClock, credentials: () => credentials });
+  const locationCheck = new ObjectStoreLocationCheck(objects.store);
+
+  // SBOM validation runs in the background on its own threads (packages.md §9.8); it is started
+  // after listen, resuming every validation a crash or shutdown left IN_PROGRESS.
+  const sbomValidation = new SbomValidationWorker({
+    store,
+    objects: objects.store,
+    logger: logger.child({ component: 'sbom-validation' }),
+    tempDir: join(config.dataDir, 'tmp', 'sbom-validation'),
+    settings: options.sbomValidation,
+  });
+  const sbomQueue: SbomValidationQueue = sbomValidation;
   const catalog = {
     packages: new PackageService(ctx),
-    versions: new PackageVersionService(ctx, acceptAnyLocation),
-    sboms: new SbomService(ctx, acceptAnyLocation, sbomQueue),
+    versions: new PackageVersionService(ctx, locationCheck),
+    sboms: new SbomService(ctx, locationCheck, sbomQueue),
     configuration: new PackageConfigurationService(ctx),
   };
   const tags = new TagService(store, arns);
@@ -75,9 +119,43 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       : path.length === 3 && path[1] === 'version' ? (await s.packageVersions.get(path[0], path[2])) !== undefined
         : false);
 
+  // The thing registry. Jobs registers its membership listener here (registry.addMembershipListener).
+  // AWS IoT does not tag things themselves (only thing groups, thing types, billing groups, ...),
+  // so 'thing' is deliberately not a taggable type.
+  const registry = new ThingRegistry(ctx);
+  tags.register('thinggroup', async (s, path) => path.length === 1 && (await s.thingGroups.get(path[0])) !== undefined);
+  tags.register('thingtype', async (s, path) => path.length === 1 && (await s.thingTypes.get(path[0])) !== undefined);
+
+  // Shadows are independent of the registry; Jobs writes `$package` through recordPackageVersions.
+  // The MQTT door, when it lands, passes its ShadowEvents as the second argument.
+  const shadows = new ShadowService(ctx, undefined, options.shadowSettings);
+
+  // IoT Jobs. Every execution change goes through ExecutionService (counters, completion,
+  // `$package`, notifications). The object-store feature replaces the two document ports; the MQTT
+  // door replaces the notifier; the job-templates feature passes its resolver as `templates`.
+  const jobNotifier: JobNotifier = options.jobNotifier ?? noopJobNotifier;
+  const jobDocumentDownloads: JobDocumentDownloads = new ObjectStoreJobDocumentDownloads(objects.store);
+  const jobDocumentSource: JobDocumentSource = new ObjectStoreJobDocumentSource(objects.store);
+  const executions = new ExecutionService(ctx, { notifier: jobNotifier, packageConfiguration: catalog.configuration, packageShadow: shadows });
+  const jobTemplates = { templates: new JobTemplateService(ctx), managed: new ManagedJobTemplateService(arns) };
+  const jobServices = {
+    creation: new JobCreationService(ctx, executions, { documentSource: jobDocumentSource, templates: jobTemplates.templates }),
+    jobs: new JobService(ctx, executions),
+    executions: new ExecutionControlService(ctx, executions),
+  };
+  const jobsData = new JobsDataService(ctx, executions, jobDocumentDownloads);
+  registry.addMembershipListener(new ContinuousJobMembership(ctx, executions));
+  tags.register('job', async (s, path) => path.length === 1 && (await s.jobs.get(path[0])) !== undefined);
+  tags.register('jobtemplate', async (s, path) => path.length === 1 && (await s.jobTemplates.get(path[0])) !== undefined);
+  await jobServices.jobs.resumeDeletions();
+
   // Each feature adds its control-plane routes here; other planes add a ServiceApi to `apis`.
-  const iotRoutes: RouteDefinition[] = [...packageRoutes(catalog), ...tagRoutes(tags)];
-  const apis: ServiceApi[] = [{ signingNames: ['iot', 'execute-api'], badRequestError: 'InvalidRequestException', routes: iotRoutes }];
+  const iotRoutes: RouteDefinition[] = [...packageRoutes(catalog), ...tagRoutes(tags), ...thingRoutes(registry), ...jobRoutes(jobServices), ...jobTemplateRoutes(jobTemplates)];
+  const apis: ServiceApi[] = [
+    { signingNames: ['iot', 'execute-api'], badRequestError: 'InvalidRequestException', routes: iotRoutes },
+    { signingNames: ['iotdata', 'iotdevicegateway'], badRequestError: 'InvalidRequestException', statusOverrides: { ThrottlingException: 429 }, routes: shadowRoutes(shadows) },
+    { signingNames: ['iot-jobs-data'], badRequestError: 'InvalidRequestException', statusOverrides: { ThrottlingException: 429 }, routes: jobsDataRoutes(jobsData) },
+  ];
 
   let credentials: Credentials | undefined;
   let generated = false;
@@ -88,6 +166,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     verifier = new SigV4Verifier((id) => (id === known.accessKeyId ? known.secretAccessKey : undefined), options.signatureClock ?? systemClock);
   }
 
+  if (objects.embedded) {
+    // With an external S3 configured the embedded S3 API is not served.
+    const known = credentials;
+    apis.push(
+      s3Api({
+        ...objects.embedded,
+        region: config.region,
+        accountId: config.accountId,
+        lookupSecret: known ? (id) => (id === known.accessKeyId ? known.secretAccessKey : undefined) : undefined,
+      }),
+    );
+  }
+
   const server = createHttpDoor({ apis, verifier, logger, maxJsonBodyBytes: config.maxJsonBodyBytes, defaultSigningName: 'iot' });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -95,6 +186,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  objects.setBaseUrl(`http://${host}:${port}`);
+  await sbomValidation.start();
 
   let closed = false;
   return {
@@ -105,6 +198,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     storage: `${opened.dialect} ${opened.location}`,
     store,
     clock,
+    sbomValidation,
     async close() {
       if (closed) return;
       closed = true;
@@ -113,6 +207,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 2000).unref();
       });
+      await jobServices.jobs.drain();
+      await sbomValidation.close();
+      await objects.close();
       await opened.db.destroy();
     },
   };

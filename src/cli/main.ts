@@ -16,6 +16,11 @@ program
   .addOption(new Option('--region <region>', 'region in every ARN (FLEETJOBS_REGION)'))
   .addOption(new Option('--account-id <id>', 'account in every ARN (FLEETJOBS_ACCOUNT_ID)'))
   .addOption(new Option('--log-level <level>', 'pino log level (FLEETJOBS_LOG_LEVEL)'))
+  .addOption(new Option('--s3-endpoint <url>', 'use this S3 service for objects instead of the embedded S3 subset (FLEETJOBS_S3_ENDPOINT)'))
+  .addOption(new Option('--s3-region <region>', 'region of the external S3 service; alone, selects AWS S3 (FLEETJOBS_S3_REGION)'))
+  .addOption(new Option('--s3-access-key-id <id>', 'access key for the external S3 service, else the AWS default chain (FLEETJOBS_S3_ACCESS_KEY_ID)'))
+  .addOption(new Option('--s3-secret-access-key <secret>', 'secret key for the external S3 service (FLEETJOBS_S3_SECRET_ACCESS_KEY)'))
+  .addOption(new Option('--s3-force-path-style', 'address the external S3 service path-style (FLEETJOBS_S3_FORCE_PATH_STYLE=1)'))
   .option('--no-auth', 'accept unsigned and wrongly signed requests (local experiments only)')
   .action(async (flags) => {
     let config;
@@ -28,7 +33,16 @@ program
       }
       throw err;
     }
-    const server = await startServer({ config });
+    let server;
+    try {
+      server = await startServer({ config });
+    } catch (err) {
+      // Operational failures (port taken, database unreachable) get one line; anything else its stack.
+      const code = (err as { code?: unknown }).code;
+      const operational = typeof code === 'string' && /^(E[A-Z]+|28P01|3D000|57P03)$/.test(code);
+      process.stderr.write(`fleetjobs: cannot start: ${operational ? (err as Error).message : err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+      process.exit(1);
+    }
     process.stdout.write(`fleetjobs listening on ${server.url} (region ${config.region}, account ${config.accountId}, storage ${server.storage})\n`);
     if (!config.auth) {
       process.stdout.write('WARNING: authentication is OFF (--no-auth): any request is accepted without a valid signature. Never expose this server.\n');

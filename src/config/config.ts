@@ -16,6 +16,19 @@ export interface Config {
   /** Largest request body accepted on the JSON APIs, in bytes. */
   maxJsonBodyBytes: number;
   logLevel: string;
+  /**
+   * An external S3 service for artifacts, SBOMs and job documents. When set, the embedded S3
+   * subset is not served and objects are read from (and presigned for) this service.
+   */
+  s3?: S3Config;
+}
+
+export interface S3Config {
+  endpoint?: string;
+  region: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  forcePathStyle: boolean;
 }
 
 export interface ConfigFlags {
@@ -27,12 +40,19 @@ export interface ConfigFlags {
   accountId?: string;
   auth?: boolean;
   logLevel?: string;
+  s3Endpoint?: string;
+  s3Region?: string;
+  s3AccessKeyId?: string;
+  s3SecretAccessKey?: string;
+  s3ForcePathStyle?: boolean;
 }
 
 export class ConfigError extends Error {}
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const ACCOUNT = /^\d{12}$/;
+/** pino's levels; anything else makes the logger throw at start. */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
   const pick = (flag: string | number | undefined, name: string): string | undefined =>
@@ -52,6 +72,35 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     throw new ConfigError(`unsupported database URL (postgres://... expected): ${databaseUrl}`);
   }
   const noAuthEnv = env.FLEETJOBS_NO_AUTH === '1' || env.FLEETJOBS_NO_AUTH === 'true';
+  const accessKeyId = env.FLEETJOBS_ACCESS_KEY_ID || undefined;
+  const secretAccessKey = env.FLEETJOBS_SECRET_ACCESS_KEY || undefined;
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    throw new ConfigError('set both FLEETJOBS_ACCESS_KEY_ID and FLEETJOBS_SECRET_ACCESS_KEY, or neither');
+  }
+  const logLevel = pick(flags.logLevel, 'LOG_LEVEL') ?? 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`invalid log level: ${logLevel} (one of ${LOG_LEVELS.join(', ')})`);
+
+  const s3Endpoint = pick(flags.s3Endpoint, 'S3_ENDPOINT');
+  if (s3Endpoint !== undefined && !/^https?:\/\/[^/]+/.test(s3Endpoint)) throw new ConfigError(`invalid S3 endpoint (http(s)://host[:port] expected): ${s3Endpoint}`);
+  const s3Region = pick(flags.s3Region, 'S3_REGION');
+  if (s3Region !== undefined && !REGION.test(s3Region)) throw new ConfigError(`invalid S3 region: ${s3Region}`);
+  const s3AccessKeyId = pick(flags.s3AccessKeyId, 'S3_ACCESS_KEY_ID');
+  const s3SecretAccessKey = pick(flags.s3SecretAccessKey, 'S3_SECRET_ACCESS_KEY');
+  if ((s3AccessKeyId === undefined) !== (s3SecretAccessKey === undefined)) throw new ConfigError('give both the S3 access key id and the S3 secret access key, or neither');
+  const pathStyleEnv = env.FLEETJOBS_S3_FORCE_PATH_STYLE === '1' || env.FLEETJOBS_S3_FORCE_PATH_STYLE === 'true';
+  // An external S3 is configured by naming its endpoint or its region (real AWS S3 needs no endpoint).
+  if (s3Endpoint === undefined && s3Region === undefined && (s3AccessKeyId !== undefined || flags.s3ForcePathStyle === true || pathStyleEnv)) {
+    throw new ConfigError('the S3 credentials and path-style settings need --s3-endpoint or --s3-region (FLEETJOBS_S3_ENDPOINT / FLEETJOBS_S3_REGION)');
+  }
+  const s3: S3Config | undefined =
+    s3Endpoint !== undefined || s3Region !== undefined
+      ? {
+          ...(s3Endpoint !== undefined ? { endpoint: s3Endpoint } : {}),
+          region: s3Region ?? region,
+          ...(s3AccessKeyId !== undefined ? { accessKeyId: s3AccessKeyId, secretAccessKey: s3SecretAccessKey } : {}),
+          forcePathStyle: flags.s3ForcePathStyle === true || pathStyleEnv,
+        }
+      : undefined;
 
   return {
     host: pick(flags.host, 'HOST') ?? '127.0.0.1',
@@ -61,9 +110,10 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     region,
     accountId,
     auth: flags.auth === false ? false : !noAuthEnv,
-    accessKeyId: env.FLEETJOBS_ACCESS_KEY_ID || undefined,
-    secretAccessKey: env.FLEETJOBS_SECRET_ACCESS_KEY || undefined,
+    accessKeyId,
+    secretAccessKey,
     maxJsonBodyBytes: 1024 * 1024,
-    logLevel: pick(flags.logLevel, 'LOG_LEVEL') ?? 'info',
+    logLevel,
+    ...(s3 ? { s3 } : {}),
   };
 }

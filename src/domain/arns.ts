@@ -22,6 +22,9 @@ export class Arns {
   thingGroup(name: string): string {
     return `${this.base()}:thinggroup/${name}`;
   }
+  thingType(name: string): string {
+    return `${this.base()}:thingtype/${name}`;
+  }
   job(jobId: string): string {
     return `${this.base()}:job/${jobId}`;
   }

@@ -25,19 +25,55 @@ export async function idempotent<T>(
   run: (tx: Store) => Promise<T>,
   errorName: AwsErrorName = 'ValidationException',
 ): Promise<T> {
-  if (clientToken === undefined) return store.transaction(run);
+  if (clientToken === undefined) return retryOnDuplicateKey(() => store.transaction(run));
   const requestHash = createHash('sha256').update(JSON.stringify(parameters ?? null)).digest('hex');
-  return store.transaction(async (tx) => {
+  return retryOnDuplicateKey(() => store.transaction(async (tx) => {
     const now = clock.now();
-    const previous = await tx.idempotency.get(operation, clientToken);
-    if (previous && previous.created_at > now - IDEMPOTENCY_WINDOW_MS) {
+    const replay = async (): Promise<{ response: T } | undefined> => {
+      const previous = await tx.idempotency.get(operation, clientToken);
+      if (!previous || previous.created_at <= now - IDEMPOTENCY_WINDOW_MS) return undefined;
       if (previous.request_hash !== requestHash) {
         throw new DomainError(errorName, 'The client token was already used with different request parameters; use a new client token.');
       }
-      return JSON.parse(previous.response) as T;
+      return { response: JSON.parse(previous.response) as T };
+    };
+    const earlier = await replay();
+    if (earlier) return earlier.response;
+    let result: T;
+    try {
+      result = await run(tx);
+    } catch (err) {
+      // A concurrent request with this token may have committed while this one ran (PostgreSQL
+      // reads committed rows per statement), which is why `run` found a conflict: answer its replay.
+      if (err instanceof DomainError) {
+        const late = await replay();
+        if (late) return late.response;
+      }
+      throw err;
     }
-    const result = await run(tx);
     await tx.idempotency.put({ operation, client_token: clientToken, request_hash: requestHash, response: JSON.stringify(result ?? {}), created_at: now });
     return result;
-  });
+  }));
+}
+
+/**
+ * Two concurrent requests can both find no row (no package, no token) and both insert; on
+ * PostgreSQL the loser fails on the unique key. Running its transaction again lets it see the
+ * winner's commit and answer as AWS would (ConflictException, or the replayed response) instead
+ * of a 500. Recognises the drivers' unique-violation codes without importing either driver.
+ */
+async function retryOnDuplicateKey<T>(attempt: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await attempt();
+    } catch (err) {
+      if (i >= attempts || !isDuplicateKeyError(err)) throw err;
+    }
+  }
+}
+
+function isDuplicateKeyError(err: unknown): boolean {
+  const code = typeof err === 'object' && err !== null ? (err as { code?: unknown }).code : undefined;
+  // PostgreSQL unique_violation; SQLite (better-sqlite3) primary-key / unique constraint.
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || code === 'SQLITE_CONSTRAINT_UNIQUE';
 }

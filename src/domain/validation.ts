@@ -46,9 +46,11 @@ export class FieldErrors {
       throw new DomainError(this.errorName, this.messages[0]);
     }
     const n = this.messages.length;
+    // A 1 MiB body can hold tens of thousands of bad map keys; the count stays exact, the text is capped.
+    const shown = n > MAX_MESSAGES_SHOWN ? [...this.messages.slice(0, MAX_MESSAGES_SHOWN), `and ${n - MAX_MESSAGES_SHOWN} more`] : this.messages;
     throw new DomainError(
       this.errorName,
-      `${n} validation error${n === 1 ? '' : 's'} detected: ${this.messages.join('; ')}`,
+      `${n} validation error${n === 1 ? '' : 's'} detected: ${shown.join('; ')}`,
     );
   }
 
@@ -176,17 +178,62 @@ export class FieldErrors {
       this.string(k, `${path}.key`, { ...rule.key });
       this.string(v, `${path}.${k}.member`, { required: true, ...rule.value });
       if (this.messages.length !== before) ok = false;
-      else out[k] = v as string;
+      else setOwn(out, k, v as string);
     }
     return ok ? out : undefined;
   }
 }
 
+/**
+ * `out[key] = value` for keys that come from request JSON: a plain assignment to `__proto__`
+ * would be swallowed by the prototype setter, silently dropping a key the pattern allows.
+ */
+export function setOwn(out: Record<string, string>, key: string, value: string): void {
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+const MAX_MESSAGES_SHOWN = 25;
+const MAX_RENDERED = 200;
+
 function render(value: unknown): string {
   if (value === null || value === undefined) return 'null';
-  let text = typeof value === 'string' ? value : JSON.stringify(value);
-  if (text.length > 200) text = `${text.slice(0, 200)}...`;
+  let text = typeof value === 'string' ? value : preview(value, MAX_RENDERED + 1);
+  if (text.length > MAX_RENDERED) text = `${text.slice(0, MAX_RENDERED)}...`;
   return `'${text}'`;
+}
+
+/**
+ * JSON text of an untrusted value, cut off after about `budget` characters. Unlike JSON.stringify
+ * it never walks more than it prints, so a 100 000-deep array or a 1 MiB map in a request cannot
+ * overflow the stack or cost more than the message shows.
+ */
+function preview(value: unknown, budget: number): string {
+  let out = '';
+  const walk = (v: unknown, depth: number): void => {
+    if (out.length >= budget) return;
+    if (v === null || typeof v !== 'object') {
+      out += JSON.stringify(v) ?? 'null';
+      return;
+    }
+    if (depth >= 32) {
+      out += '...';
+      return;
+    }
+    const isArray = Array.isArray(v);
+    out += isArray ? '[' : '{';
+    let first = true;
+    for (const key in v as Record<string, unknown>) {
+      if (!Object.prototype.hasOwnProperty.call(v, key)) continue;
+      if (out.length >= budget) return;
+      if (!first) out += ',';
+      first = false;
+      if (!isArray) out += `${JSON.stringify(key)}:`;
+      walk((v as Record<string, unknown>)[key], depth + 1);
+    }
+    out += isArray ? ']' : '}';
+  };
+  walk(value, 0);
+  return out;
 }
 
 /** `[^\p{C}]+`: no Unicode control characters, including newline and tab. */

@@ -1,8 +1,16 @@
 import type { Kysely } from 'kysely';
 import { IdempotencyStore, SettingsStore } from './idempotency.js';
+import { JobExecutionStore } from './job-executions.js';
+import { JobTemplateStore } from './job-templates.js';
+import { JobStore } from './jobs.js';
+import { ObjectMetadataStore } from './objects.js';
 import { PackageStore, PackageVersionStore, SbomValidationResultStore } from './packages.js';
+import { SbomValidationStore } from './sbom-validations.js';
 import type { Database, Dialect } from './schema.js';
+import { ShadowStore } from './shadows.js';
 import { TagStore } from './tags.js';
+import { ThingGroupStore } from './thing-groups.js';
+import { ThingStore, ThingTypeStore } from './things.js';
 
 /**
  * The one entry to persistence: a store per resource, all bound to the same connection or
@@ -13,26 +21,60 @@ export class Store {
   readonly packages: PackageStore;
   readonly packageVersions: PackageVersionStore;
   readonly sbomResults: SbomValidationResultStore;
+  readonly sbomValidations: SbomValidationStore;
   readonly tags: TagStore;
   readonly idempotency: IdempotencyStore;
   readonly settings: SettingsStore;
+  readonly jobs: JobStore;
+  readonly jobExecutions: JobExecutionStore;
+  readonly jobTemplates: JobTemplateStore;
+  readonly objects: ObjectMetadataStore;
+  readonly things: ThingStore;
+  readonly thingTypes: ThingTypeStore;
+  readonly thingGroups: ThingGroupStore;
+  readonly shadows: ShadowStore;
 
   constructor(
     readonly db: Kysely<Database>,
     readonly dialect: Dialect,
     private readonly inTransaction = false,
+    /** Callbacks waiting for the surrounding transaction to commit (see afterCommit). */
+    private readonly commitHooks: (() => void)[] = [],
   ) {
     this.packages = new PackageStore(db);
     this.packageVersions = new PackageVersionStore(db);
     this.sbomResults = new SbomValidationResultStore(db);
+    this.sbomValidations = new SbomValidationStore(db);
     this.tags = new TagStore(db);
     this.idempotency = new IdempotencyStore(db);
     this.settings = new SettingsStore(db);
+    this.jobs = new JobStore(db, dialect);
+    this.jobExecutions = new JobExecutionStore(db, dialect);
+    this.jobTemplates = new JobTemplateStore(db);
+    this.objects = new ObjectMetadataStore(db);
+    this.things = new ThingStore(db, dialect);
+    this.thingTypes = new ThingTypeStore(db, dialect);
+    this.thingGroups = new ThingGroupStore(db, dialect);
+    this.shadows = new ShadowStore(db, dialect);
   }
 
   /** Runs `fn` in one transaction; nested calls join the outer one. */
   transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     if (this.inTransaction) return fn(this);
-    return this.db.transaction().execute((trx) => fn(new Store(trx, this.dialect, true)));
+    const hooks: (() => void)[] = [];
+    return this.db.transaction().execute((trx) => fn(new Store(trx, this.dialect, true, hooks))).then((result) => {
+      for (const hook of hooks) hook();
+      return result;
+    });
+  }
+
+  /**
+   * Runs `hook` once the surrounding transaction has committed (at once outside a transaction);
+   * dropped if it rolls back. For announcements (MQTT events) that must never describe a change
+   * that did not happen. Hooks must not throw.
+   */
+  afterCommit(hook: () => void): void {
+    if (this.inTransaction) this.commitHooks.push(hook);
+    else hook();
   }
 }

@@ -20,6 +20,8 @@ export interface TestServer {
   url: string;
   clock: VirtualClock;
   dataDir: string;
+  /** The PostgreSQL schema the server lives in (undefined on SQLite); a restart reuses it. */
+  schema?: string;
   iot: IoTClient;
   close(): Promise<void>;
 }
@@ -40,6 +42,7 @@ export async function startTestServer(backend: Backend, overrides: Partial<Serve
     url: server.url,
     clock,
     dataDir,
+    schema,
     iot,
     async close() {
       iot.destroy();

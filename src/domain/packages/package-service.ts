@@ -30,6 +30,22 @@ export async function requirePackage(store: Store, name: string): Promise<Packag
   return row;
 }
 
+/**
+ * Reads a package and holds its row until the transaction ends, so that decisions about its
+ * versions cannot interleave: DeletePackage's "no versions left" against CreatePackageVersion,
+ * DeletePackageVersion's "not the default" against UpdatePackage naming it. PostgreSQL reads
+ * committed rows per statement, so without the row lock both sides pass their checks and the
+ * catalog ends with orphaned versions or a default that no longer exists. The lock is an UPDATE
+ * of the never-changing created_at (no visible change; SQLite transactions are serial anyway),
+ * followed by a fresh read that sees whatever the previous holder committed.
+ */
+export async function lockPackage(tx: Store, name: string): Promise<PackageRow | undefined> {
+  const row = await tx.packages.get(name);
+  if (!row) return undefined;
+  await tx.packages.update(name, { created_at: row.created_at });
+  return tx.packages.get(name);
+}
+
 /** Packages: create, read, update, delete, list (packages.md §5). */
 export class PackageService {
   constructor(private readonly ctx: DomainContext) {}
@@ -84,7 +100,7 @@ export class PackageService {
     }
     const params = { name, description, defaultVersionName, unset };
     return idempotent(this.ctx.store, this.ctx.clock, 'UpdatePackage', clientToken, params, async (tx) => {
-      await requirePackage(tx, name!);
+      if (!(await lockPackage(tx, name!))) throw notFound(`Package ${name} does not exist.`);
       const patch: Partial<PackageRow> = { updated_at: this.ctx.clock.now() };
       if (description !== undefined) patch.description = description;
       if (unset) patch.default_version_name = null;
@@ -107,7 +123,7 @@ export class PackageService {
     const clientToken = checkClientToken(errors, input.clientToken);
     errors.throwIfAny();
     return idempotent(this.ctx.store, this.ctx.clock, 'DeletePackage', clientToken, { name }, async (tx) => {
-      if (!(await tx.packages.get(name!))) return {};
+      if (!(await lockPackage(tx, name!))) return {};
       const versions = await tx.packageVersions.countForPackage(name!);
       if (versions > 0) {
         throw validation(`Package ${name} still has ${versions} version(s); delete every version before deleting the package.`);

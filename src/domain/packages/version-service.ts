@@ -8,6 +8,7 @@ import { checkTagMap } from '../tags/tag-rules.js';
 import { FieldErrors } from '../validation.js';
 import { applyAction, assertEditable, PACKAGE_VERSION_ACTIONS, PACKAGE_VERSION_STATUSES, type PackageVersionAction, type PackageVersionStatus } from './lifecycle.js';
 import type { ObjectLocationCheck } from './object-check.js';
+import { lockPackage } from './package-service.js';
 import { checkArtifact, checkAttributes, checkDescription, checkPackageName, checkRecipe, checkVersionName } from './rules.js';
 
 export async function requireVersion(store: Store, packageName: string, versionName: string): Promise<PackageVersionRow> {
@@ -46,7 +47,7 @@ export class PackageVersionService {
     if (artifact) await this.objects.requireObject(artifact.s3Location, 'artifact');
     const params = { packageName, versionName, description, attributes, artifact, recipe, tags };
     return idempotent(this.ctx.store, this.ctx.clock, 'CreatePackageVersion', clientToken, params, async (tx) => {
-      if (!(await tx.packages.get(packageName))) throw validation(`Package ${packageName} does not exist; create the package before its versions.`);
+      if (!(await lockPackage(tx, packageName))) throw validation(`Package ${packageName} does not exist; create the package before its versions.`);
       if (await tx.packageVersions.get(packageName, versionName)) {
         throw conflict(`Package version ${versionName} of package ${packageName} already exists.`, versionName);
       }
@@ -137,9 +138,10 @@ export class PackageVersionService {
     const clientToken = checkClientToken(errors, input.clientToken);
     errors.throwIfAny();
     return idempotent(this.ctx.store, this.ctx.clock, 'DeletePackageVersion', clientToken, { packageName, versionName }, async (tx) => {
-      const row = await tx.packageVersions.get(packageName, versionName);
-      if (!row) return {};
-      const pkg = await tx.packages.get(packageName);
+      if (!(await tx.packageVersions.get(packageName, versionName))) return {};
+      // Lock the package before reading its default, then make sure the version is still there.
+      const pkg = await lockPackage(tx, packageName);
+      if (!(await tx.packageVersions.get(packageName, versionName))) return {};
       if (pkg?.default_version_name === versionName) {
         throw validation(`Package version ${versionName} is the default version of package ${packageName}; unset or change the default version before deleting it.`);
       }

@@ -1,4 +1,4 @@
-import { FieldErrors } from '../validation.js';
+import { FieldErrors, setOwn } from '../validation.js';
 
 export const MAX_TAGS_PER_RESOURCE = 50;
 const TAG_KEY = /^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$/u;
@@ -22,15 +22,19 @@ export function checkTagMap(errors: FieldErrors, value: unknown, path = 'tags'):
   const out: Record<string, string> = {};
   let ok = entries.length >= 1 && entries.length <= MAX_TAGS_PER_RESOURCE;
   for (const [k, v] of entries) {
-    if (checkPair(errors, k, v, `${path}.key`, `${path}.${k}.member`)) out[k] = v as string;
+    if (checkPair(errors, k, v, `${path}.key`, `${path}.${k}.member`)) setOwn(out, k, v as string);
     else ok = false;
   }
   return ok ? out : undefined;
 }
 
-/** The classic IoT TagList: [{Key, Value}], up to 50. */
-export function checkTagList(errors: FieldErrors, value: unknown, path = 'tags', required = false): Record<string, string> | undefined {
-  const list = errors.array(value, path, { required, max: MAX_TAGS_PER_RESOURCE });
+/**
+ * The classic IoT TagList: [{Key, Value}], up to 50. TagResource passes `maxEntries: Infinity`:
+ * its TagList has no modelled length, and going over the per-resource quota is a
+ * LimitExceededException there, counted against the tags the resource already has.
+ */
+export function checkTagList(errors: FieldErrors, value: unknown, path = 'tags', required = false, maxEntries = MAX_TAGS_PER_RESOURCE): Record<string, string> | undefined {
+  const list = errors.array(value, path, { required, max: Number.isFinite(maxEntries) ? maxEntries : undefined });
   if (!list) return undefined;
   const out: Record<string, string> = {};
   let ok = true;
@@ -41,7 +45,7 @@ export function checkTagList(errors: FieldErrors, value: unknown, path = 'tags',
       return;
     }
     const value = obj.Value ?? '';
-    if (checkPair(errors, obj.Key, value, `${path}.${i + 1}.member.Key`, `${path}.${i + 1}.member.Value`)) out[obj.Key as string] = value as string;
+    if (checkPair(errors, obj.Key, value, `${path}.${i + 1}.member.Key`, `${path}.${i + 1}.member.Value`)) setOwn(out, obj.Key as string, value as string);
     else ok = false;
   });
   return ok ? out : undefined;

@@ -36,7 +36,7 @@ export class TagService {
 
   async tagResource(input: { resourceArn?: unknown; tags?: unknown }): Promise<void> {
     const errors = new FieldErrors('InvalidRequestException');
-    const tags = checkTagList(errors, input.tags, 'tags', true);
+    const tags = checkTagList(errors, input.tags, 'tags', true, Infinity);
     await this.store.transaction(async (tx) => {
       const arn = await this.resolve(tx, errors, input.resourceArn);
       const existing = new Set(await tx.tags.keys(arn));

@@ -9,7 +9,12 @@ function datesToNumbers(value: unknown, toNumber: (d: Date) => number): unknown 
   if (value instanceof Date) return toNumber(value);
   if (Array.isArray(value)) return value.map((v) => datesToNumbers(v, toNumber));
   const out: Record<string, unknown> = {};
-  for (const key in value) out[key] = datesToNumbers((value as Record<string, unknown>)[key], toNumber);
+  for (const key in value) {
+    const v = datesToNumbers((value as Record<string, unknown>)[key], toNumber);
+    // A user-chosen map key (attributes, tags) may be `__proto__`; assignment would drop it.
+    if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[key] = v;
+  }
   return out;
 }
 

@@ -1,7 +1,8 @@
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { Clock } from '../../clock.js';
 import { DomainError } from '../../domain/errors.js';
+import { Sha256 } from '../../crypto/sha256.js';
 
 /**
  * Verifies incoming SigV4 signatures by signing the received request again with
@@ -9,25 +10,6 @@ import { DomainError } from '../../domain/errors.js';
  * wire.md §8: raw path as received, only the headers named in SignedHeaders, uriEscapePath for
  * every service except s3.
  */
-
-function toBuffer(data: string | ArrayBuffer | ArrayBufferView): Buffer | string {
-  if (typeof data === 'string') return data;
-  if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return Buffer.from(data);
-}
-
-class Sha256 {
-  private readonly hash;
-  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
-    this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', toBuffer(secret));
-  }
-  update(data: string | ArrayBuffer | ArrayBufferView): void {
-    this.hash.update(toBuffer(data));
-  }
-  async digest(): Promise<Uint8Array> {
-    return this.hash.digest();
-  }
-}
 
 export interface CredentialScope {
   accessKeyId: string;
@@ -101,7 +83,12 @@ function splitUrl(rawUrl: string): { path: string; query: Record<string, string 
 }
 
 function decodeQueryComponent(s: string): string {
-  return decodeURIComponent(s.replace(/\+/g, '%20'));
+  try {
+    return decodeURIComponent(s.replace(/\+/g, '%20'));
+  } catch {
+    // Not validly encoded: sign it as received, so the comparison fails (403) instead of throwing (500).
+    return s;
+  }
 }
 
 function safeEqualHex(a: string, b: string): boolean {
@@ -166,12 +153,18 @@ export class SigV4Verifier {
       const v = header(req.headers, name);
       if (v !== undefined) headers[name] = v;
     }
-    // Without an x-amz-content-sha256 header (boto3 on non-S3 services) the signer hashes the body itself.
-    if (!headers['x-amz-content-sha256']) headers['x-amz-content-sha256'] = contentSha ?? req.bodySha256 ?? EMPTY_SHA256;
+    // Without a signed x-amz-content-sha256 (boto3 and the AWS CLI on non-S3 services sign only
+    // host;x-amz-date[;content-type]) the client hashed the body itself. The header hands the signer
+    // that hash; marking it unsignable keeps it out of the canonical headers the client signed.
+    const unsignableHeaders = new Set<string>();
+    if (!headers['x-amz-content-sha256']) {
+      headers['x-amz-content-sha256'] = req.bodySha256 ?? contentSha ?? EMPTY_SHA256;
+      unsignableHeaders.add('x-amz-content-sha256');
+    }
     const { path, query } = splitUrl(req.rawUrl);
     const signedRequest = await this.signer(accessKeyId, secret, service, region).sign(
       { method: req.method, protocol: 'http:', hostname: headers.host ?? '', path, query, headers },
-      { signingDate: amzDate, signingRegion: region, signingService: service, signableHeaders: new Set(signed) },
+      { signingDate: amzDate, signingRegion: region, signingService: service, signableHeaders: new Set(signed), unsignableHeaders },
     );
     const expected = /Signature=([0-9a-f]{64})/.exec(String(signedRequest.headers.authorization))?.[1] ?? '';
     if (!safeEqualHex(expected, signature)) {
@@ -205,8 +198,12 @@ export class SigV4Verifier {
     const rest: Record<string, string | string[]> = {};
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(query)) {
-      if (k === 'X-Amz-Content-Sha256') headers['x-amz-content-sha256'] = String(v);
-      else if (!k.startsWith('X-Amz-')) rest[k] = v;
+      // X-Amz-Content-Sha256 stays in the canonical query (it was a query parameter when signed)
+      // and, as a header, drives the payload hash.
+      if (k === 'X-Amz-Content-Sha256') {
+        headers['x-amz-content-sha256'] = String(v);
+        rest[k] = v;
+      } else if (!k.startsWith('X-Amz-')) rest[k] = v;
       else if (!['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature'].includes(k)) rest[k] = v;
     }
     for (const name of signedHeaders) {

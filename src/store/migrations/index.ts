@@ -1,8 +1,13 @@
 import type { Kysely, Migration, MigrationProvider } from 'kysely';
-import { Migrator } from 'kysely';
+import { Migrator, sql } from 'kysely';
 import type { Dialect } from '../schema.js';
 import * as m0001 from './0001-package-catalog.js';
 import * as m0002 from './0002-things.js';
+import * as m0003 from './0003-shadows.js';
+import * as m0006 from './0006-object-store.js';
+import * as m0007 from './0007-thing-types.js';
+import * as m0004 from './0004-jobs.js';
+import * as m0005 from './0005-job-templates.js';
 
 /**
  * Versioned migrations, applied in name order at every start. Append new files; never edit one
@@ -13,6 +18,11 @@ export type DialectMigration = { up(db: Kysely<any>, dialect: Dialect): Promise<
 const MIGRATIONS: Record<string, DialectMigration> = {
   '0001-package-catalog': m0001,
   '0002-things': m0002,
+  '0003-shadows': m0003,
+  '0006-object-store': m0006,
+  '0007-thing-types': m0007,
+  '0004-jobs': m0004,
+  '0005-job-templates': m0005,
 };
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
@@ -23,7 +33,11 @@ export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promis
       return out;
     },
   };
-  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  // Kysely looks for its bookkeeping tables in every schema; pin them to ours, or a second server
+  // sharing the database in another schema would find the first one's tables and never create its own.
+  const migrationTableSchema =
+    dialect === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined;
+  const { error, results } = await new Migrator({ db, provider, migrationTableSchema }).migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }

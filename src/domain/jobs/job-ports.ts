@@ -1,0 +1,33 @@
+import { invalidRequest } from '../errors.js';
+
+/** An S3 object location as job documents and package artifacts name it. */
+export interface ObjectLocation {
+  bucket: string;
+  key: string;
+  version?: string;
+}
+
+/**
+ * Makes presigned GET URLs for the presigned-URL placeholders of job documents (jobs.md §7.2),
+ * each time a device reads a document. The object-store feature provides the real one.
+ */
+export interface JobDocumentDownloads {
+  presign(location: ObjectLocation, expiresInSec: number): Promise<string>;
+}
+
+/** Reads a CreateJob `documentSource` (an S3 URL) once, at creation (jobs.md §7.1). */
+export interface JobDocumentSource {
+  fetch(documentSourceUrl: string): Promise<string>;
+}
+
+export const noJobDocumentDownloads: JobDocumentDownloads = {
+  presign: async () => {
+    throw invalidRequest('Cannot generate an S3 presigned url for the job document: no object store is configured.');
+  },
+};
+
+export const noJobDocumentSource: JobDocumentSource = {
+  fetch: async () => {
+    throw invalidRequest('Cannot read the job document source: no object store is configured.');
+  },
+};

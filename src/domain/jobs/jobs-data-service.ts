@@ -1,0 +1,156 @@
+import type { JobExecutionRow } from '../../store/job-executions.js';
+import type { JobRow } from '../../store/jobs.js';
+import type { DomainContext } from '../context.js';
+import { FieldErrors } from '../validation.js';
+import { executionNotFound, findExecution } from './execution-control-service.js';
+import type { ExecutionService } from './execution-service.js';
+import {
+  applyDeviceUpdate,
+  applyStartNext,
+  checkDeviceStatus,
+  checkStatusDetails,
+  checkStepTimeout,
+  executionStateView,
+  type JobExecutionStatus,
+} from './execution-state-machine.js';
+import type { TimeoutConfig } from './job-config-rules.js';
+import { resolvePresignedPlaceholders, type DestinationPackageVersion } from './job-document.js';
+import type { JobDocumentDownloads } from './job-ports.js';
+import { checkNamespaceId, checkThingName, jobNotFound } from './job-rules.js';
+import { devicePlaneExecution, devicePlaneExecutionSummary, executionState, parseJson } from './job-views.js';
+
+/** Pending executions listed to a device (GetPendingJobExecutions, notify): at most 10 (jobs.md §10.2). */
+export const MAX_PENDING_LISTED = 10;
+const NEXT = '$next';
+const JOB_ID = /^[a-zA-Z0-9_-]+$/;
+
+/**
+ * The device side of IoT Jobs (jobs.md §9; the MQTT door will call the same methods): pending
+ * list, start-next, describe, update. Status changes go through the state machine and
+ * ExecutionService; documents are returned as strings with presigned URLs freshly generated.
+ */
+export class JobsDataService {
+  constructor(
+    private readonly ctx: DomainContext,
+    private readonly executions: ExecutionService,
+    private readonly downloads: JobDocumentDownloads,
+  ) {}
+
+  private checkJobIdOrNext(errors: FieldErrors, value: unknown): string {
+    if (value === NEXT) return NEXT;
+    return errors.string(value, 'jobId', { required: true, min: 1, max: 64, pattern: JOB_ID, patternText: '[a-zA-Z0-9_-]+|^\\$next' }) ?? '';
+  }
+
+  /** The job document as a device gets it: presigned-URL placeholders replaced on every read. */
+  async deviceDocument(job: JobRow): Promise<string> {
+    return resolvePresignedPlaceholders(job.document ?? '', {
+      presignedUrlConfig: parseJson(job.presigned_url_config),
+      destinationPackageVersions: parseJson<DestinationPackageVersion[]>(job.destination_package_versions) ?? [],
+      presign: (loc, expiresInSec) => this.downloads.presign(loc, expiresInSec),
+    });
+  }
+
+  private async withDocument(row: JobExecutionRow, job: JobRow | undefined, include: boolean) {
+    const view = devicePlaneExecution(row, this.ctx.clock.now());
+    if (!include) return view;
+    const j = job ?? (await this.ctx.store.jobs.get(row.job_id));
+    return j ? { ...view, jobDocument: await this.deviceDocument(j) } : view;
+  }
+
+  async getPendingJobExecutions(input: { thingName?: unknown; namespaceId?: unknown }) {
+    const errors = new FieldErrors('InvalidRequestException');
+    const thingName = checkThingName(errors, input.thingName);
+    const namespaceId = checkNamespaceId(errors, input.namespaceId) ?? '';
+    errors.throwIfAny();
+    const inProgress = await this.ctx.store.jobExecutions.ofThingInStatus(thingName, namespaceId, 'IN_PROGRESS', MAX_PENDING_LISTED);
+    const queued = await this.ctx.store.jobExecutions.ofThingInStatus(thingName, namespaceId, 'QUEUED', MAX_PENDING_LISTED - inProgress.length);
+    return { inProgressJobs: inProgress.map(devicePlaneExecutionSummary), queuedJobs: queued.map(devicePlaneExecutionSummary) };
+  }
+
+  /** StartNextPendingJobExecution: the front execution; a QUEUED one starts, an IN_PROGRESS one is returned as is. */
+  async startNextPendingJobExecution(input: { thingName?: unknown; statusDetails?: unknown; stepTimeoutInMinutes?: unknown; namespaceId?: unknown }) {
+    const errors = new FieldErrors('InvalidRequestException');
+    const thingName = checkThingName(errors, input.thingName);
+    const statusDetails = checkStatusDetails(errors, input.statusDetails);
+    const stepTimeoutInMinutes = checkStepTimeout(errors, input.stepTimeoutInMinutes, false);
+    const namespaceId = checkNamespaceId(errors, input.namespaceId) ?? '';
+    errors.throwIfAny();
+    const result = await this.ctx.store.transaction(async (tx) => {
+      const front = await tx.jobExecutions.front(thingName, namespaceId);
+      if (!front) return undefined;
+      const key = { jobId: front.job_id, thingName, executionNumber: Number(front.execution_number) };
+      const row = (await tx.jobExecutions.lock(key)) ?? front;
+      const job = await tx.jobs.get(row.job_id);
+      if (!job) return undefined;
+      const t = applyStartNext(executionState(row), { statusDetails, stepTimeoutInMinutes }, { now: this.ctx.clock.now(), ...timeoutOf(job) });
+      return { row: await this.executions.apply(tx, row, job, t), job };
+    });
+    if (!result) return {};
+    return { execution: await this.withDocument(result.row, result.job, true) };
+  }
+
+  /** DescribeJobExecution: a job id or `$next` (a peek at the front, nothing started). */
+  async describeJobExecution(input: { thingName?: unknown; jobId?: unknown; executionNumber?: unknown; includeJobDocument?: unknown; namespaceId?: unknown }) {
+    const errors = new FieldErrors('InvalidRequestException');
+    const thingName = checkThingName(errors, input.thingName);
+    const jobId = this.checkJobIdOrNext(errors, input.jobId);
+    const executionNumber = errors.number(input.executionNumber, 'executionNumber', { integer: true, min: 0 });
+    const includeJobDocument = errors.boolean(input.includeJobDocument, 'includeJobDocument') ?? true;
+    const namespaceId = checkNamespaceId(errors, input.namespaceId) ?? '';
+    errors.throwIfAny();
+    if (jobId === NEXT) {
+      const front = await this.ctx.store.jobExecutions.front(thingName, namespaceId);
+      return front ? { execution: await this.withDocument(front, undefined, includeJobDocument) } : {};
+    }
+    const row = await findExecution(this.ctx.store, jobId, thingName, executionNumber);
+    return { execution: await this.withDocument(row, undefined, includeJobDocument) };
+  }
+
+  /** UpdateJobExecution: the state machine decides; the answer carries only what was asked for. */
+  async updateJobExecution(input: {
+    thingName?: unknown;
+    jobId?: unknown;
+    status?: unknown;
+    statusDetails?: unknown;
+    stepTimeoutInMinutes?: unknown;
+    expectedVersion?: unknown;
+    includeJobExecutionState?: unknown;
+    includeJobDocument?: unknown;
+    executionNumber?: unknown;
+  }) {
+    const errors = new FieldErrors('InvalidRequestException');
+    const thingName = checkThingName(errors, input.thingName);
+    const jobId = errors.string(input.jobId, 'jobId', { required: true, min: 1, max: 64, pattern: JOB_ID, patternText: '[a-zA-Z0-9_-]+' }) ?? '';
+    const status = checkDeviceStatus(errors, input.status);
+    const statusDetails = checkStatusDetails(errors, input.statusDetails);
+    const stepTimeoutInMinutes = checkStepTimeout(errors, input.stepTimeoutInMinutes, true);
+    const expectedVersion = errors.number(input.expectedVersion, 'expectedVersion', { integer: true });
+    const includeState = errors.boolean(input.includeJobExecutionState, 'includeJobExecutionState') ?? false;
+    const includeDocument = errors.boolean(input.includeJobDocument, 'includeJobDocument') ?? false;
+    const executionNumber = errors.number(input.executionNumber, 'executionNumber', { integer: true, min: 0 });
+    errors.throwIfAny();
+    const packageUpdates = status === 'SUCCEEDED' ? await this.executions.packageUpdatesEnabled() : false;
+    const { row, job } = await this.ctx.store.transaction(async (tx) => {
+      const job = await tx.jobs.get(jobId);
+      if (!job) throw jobNotFound(jobId);
+      const found = await findExecution(tx, jobId, thingName, executionNumber);
+      const locked = await tx.jobExecutions.lock({ jobId, thingName, executionNumber: Number(found.execution_number) });
+      if (!locked) throw executionNotFound(jobId, thingName, executionNumber);
+      const t = applyDeviceUpdate(
+        executionState(locked),
+        { status: status as JobExecutionStatus, statusDetails, expectedVersion, stepTimeoutInMinutes },
+        { now: this.ctx.clock.now(), ...timeoutOf(job) },
+      );
+      return { row: await this.executions.apply(tx, locked, job, t, { packageUpdates }), job };
+    });
+    return {
+      ...(includeState ? { executionState: executionStateView(executionState(row)) } : {}),
+      ...(includeDocument ? { jobDocument: await this.deviceDocument(job) } : {}),
+    };
+  }
+}
+
+function timeoutOf(job: JobRow): { inProgressTimeoutInMinutes?: number } {
+  const config = parseJson<TimeoutConfig>(job.timeout_config);
+  return config?.inProgressTimeoutInMinutes !== undefined ? { inProgressTimeoutInMinutes: config.inProgressTimeoutInMinutes } : {};
+}

@@ -1,0 +1,35 @@
+import type { Store } from '../../store/store.js';
+
+/** Told, inside the transaction that made the change, when a thing's group membership really changed. */
+export interface MembershipListener {
+  /** `joined` / `left`: groups the thing was DIRECTLY added to / removed from (not ancestors). Not called for no-ops. */
+  membershipChanged(tx: Store, thingName: string, change: { joined: string[]; left: string[] }): Promise<void>;
+  /** Called before the thing row is deleted, in the same transaction. */
+  thingDeleted(tx: Store, thingName: string): Promise<void>;
+}
+
+/**
+ * The listeners every registry service reports to. Calls happen after the membership rows have
+ * changed (so `tx` already answers with the new membership) and before the transaction commits, so
+ * a listener that throws rolls the whole change back.
+ * - DeleteThingGroup: each member is reported as leaving the group while the group row still exists
+ *   (its `path` still names its ancestors); the row is deleted after the last member left.
+ * - DeleteThing: only `thingDeleted`, before anything of the thing is removed, so the listener can
+ *   still see the groups it was in; its memberships then go without `membershipChanged` calls.
+ */
+export class MembershipEvents {
+  private readonly listeners: MembershipListener[] = [];
+
+  add(listener: MembershipListener): void {
+    this.listeners.push(listener);
+  }
+
+  async changed(tx: Store, thingName: string, joined: string[], left: string[]): Promise<void> {
+    if (joined.length === 0 && left.length === 0) return;
+    for (const l of this.listeners) await l.membershipChanged(tx, thingName, { joined: [...joined], left: [...left] });
+  }
+
+  async deleted(tx: Store, thingName: string): Promise<void> {
+    for (const l of this.listeners) await l.thingDeleted(tx, thingName);
+  }
+}

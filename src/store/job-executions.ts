@@ -1,0 +1,298 @@
+import { sql, type Kysely, type RawBuilder } from 'kysely';
+import type { Database, Dialect } from './schema.js';
+
+declare module './schema.js' {
+  interface Database {
+    job_executions: JobExecutionRow;
+    job_sequences: { name: string; value: number };
+  }
+}
+
+export interface JobExecutionRow {
+  job_id: string;
+  thing_name: string;
+  execution_number: number;
+  namespace_id: string;
+  status: string;
+  queue_seq: number;
+  queued_at: number;
+  started_at: number | null;
+  last_updated_at: number;
+  version_number: number;
+  /** JSON object of string → string, or null when never set. */
+  status_details: string | null;
+  force_canceled: number;
+  retry_attempt: number;
+  step_deadline_at: number | null;
+  in_progress_deadline_at: number | null;
+  timeout_at: number | null;
+}
+
+export interface ExecutionKey {
+  jobId: string;
+  thingName: string;
+  executionNumber: number;
+}
+
+/** A target to expand into executions: a thing, or a thing group with its materialized path. */
+export interface FanOutTarget {
+  position: number;
+  type: 'thing' | 'thinggroup';
+  name: string;
+  /**
+   * Group path ('/root/child/'); every group whose path starts with it is in the tree. Names are
+   * `[a-zA-Z0-9:_-]` and '/' separates them, all below '~', so the range [p, p + '~') is exactly
+   * that prefix on the C-collated column (migration 0002), and uses its index.
+   */
+  path?: string;
+}
+
+const PENDING = ['QUEUED', 'IN_PROGRESS'];
+
+export class JobExecutionStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+  ) {}
+
+  private byKey(key: ExecutionKey) {
+    return this.db
+      .selectFrom('job_executions')
+      .selectAll()
+      .where('job_id', '=', key.jobId)
+      .where('thing_name', '=', key.thingName)
+      .where('execution_number', '=', key.executionNumber);
+  }
+
+  get(key: ExecutionKey): Promise<JobExecutionRow | undefined> {
+    return this.byKey(key).executeTakeFirst();
+  }
+
+  /** The execution with the highest executionNumber of a job on a thing. */
+  latest(jobId: string, thingName: string): Promise<JobExecutionRow | undefined> {
+    return this.db
+      .selectFrom('job_executions')
+      .selectAll()
+      .where('job_id', '=', jobId)
+      .where('thing_name', '=', thingName)
+      .orderBy('execution_number', 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  /** Locks the execution row on PostgreSQL so concurrent updates of one execution serialize. */
+  async lock(key: ExecutionKey): Promise<JobExecutionRow | undefined> {
+    let q = this.byKey(key);
+    if (this.dialect === 'postgres') q = q.forUpdate();
+    return q.executeTakeFirst();
+  }
+
+  async insert(row: JobExecutionRow): Promise<void> {
+    await this.db.insertInto('job_executions').values(row).execute();
+  }
+
+  async update(key: ExecutionKey, patch: Partial<Omit<JobExecutionRow, 'job_id' | 'thing_name' | 'execution_number'>>): Promise<void> {
+    await this.db
+      .updateTable('job_executions')
+      .set(patch)
+      .where('job_id', '=', key.jobId)
+      .where('thing_name', '=', key.thingName)
+      .where('execution_number', '=', key.executionNumber)
+      .execute();
+  }
+
+  async delete(key: ExecutionKey): Promise<void> {
+    await this.db
+      .deleteFrom('job_executions')
+      .where('job_id', '=', key.jobId)
+      .where('thing_name', '=', key.thingName)
+      .where('execution_number', '=', key.executionNumber)
+      .execute();
+  }
+
+  async deleteForJob(jobId: string): Promise<void> {
+    await this.db.deleteFrom('job_executions').where('job_id', '=', jobId).execute();
+  }
+
+  /**
+   * Locks the global queue sequence (PostgreSQL row lock until commit) and returns its value. New
+   * executions take numbers above it; `advanceQueueSeq` stores the new high mark.
+   */
+  async lockQueueSeq(): Promise<number> {
+    const row = await this.db
+      .updateTable('job_sequences')
+      .set((eb) => ({ value: eb.ref('value') }))
+      .where('name', '=', 'queue')
+      .returning('value')
+      .executeTakeFirstOrThrow();
+    return Number(row.value);
+  }
+
+  async advanceQueueSeq(value: number): Promise<void> {
+    await this.db.updateTable('job_sequences').set({ value }).where('name', '=', 'queue').execute();
+  }
+
+  /**
+   * Creates a QUEUED execution (number 1, version 1) for every thing the targets name — thing
+   * groups expanded with all their descendants, each thing once, in target order — in one
+   * INSERT … SELECT, so a 100,000-thing group never passes through JavaScript. With `onlyNew`,
+   * things that already have an execution of this job are skipped. Returns the rows inserted;
+   * their queue_seq values are `seqBase + 1 … seqBase + n`.
+   */
+  async fanOut(input: { jobId: string; namespaceId: string; targets: FanOutTarget[]; now: number; seqBase: number; onlyNew: boolean }): Promise<number> {
+    const parts: RawBuilder<unknown>[] = input.targets.map((t) =>
+      t.type === 'thing'
+        ? sql`select cast(${t.name} as text) as thing_name, cast(${t.position} as integer) as pos`
+        : sql`select m.thing_name as thing_name, cast(${t.position} as integer) as pos
+              from thing_group_members m join thing_groups g on g.group_name = m.group_name
+              where g.path >= ${t.path!} and g.path < ${`${t.path!}~`}`,
+    );
+    if (parts.length === 0) return 0;
+    // Dedupe and numbering sort every target thing once; keep that sort in memory (PostgreSQL's
+    // 4 MB default spills 100,000 names to disk). SET LOCAL ends with the caller's transaction.
+    if (this.dialect === 'postgres') await sql`set local work_mem = '64MB'`.execute(this.db);
+    const union = sql.join(parts, sql` union all `);
+    // With one target every row has the same position: ordering by name alone lets the database
+    // number the rows straight off the grouped (already name-ordered) input instead of sorting again.
+    const order = input.targets.length === 1 ? sql`c.thing_name` : sql`c.pos, c.thing_name`;
+    const skipExisting = input.onlyNew
+      ? sql`where not exists (select 1 from job_executions e where e.job_id = ${input.jobId} and e.thing_name = c.thing_name)`
+      : sql``;
+    const result = await sql`
+      insert into job_executions
+        (job_id, thing_name, execution_number, namespace_id, status, queue_seq, queued_at, last_updated_at,
+         version_number, force_canceled, retry_attempt)
+      select cast(${input.jobId} as text), c.thing_name, 1, cast(${input.namespaceId} as text), 'QUEUED',
+             cast(${input.seqBase} as bigint) + row_number() over (order by ${order}),
+             cast(${input.now} as bigint), cast(${input.now} as bigint), 1, 0, 0
+      from (select u.thing_name, min(u.pos) as pos from (${union}) u group by u.thing_name) c
+      ${skipExisting}`.execute(this.db);
+    return Number(result.numAffectedRows ?? 0n);
+  }
+
+  /**
+   * Refreshes the planner's statistics after a large fan-out. PostgreSQL's autovacuum gets to it
+   * only later; until then it misjudges the table and pages a big job's executions by scanning and
+   * sorting. SQLite's planner does well without statistics here.
+   */
+  async refreshStatistics(): Promise<void> {
+    if (this.dialect === 'postgres') await sql`analyze job_executions`.execute(this.db);
+  }
+
+  /**
+   * Moves every execution of a job in status `from` to `to` in one statement (CancelJob, deletion
+   * of things). Returns how many moved.
+   */
+  async bulkTransition(jobId: string, from: string, patch: { status: string; bumpVersion: boolean; forceCanceled?: boolean; now: number }): Promise<number> {
+    const result = await this.db
+      .updateTable('job_executions')
+      .set((eb) => ({
+        status: patch.status,
+        last_updated_at: patch.now,
+        step_deadline_at: null,
+        in_progress_deadline_at: null,
+        timeout_at: null,
+        ...(patch.bumpVersion ? { version_number: eb('version_number', '+', 1) } : {}),
+        ...(patch.forceCanceled ? { force_canceled: 1 } : {}),
+      }))
+      .where('job_id', '=', jobId)
+      .where('status', '=', from)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  /**
+   * Things with an execution of `jobId` in one of `statuses`, and whether that execution is the
+   * front of the thing's pending list (IN_PROGRESS first, then the oldest QUEUED) — i.e. whether
+   * a change to it moves notify-next.
+   */
+  async pendingThingsOfJob(jobId: string, statuses: string[]): Promise<{ thingName: string; front: boolean }[]> {
+    if (statuses.length === 0) return [];
+    const rows = await sql<{ thing_name: string; front: number }>`
+      select e.thing_name,
+        case when exists (
+          select 1 from job_executions o
+          where o.thing_name = e.thing_name and o.namespace_id = e.namespace_id and o.job_id <> e.job_id
+            and (o.status = 'IN_PROGRESS' and (e.status <> 'IN_PROGRESS' or o.queue_seq < e.queue_seq)
+                 or o.status = 'QUEUED' and e.status = 'QUEUED' and o.queue_seq < e.queue_seq)
+        ) then 0 else 1 end as front
+      from job_executions e
+      where e.job_id = ${jobId} and e.status in (${sql.join(statuses)})`.execute(this.db);
+    return rows.rows.map((r) => ({ thingName: r.thing_name, front: Number(r.front) === 1 }));
+  }
+
+  /** Pending executions of a thing on a job (any number), oldest first. */
+  pendingOfThing(thingName: string): Promise<JobExecutionRow[]> {
+    return this.db
+      .selectFrom('job_executions')
+      .selectAll()
+      .where('thing_name', '=', thingName)
+      .where('status', 'in', PENDING)
+      .orderBy('queue_seq')
+      .execute();
+  }
+
+  /** The first `limit` executions of a thing in one status, in queue order (index range scan). */
+  ofThingInStatus(thingName: string, namespaceId: string, status: string, limit: number): Promise<JobExecutionRow[]> {
+    return this.db
+      .selectFrom('job_executions')
+      .selectAll()
+      .where('thing_name', '=', thingName)
+      .where('namespace_id', '=', namespaceId)
+      .where('status', '=', status)
+      .orderBy('queue_seq')
+      .limit(limit)
+      .execute();
+  }
+
+  /** The front of a thing's pending list: the first IN_PROGRESS execution, else the oldest QUEUED. */
+  async front(thingName: string, namespaceId: string): Promise<JobExecutionRow | undefined> {
+    const [inProgress] = await this.ofThingInStatus(thingName, namespaceId, 'IN_PROGRESS', 1);
+    if (inProgress) return inProgress;
+    const [queued] = await this.ofThingInStatus(thingName, namespaceId, 'QUEUED', 1);
+    return queued;
+  }
+
+  /** A job's executions by thing name, then executionNumber (keyset; served by the primary key or the by-status index). */
+  listForJob(jobId: string, status: string | undefined, after: { thingName: string; executionNumber: number } | undefined, limit: number): Promise<JobExecutionRow[]> {
+    let q = this.db
+      .selectFrom('job_executions')
+      .selectAll()
+      .where('job_id', '=', jobId)
+      .orderBy('thing_name')
+      .orderBy('execution_number')
+      .limit(limit);
+    if (status !== undefined) q = q.where('status', '=', status);
+    // A row-value comparison, so both databases seek the index to the cursor instead of filtering.
+    if (after !== undefined) {
+      q = q.where((eb) => eb(eb.refTuple('thing_name', 'execution_number'), '>', eb.tuple(after.thingName, after.executionNumber)));
+    }
+    return q.execute();
+  }
+
+  /** A thing's executions, newest first (keyset on queue_seq). */
+  listForThing(
+    thingName: string,
+    filter: { status?: string; namespaceId?: string; jobId?: string },
+    beforeSeq: number | undefined,
+    limit: number,
+  ): Promise<JobExecutionRow[]> {
+    let q = this.db.selectFrom('job_executions').selectAll().where('thing_name', '=', thingName).orderBy('queue_seq', 'desc').limit(limit);
+    if (filter.status !== undefined) q = q.where('status', '=', filter.status);
+    if (filter.namespaceId !== undefined) q = q.where('namespace_id', '=', filter.namespaceId);
+    if (filter.jobId !== undefined) q = q.where('job_id', '=', filter.jobId);
+    if (beforeSeq !== undefined) q = q.where('queue_seq', '<', beforeSeq);
+    return q.execute();
+  }
+
+  /** Executions of a thing in the given statuses across all jobs (thing deletion). */
+  ofThingInStatuses(thingName: string, statuses: string[]): Promise<JobExecutionRow[]> {
+    return this.db
+      .selectFrom('job_executions')
+      .selectAll()
+      .where('thing_name', '=', thingName)
+      .where('status', 'in', statuses)
+      .orderBy('queue_seq')
+      .execute();
+  }
+}

@@ -1,0 +1,224 @@
+import type { Kysely } from 'kysely';
+import type { Database, Dialect } from './schema.js';
+
+declare module './schema.js' {
+  interface Database {
+    jobs: JobRow;
+    job_targets: JobTargetRow;
+  }
+}
+
+export interface JobRow {
+  job_id: string;
+  namespace_id: string | null;
+  status: string;
+  target_selection: string;
+  description: string | null;
+  /** JSON array of the target ARNs, in request order. */
+  targets: string;
+  /** The document with parameter and package placeholders resolved (presigned URLs left as they are). */
+  document: string | null;
+  /** The document as given (or as read from documentSource / the template), before substitution. */
+  raw_document: string | null;
+  document_source: string | null;
+  document_parameters: string | null;
+  job_template_arn: string | null;
+  presigned_url_config: string | null;
+  rollout_config: string | null;
+  abort_config: string | null;
+  timeout_config: string | null;
+  retry_config: string | null;
+  scheduling_config: string | null;
+  /** JSON DestinationPackageVersion[] (resolved version and the name as requested). */
+  destination_package_versions: string | null;
+  force_canceled: number;
+  reason_code: string | null;
+  comment: string | null;
+  created_at: number;
+  last_updated_at: number;
+  completed_at: number | null;
+  n_queued: number;
+  n_in_progress: number;
+  n_succeeded: number;
+  n_failed: number;
+  n_rejected: number;
+  n_canceled: number;
+  n_removed: number;
+  n_timed_out: number;
+}
+
+export interface JobTargetRow {
+  job_id: string;
+  position: number;
+  target_arn: string;
+  target_type: 'thing' | 'thinggroup';
+  target_name: string;
+  target_id: string | null;
+}
+
+/** The counter column of each execution status. */
+export const COUNTER_COLUMN = {
+  QUEUED: 'n_queued',
+  IN_PROGRESS: 'n_in_progress',
+  SUCCEEDED: 'n_succeeded',
+  FAILED: 'n_failed',
+  REJECTED: 'n_rejected',
+  CANCELED: 'n_canceled',
+  REMOVED: 'n_removed',
+  TIMED_OUT: 'n_timed_out',
+} as const;
+export type CounterColumn = (typeof COUNTER_COLUMN)[keyof typeof COUNTER_COLUMN];
+
+export interface JobListFilter {
+  status?: string;
+  targetSelection?: string;
+  thingGroupName?: string;
+  thingGroupId?: string;
+  namespaceId?: string;
+}
+
+export class JobStore {
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+  ) {}
+
+  get(jobId: string): Promise<JobRow | undefined> {
+    return this.db.selectFrom('jobs').selectAll().where('job_id', '=', jobId).executeTakeFirst();
+  }
+
+  /** Reads the job and, on PostgreSQL, locks its row until the transaction ends. */
+  getForUpdate(jobId: string): Promise<JobRow | undefined> {
+    let q = this.db.selectFrom('jobs').selectAll().where('job_id', '=', jobId);
+    if (this.dialect === 'postgres') q = q.forUpdate();
+    return q.executeTakeFirst();
+  }
+
+  /** False when a job with this id already exists (a concurrent CreateJob won). */
+  async insert(row: JobRow, targets: JobTargetRow[]): Promise<boolean> {
+    const result = await this.db.insertInto('jobs').values(row).onConflict((oc) => oc.column('job_id').doNothing()).executeTakeFirst();
+    if (Number(result.numInsertedOrUpdatedRows ?? 0n) === 0) return false;
+    if (targets.length > 0) await this.db.insertInto('job_targets').values(targets).execute();
+    return true;
+  }
+
+  async addTargets(targets: JobTargetRow[]): Promise<void> {
+    if (targets.length > 0) await this.db.insertInto('job_targets').values(targets).execute();
+  }
+
+  async update(jobId: string, patch: Partial<Omit<JobRow, 'job_id'>>): Promise<void> {
+    await this.db.updateTable('jobs').set(patch).where('job_id', '=', jobId).execute();
+  }
+
+  /** Moves `delta` executions between counters in one statement; the row lock serializes writers. */
+  async adjustCounters(jobId: string, delta: Partial<Record<CounterColumn, number>>): Promise<void> {
+    const entries = Object.entries(delta).filter(([, n]) => n !== 0) as [CounterColumn, number][];
+    if (entries.length === 0) return;
+    await this.db
+      .updateTable('jobs')
+      .set((eb) => Object.fromEntries(entries.map(([col, n]) => [col, eb(col, '+', n)])))
+      .where('job_id', '=', jobId)
+      .execute();
+  }
+
+  /** A SNAPSHOT job with nothing pending becomes COMPLETED; true when this call completed it. */
+  async completeIfDone(jobId: string, now: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('jobs')
+      .set({ status: 'COMPLETED', completed_at: now, last_updated_at: now })
+      .where('job_id', '=', jobId)
+      .where('status', '=', 'IN_PROGRESS')
+      .where('target_selection', '=', 'SNAPSHOT')
+      .where('n_queued', '=', 0)
+      .where('n_in_progress', '=', 0)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  async delete(jobId: string): Promise<void> {
+    await this.db.deleteFrom('job_targets').where('job_id', '=', jobId).execute();
+    await this.db.deleteFrom('jobs').where('job_id', '=', jobId).execute();
+  }
+
+  targets(jobId: string): Promise<JobTargetRow[]> {
+    return this.db.selectFrom('job_targets').selectAll().where('job_id', '=', jobId).orderBy('position').execute();
+  }
+
+  countByStatus(status: string): Promise<number> {
+    return this.db
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('status', '=', status)
+      .executeTakeFirstOrThrow()
+      .then((r) => Number(r.n));
+  }
+
+  idsByStatus(status: string): Promise<string[]> {
+    return this.db.selectFrom('jobs').select('job_id').where('status', '=', status).execute().then((rows) => rows.map((r) => r.job_id));
+  }
+
+  /** Newest first; keyset on (created_at, job_id) descending. */
+  list(filter: JobListFilter, before: { createdAt: number; jobId: string } | undefined, limit: number): Promise<JobRow[]> {
+    let q = this.db.selectFrom('jobs').selectAll().orderBy('created_at', 'desc').orderBy('job_id', 'desc').limit(limit);
+    if (filter.status) q = q.where('status', '=', filter.status);
+    if (filter.targetSelection) q = q.where('target_selection', '=', filter.targetSelection);
+    if (filter.namespaceId !== undefined) q = q.where('namespace_id', '=', filter.namespaceId);
+    if (filter.thingGroupName !== undefined) {
+      const name = filter.thingGroupName;
+      q = q.where((eb) =>
+        eb.exists(
+          eb.selectFrom('job_targets').select('job_targets.job_id')
+            .whereRef('job_targets.job_id', '=', 'jobs.job_id')
+            .where('job_targets.target_type', '=', 'thinggroup')
+            .where('job_targets.target_name', '=', name),
+        ),
+      );
+    }
+    if (filter.thingGroupId !== undefined) {
+      const id = filter.thingGroupId;
+      q = q.where((eb) =>
+        eb.exists(
+          eb.selectFrom('job_targets').select('job_targets.job_id')
+            .whereRef('job_targets.job_id', '=', 'jobs.job_id')
+            .where('job_targets.target_type', '=', 'thinggroup')
+            .where('job_targets.target_id', '=', id),
+        ),
+      );
+    }
+    if (before) {
+      q = q.where((eb) => eb(eb.refTuple('created_at', 'job_id'), '<', eb.tuple(before.createdAt, before.jobId)));
+    }
+    return q.execute();
+  }
+
+  /** The first thing-group target id of each job (JobSummary.thingGroupId). */
+  async firstGroupIds(jobIds: string[]): Promise<Map<string, string>> {
+    const out = new Map<string, string>();
+    if (jobIds.length === 0) return out;
+    const rows = await this.db
+      .selectFrom('job_targets')
+      .select(['job_id', 'target_id', 'position'])
+      .where('job_id', 'in', jobIds)
+      .where('target_type', '=', 'thinggroup')
+      .orderBy('position')
+      .execute();
+    for (const r of rows) if (r.target_id !== null && !out.has(r.job_id)) out.set(r.job_id, r.target_id);
+    return out;
+  }
+
+  /** IN_PROGRESS CONTINUOUS jobs that target any of the given thing groups directly. */
+  continuousJobsTargetingGroups(groupNames: string[]): Promise<{ job_id: string; namespace_id: string | null }[]> {
+    if (groupNames.length === 0) return Promise.resolve([]);
+    return this.db
+      .selectFrom('job_targets')
+      .innerJoin('jobs', 'jobs.job_id', 'job_targets.job_id')
+      .select(['jobs.job_id', 'jobs.namespace_id'])
+      .distinct()
+      .where('job_targets.target_type', '=', 'thinggroup')
+      .where('job_targets.target_name', 'in', groupNames)
+      .where('jobs.status', '=', 'IN_PROGRESS')
+      .where('jobs.target_selection', '=', 'CONTINUOUS')
+      .orderBy('jobs.job_id')
+      .execute();
+  }
+}

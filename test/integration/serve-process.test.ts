@@ -1,0 +1,235 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { CreatePackageCommand, GetPackageCommand, IoTClient, ListPackagesCommand } from '@aws-sdk/client-iot';
+import pg from 'pg';
+import { POSTGRES_URL, testBackends } from '../support/backends.js';
+import { sendRaw } from '../support/raw-signed-http.js';
+import { expectAwsError } from '../support/server.js';
+
+const REPO = fileURLToPath(new URL('../..', import.meta.url));
+const STARTUP_MS = 60_000;
+const LISTENING = /^fleetjobs listening on (http:\/\/[^\s]+) \(region ([a-z0-9-]+), account (\d{12}), storage (.+)\)$/;
+
+/** A `fleetjobs serve` child process, its output collected line by line. */
+class ServeProcess {
+  readonly child: ChildProcess;
+  stdout = '';
+  stderr = '';
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+
+  constructor(args: string[], env: Record<string, string> = {}) {
+    this.child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+      cwd: REPO,
+      // Nothing from the developer's environment: no FLEETJOBS_* settings leak in.
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.stdout += d));
+    this.child.stderr!.setEncoding('utf8').on('data', (d: string) => (this.stderr += d));
+    this.exited = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve({ code, signal })));
+  }
+
+  get lines(): string[] {
+    return this.stdout.split('\n').filter((l) => l.length > 0);
+  }
+
+  /** Waits until a stdout line satisfies `match`, the process exits, or the time is up. */
+  async waitForLine(match: (line: string) => boolean, timeoutMs = STARTUP_MS): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let exited = false;
+    void this.exited.then(() => (exited = true));
+    for (;;) {
+      const line = this.lines.find(match);
+      if (line !== undefined) return line;
+      if (exited) throw new Error(`fleetjobs exited before the expected line.\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
+      if (Date.now() > deadline) throw new Error(`no expected line within ${timeoutMs} ms.\nstdout:\n${this.stdout}\nstderr:\n${this.stderr}`);
+      await new Promise((r) => setTimeout(r, 25));
+    }
+  }
+
+  /** The URL from the first stdout line, which must be the listening banner. */
+  async url(): Promise<string> {
+    await this.waitForLine(() => true);
+    const m = LISTENING.exec(this.lines[0]);
+    assert.ok(m, `the first stdout line names the bound URL, got: ${this.lines[0]}`);
+    return m[1];
+  }
+
+  /** SIGTERM, then the exit status and how long it took. */
+  async terminate(): Promise<{ code: number | null; ms: number }> {
+    const start = Date.now();
+    this.child.kill('SIGTERM');
+    const { code } = await this.exited;
+    return { code, ms: Date.now() - start };
+  }
+
+  kill(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
+  }
+}
+
+/** The real process (src/cli/main.ts): banner, generated credentials, --no-auth, signals, bad settings. */
+for (const backend of await testBackends()) {
+  describe(`fleetjobs serve process (${backend.name})`, { skip: backend.skip }, () => {
+    let root: string;
+    let schema: string | undefined;
+    const processes: ServeProcess[] = [];
+    const clients: IoTClient[] = [];
+    /** --database-url for this backend: its own PostgreSQL schema through the connection options. */
+    let databaseArgs: string[] = [];
+
+    before(async () => {
+      root = await mkdtemp(join(tmpdir(), 'fleetjobs-serve-'));
+      if (backend.name === 'postgres') {
+        schema = `fj_${process.pid}_serve_${Math.random().toString(36).slice(2, 8)}`;
+        const client = new pg.Client({ connectionString: POSTGRES_URL });
+        await client.connect();
+        await client.query(`CREATE SCHEMA ${schema}`);
+        await client.end();
+        const url = new URL(POSTGRES_URL);
+        url.searchParams.set('options', `-c search_path=${schema}`);
+        databaseArgs = ['--database-url', url.toString()];
+      }
+    });
+    after(async () => {
+      for (const c of clients) c.destroy();
+      for (const p of processes) p.kill();
+      await Promise.all(processes.map((p) => p.exited));
+      await rm(root, { recursive: true, force: true });
+      if (schema) {
+        const client = new pg.Client({ connectionString: POSTGRES_URL });
+        await client.connect();
+        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        await client.end();
+      }
+    });
+
+    function serve(args: string[], env: Record<string, string> = {}): ServeProcess {
+      const p = new ServeProcess(['serve', ...args], env);
+      processes.push(p);
+      return p;
+    }
+    function iot(endpoint: string, credentials: { accessKeyId: string; secretAccessKey: string }, region = 'us-east-1'): IoTClient {
+      const c = new IoTClient({ endpoint, region, credentials, maxAttempts: 1 });
+      clients.push(c);
+      return c;
+    }
+
+    it('prints the URL first, generates credentials once, keeps them, and stops on SIGTERM', async () => {
+      const dataDir = join(root, 'generated');
+      const first = serve(['--port', '0', '--data-dir', dataDir, ...databaseArgs]);
+      const url = await first.url();
+      assert.match(first.lines[0], backend.name === 'sqlite' ? /storage sqlite / : /storage postgres /);
+      await first.waitForLine((l) => l.includes('AWS_SECRET_ACCESS_KEY='));
+      const printedKey = /AWS_ACCESS_KEY_ID=(\S+)/.exec(first.stdout)?.[1];
+      const printedSecret = /AWS_SECRET_ACCESS_KEY=(\S+)/.exec(first.stdout)?.[1];
+      assert.ok(printedKey && printedSecret, first.stdout);
+      assert.match(first.stdout, /credentials\.json/);
+
+      const file = join(dataDir, 'credentials.json');
+      const stored = JSON.parse(await readFile(file, 'utf8')) as { accessKeyId: string; secretAccessKey: string };
+      assert.deepEqual(stored, { accessKeyId: printedKey, secretAccessKey: printedSecret });
+      assert.equal((await stat(file)).mode & 0o777, 0o600, 'the key file is private');
+
+      const client = iot(url, { ...stored });
+      await client.send(new CreatePackageCommand({ packageName: 'proc-a', description: 'survives a restart' }));
+      assert.deepEqual((await client.send(new ListPackagesCommand({}))).packageSummaries?.map((s) => s.packageName), ['proc-a']);
+      const unsigned = await sendRaw(url, { method: 'GET', path: '/packages' });
+      assert.equal(unsigned.status, 403);
+
+      // The client still holds a keep-alive connection: shutdown must not wait on it.
+      const stop = await first.terminate();
+      assert.equal(stop.code, 0, first.stderr);
+      assert.ok(stop.ms < 5_000, `SIGTERM took ${stop.ms} ms`);
+      assert.match(first.stdout, /SIGTERM received/);
+
+      const second = serve(['--port', '0', '--data-dir', dataDir, ...databaseArgs]);
+      const url2 = await second.url();
+      const again = iot(url2, { ...stored });
+      assert.equal((await again.send(new GetPackageCommand({ packageName: 'proc-a' }))).description, 'survives a restart');
+      await expectAwsError(iot(url2, { accessKeyId: printedKey!, secretAccessKey: 'guess' }).send(new ListPackagesCommand({})), 'InvalidSignatureException');
+      const stop2 = await second.terminate();
+      assert.equal(stop2.code, 0, second.stderr);
+      assert.doesNotMatch(second.stdout, /AWS_SECRET_ACCESS_KEY|Generated credentials/, 'credentials are shown only on the first start');
+      assert.deepEqual(JSON.parse(await readFile(file, 'utf8')), stored, 'the key pair is kept');
+    });
+
+    it('takes its settings from FLEETJOBS_* environment variables', async () => {
+      const dataDir = join(root, 'from-env');
+      const credentials = { accessKeyId: 'AKIAFROMENVIRONMENT1', secretAccessKey: 'secret-from-the-environment-0000000000000' };
+      const env: Record<string, string> = {
+        FLEETJOBS_PORT: '0',
+        FLEETJOBS_DATA_DIR: dataDir,
+        FLEETJOBS_REGION: 'eu-west-1',
+        FLEETJOBS_ACCOUNT_ID: '210987654321',
+        FLEETJOBS_ACCESS_KEY_ID: credentials.accessKeyId,
+        FLEETJOBS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
+        FLEETJOBS_LOG_LEVEL: 'warn',
+      };
+      if (databaseArgs.length) env.FLEETJOBS_DATABASE_URL = databaseArgs[1];
+      const p = serve([], env);
+      const url = await p.url();
+      const m = LISTENING.exec(p.lines[0])!;
+      assert.equal(m[2], 'eu-west-1');
+      assert.equal(m[3], '210987654321');
+      const created = await iot(url, credentials, 'eu-west-1').send(new CreatePackageCommand({ packageName: 'proc-env' }));
+      assert.equal(created.packageArn, 'arn:aws:iot:eu-west-1:210987654321:package/proc-env');
+      const stop = await p.terminate();
+      assert.equal(stop.code, 0, p.stderr);
+      assert.doesNotMatch(p.stdout, /AWS_SECRET_ACCESS_KEY/, 'configured keys are never printed');
+      await assert.rejects(stat(join(dataDir, 'credentials.json')), 'no key file when keys are configured');
+    });
+
+    it('warns loudly with --no-auth and then accepts unsigned requests', async () => {
+      const p = serve(['--port', '0', '--data-dir', join(root, 'no-auth'), '--no-auth', ...databaseArgs]);
+      const url = await p.url();
+      const warning = await p.waitForLine((l) => /WARNING/.test(l));
+      assert.match(warning, /authentication is OFF/);
+      const created = await sendRaw(url, { method: 'PUT', path: '/packages/proc-open', body: '{}' });
+      assert.equal(created.status, 200, created.text);
+      assert.equal(created.json?.packageName, 'proc-open');
+      const stop = await p.terminate();
+      assert.equal(stop.code, 0, p.stderr);
+      assert.doesNotMatch(p.stdout, /AWS_SECRET_ACCESS_KEY/);
+    });
+
+    // Settings are refused before any storage is opened, so once is enough (and each start costs seconds).
+    if (backend.name === 'sqlite') {
+      it('refuses bad settings with a message and a non-zero exit', async () => {
+        const taken = createServer();
+        await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+        const takenPort = String((taken.address() as AddressInfo).port);
+        const cases: [string[], Record<string, string>, RegExp][] = [
+          [['--port', 'abc'], {}, /^fleetjobs: invalid port: abc$/m],
+          [['--region', 'Mars'], {}, /invalid region: Mars/],
+          [[], { FLEETJOBS_PORT: '-1' }, /invalid port: -1/],
+          [['--no-such-flag'], {}, /unknown option '--no-such-flag'/],
+          [['--log-level', 'loud'], {}, /^fleetjobs: invalid log level: loud/m],
+          [['--port', '0'], { FLEETJOBS_ACCESS_KEY_ID: 'AKIAONLYHALF' }, /^fleetjobs: set both FLEETJOBS_ACCESS_KEY_ID and FLEETJOBS_SECRET_ACCESS_KEY, or neither$/m],
+          // An operational failure is one line, not a stack trace.
+          [['--port', takenPort], {}, /^fleetjobs: cannot start: listen EADDRINUSE: address already in use 127\.0\.0\.1:\d+\n$/],
+        ];
+        try {
+          await Promise.all(cases.map(async ([args, env, message], i) => {
+            const dataDir = join(root, `refused-${i}`);
+            const p = serve([...args, '--data-dir', dataDir], env);
+            const { code } = await p.exited;
+            assert.notEqual(code, 0, `${args.join(' ')} should fail; stdout: ${p.stdout}`);
+            assert.match(p.stderr, message);
+            assert.doesNotMatch(p.stdout, /listening/);
+            // Settings are checked before anything is written.
+            if (!/cannot start/.test(p.stderr)) await assert.rejects(stat(dataDir), `a refused start (${args.join(' ')}) creates no data dir`);
+          }));
+        } finally {
+          taken.close();
+        }
+      });
+    }
+  });
+}
