@@ -5,7 +5,7 @@
  * signs every request itself with @smithy/signature-v4, like an SDK would.
  *   npm run bench:api [-- --seconds 8 --concurrency 32 --backends sqlite,postgres]
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,6 +21,7 @@ for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replac
 const SECONDS = Number(args.get('seconds') ?? 8);
 const CONCURRENCY = Number(args.get('concurrency') ?? 32);
 const BACKENDS = (args.get('backends') ?? 'sqlite,postgres').split(',');
+const OPS = (args.get('ops') ?? 'GetPackageVersion,ListPackageVersions,CreatePackageVersion').split(',');
 const PG_URL = process.env.FLEETJOBS_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CREDS = { accessKeyId: 'AKIABENCHMARK0000001', secretAccessKey: 'bench-secret-key-000000000000000000000000' };
 
@@ -46,7 +47,8 @@ async function startServer(backend: string): Promise<{ url: string; child: Child
     env.FLEETJOBS_DATABASE_URL = `${PG_URL}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   }
   const profile = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'src/cli/main.ts', 'serve', '--port', '0', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  // The production entry point (built by `npm ci` / `npm run build`), not the tsx dev loader.
+  const child = spawn(process.execPath, [...profile, 'dist/cli/main.js', 'serve', '--port', '0', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const first = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
     rl.once('line', resolve);
@@ -124,6 +126,7 @@ async function load(op: string, make: (worker: number, i: number) => Promise<num
   return { op, requests: latencies.length, errors, seconds, p50: pct(0.5), p99: pct(0.99) };
 }
 
+execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 const rows: (Result & { backend: string })[] = [];
 for (const backend of BACKENDS) {
   const server = await startServer(backend);
@@ -136,9 +139,12 @@ for (const backend of BACKENDS) {
       await signedRequest(base, 'PUT', `/packages/bench/versions/seed-${i}`, { clientToken: token() }, { attributes: { os: 'linux', i: String(i) } });
     }
     await load('warmup', (w, i) => signedRequest(base, 'GET', `/packages/bench/versions/seed-${(w + i) % 200}`, {}));
-    rows.push({ backend, ...(await load('GetPackageVersion', (w, i) => signedRequest(base, 'GET', `/packages/bench/versions/seed-${(w * 7 + i) % 200}`, {}))) });
-    rows.push({ backend, ...(await load('ListPackageVersions', () => signedRequest(base, 'GET', '/packages/bench/versions', { maxResults: '25' }))) });
-    rows.push({ backend, ...(await load('CreatePackageVersion', (w, i) => signedRequest(base, 'PUT', `/packages/bench-w${w}/versions/v${i}`, { clientToken: token() }, { description: 'bench', attributes: { os: 'linux' } }))) });
+    const operations: Record<string, (w: number, i: number) => Promise<number>> = {
+      GetPackageVersion: (w, i) => signedRequest(base, 'GET', `/packages/bench/versions/seed-${(w * 7 + i) % 200}`, {}),
+      ListPackageVersions: () => signedRequest(base, 'GET', '/packages/bench/versions', { maxResults: '25' }),
+      CreatePackageVersion: (w, i) => signedRequest(base, 'PUT', `/packages/bench-w${w}/versions/v${i}`, { clientToken: token() }, { description: 'bench', attributes: { os: 'linux' } }),
+    };
+    for (const op of OPS) rows.push({ backend, ...(await load(op, operations[op])) });
   } finally {
     await server.cleanup();
   }
