@@ -163,7 +163,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (config.auth) {
     ({ credentials, generated } = loadOrCreateCredentials(config.dataDir, { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey }));
     const known = credentials;
-    verifier = new SigV4Verifier((id) => (id === known.accessKeyId ? known.secretAccessKey : undefined), options.signatureClock ?? systemClock);
+    verifier = new SigV4Verifier((id) => (id === known.accessKeyId ? known.secretAccessKey : undefined), options.signatureClock ?? systemClock, config.region);
   }
 
   if (objects.embedded) {
@@ -186,7 +186,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
-  objects.setBaseUrl(`http://${host}:${port}`);
+  // Presigned URLs must name an address devices can reach: never a wildcard bind address.
+  const reachableHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : host;
+  objects.setBaseUrl(config.publicUrl ?? `http://${reachableHost}:${port}`);
   await sbomValidation.start();
 
   let closed = false;

@@ -16,6 +16,7 @@ program
   .addOption(new Option('--region <region>', 'region in every ARN (FLEETJOBS_REGION)'))
   .addOption(new Option('--account-id <id>', 'account in every ARN (FLEETJOBS_ACCOUNT_ID)'))
   .addOption(new Option('--log-level <level>', 'pino log level (FLEETJOBS_LOG_LEVEL)'))
+  .addOption(new Option('--public-url <url>', 'origin devices reach this server at, used in presigned URLs (FLEETJOBS_PUBLIC_URL)'))
   .addOption(new Option('--s3-endpoint <url>', 'use this S3 service for objects instead of the embedded S3 subset (FLEETJOBS_S3_ENDPOINT)'))
   .addOption(new Option('--s3-region <region>', 'region of the external S3 service; alone, selects AWS S3 (FLEETJOBS_S3_REGION)'))
   .addOption(new Option('--s3-access-key-id <id>', 'access key for the external S3 service, else the AWS default chain (FLEETJOBS_S3_ACCESS_KEY_ID)'))

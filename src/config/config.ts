@@ -17,6 +17,11 @@ export interface Config {
   maxJsonBodyBytes: number;
   logLevel: string;
   /**
+   * The origin devices reach this server at (http(s)://host[:port]); presigned download URLs point
+   * there. Defaults to the bound address (127.0.0.1 when bound to every interface).
+   */
+  publicUrl?: string;
+  /**
    * An external S3 service for artifacts, SBOMs and job documents. When set, the embedded S3
    * subset is not served and objects are read from (and presigned for) this service.
    */
@@ -40,6 +45,7 @@ export interface ConfigFlags {
   accountId?: string;
   auth?: boolean;
   logLevel?: string;
+  publicUrl?: string;
   s3Endpoint?: string;
   s3Region?: string;
   s3AccessKeyId?: string;
@@ -80,6 +86,10 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
   const logLevel = pick(flags.logLevel, 'LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`invalid log level: ${logLevel} (one of ${LOG_LEVELS.join(', ')})`);
 
+  const publicUrl = pick(flags.publicUrl, 'PUBLIC_URL')?.replace(/\/+$/, '');
+  if (publicUrl !== undefined && !/^https?:\/\/[^/?#]+$/.test(publicUrl)) {
+    throw new ConfigError(`invalid public URL (http(s)://host[:port] without a path expected): ${publicUrl}`);
+  }
   const s3Endpoint = pick(flags.s3Endpoint, 'S3_ENDPOINT');
   if (s3Endpoint !== undefined && !/^https?:\/\/[^/]+/.test(s3Endpoint)) throw new ConfigError(`invalid S3 endpoint (http(s)://host[:port] expected): ${s3Endpoint}`);
   const s3Region = pick(flags.s3Region, 'S3_REGION');
@@ -114,6 +124,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     secretAccessKey,
     maxJsonBodyBytes: 1024 * 1024,
     logLevel,
+    ...(publicUrl ? { publicUrl } : {}),
     ...(s3 ? { s3 } : {}),
   };
 }

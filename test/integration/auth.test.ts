@@ -30,8 +30,8 @@ for (const backend of await testBackends()) {
       await t?.close();
     });
 
-    function client(options: { credentials?: { accessKeyId: string; secretAccessKey: string }; systemClockOffset?: number }): IoTClient {
-      const c = new IoTClient({ endpoint: t.url, region: REGION, credentials: options.credentials ?? TEST_CREDENTIALS, maxAttempts: 1, systemClockOffset: options.systemClockOffset });
+    function client(options: { credentials?: { accessKeyId: string; secretAccessKey: string }; systemClockOffset?: number; region?: string }): IoTClient {
+      const c = new IoTClient({ endpoint: t.url, region: options.region ?? REGION, credentials: options.credentials ?? TEST_CREDENTIALS, maxAttempts: 1, systemClockOffset: options.systemClockOffset });
       clients.push(c);
       return c;
     }
@@ -60,6 +60,13 @@ for (const backend of await testBackends()) {
       await assertNotStored('auth-wrong-secret');
       assertDenied(await sendSigned(t.url, { method: 'PUT', path: '/packages/auth-wrong-secret', body: '{}' }, { credentials: { ...TEST_CREDENTIALS, secretAccessKey: 'wrong' } }), 'InvalidSignatureException');
       await assertNotStored('auth-wrong-secret');
+    });
+
+    it('refuses a signature scoped to another region, as a regional endpoint does', async () => {
+      const elsewhere = client({ region: 'eu-west-1' });
+      const err = await expectAwsError(elsewhere.send(new CreatePackageCommand({ packageName: 'auth-other-region' })), 'InvalidSignatureException', { status: 403 });
+      assert.match(err.message, /scoped to a valid region, not 'eu-west-1'/);
+      await assertNotStored('auth-other-region');
     });
 
     it('refuses a request dated 20 minutes away from the server time, either way', async () => {

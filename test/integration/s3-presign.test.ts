@@ -166,3 +166,46 @@ for (const backend of await testBackends()) {
     });
   });
 }
+
+/** A free TCP port on the loopback interface, for a server whose public URL must name it in advance. */
+async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+    probe.on('error', reject);
+  });
+}
+
+for (const backend of await testBackends()) {
+  describe(`embedded S3: presigned URLs under --public-url (${backend.name})`, { skip: backend.skip }, () => {
+    let t: TestServer;
+    let devices: IoTJobsDataPlaneClient;
+    let port: number;
+    before(async () => {
+      port = await freePort();
+      t = await startTestServer(backend, {}, { FLEETJOBS_PORT: String(port), FLEETJOBS_PUBLIC_URL: `http://localhost:${port}` });
+      devices = jobsDataClient(t);
+    });
+    after(async () => {
+      devices?.destroy();
+      await t?.close();
+    });
+
+    it('points device download URLs at the public origin, and they download from there', async () => {
+      await putTestObject(t, 'public-bucket', 'fw.bin', 'public firmware');
+      await seedGroup(t, 'public-fleet', ['pub-1']);
+      await t.iot.send(new CreateJobCommand({
+        jobId: 'public-job',
+        targets: [groupArn('public-fleet')],
+        document: JSON.stringify({ url: '${aws:iot:s3-presigned-url:https://s3.amazonaws.com/public-bucket/fw.bin}' }),
+        presignedUrlConfig: { roleArn: ROLE, expiresInSec: 60 },
+      }));
+      const url = await deviceUrl(devices, 'pub-1');
+      assert.ok(url.startsWith(`http://localhost:${port}/public-bucket/fw.bin?`), url);
+      assert.deepEqual(await download(url), { status: 200, text: 'public firmware' });
+    });
+  });
+}

@@ -104,7 +104,15 @@ export class SigV4Verifier {
     private readonly lookupSecret: (accessKeyId: string) => string | undefined,
     /** Signatures are stamped with real time by real clients, so this is the wall clock unless a test says otherwise. */
     private readonly clock: Clock,
+    /** The server's region: like a regional AWS endpoint, it refuses signatures scoped to another one. */
+    private readonly region?: string,
   ) {}
+
+  private checkRegion(region: string): void {
+    if (this.region !== undefined && region !== this.region) {
+      throw deny('InvalidSignatureException', `Credential should be scoped to a valid region, not '${region}'. This endpoint serves '${this.region}'.`);
+    }
+  }
 
   private signer(accessKeyId: string, secret: string, service: string, region: string): SignatureV4 {
     const key = `${accessKeyId}\n${service}\n${region}`;
@@ -129,6 +137,7 @@ export class SigV4Verifier {
     const m = authorization ? AUTH_RE.exec(authorization.trim()) : null;
     if (!m) throw deny('InvalidSignatureException', 'Authorization header requires \'Credential\', \'SignedHeaders\' and \'Signature\' parameters in AWS4-HMAC-SHA256 form.');
     const [, accessKeyId, scopeDate, region, service, signedHeaderList, signature] = m;
+    this.checkRegion(region);
     const secret = this.lookupSecret(accessKeyId);
     if (secret === undefined) throw deny('UnrecognizedClientException', 'The security token included in the request is invalid.');
 
@@ -181,6 +190,7 @@ export class SigV4Verifier {
     const credential = one('X-Amz-Credential')?.split('/') ?? [];
     if (credential.length !== 5) throw deny('InvalidSignatureException', 'Malformed X-Amz-Credential.');
     const [accessKeyId, scopeDate, region, service] = credential;
+    this.checkRegion(region);
     const secret = this.lookupSecret(accessKeyId);
     if (secret === undefined) throw deny('UnrecognizedClientException', 'The security token included in the request is invalid.');
     const amzDate = parseAmzDate(one('X-Amz-Date'));
