@@ -3,7 +3,10 @@
  * CreatePackageVersion with 32 concurrent SigV4-signed clients, on SQLite and PostgreSQL.
  * The server runs in its own process (as in production); this process is the load generator and
  * signs every request itself with @smithy/signature-v4, like an SDK would.
- *   npm run bench:api [-- --seconds 8 --concurrency 32 --backends sqlite,postgres]
+ *   npm run bench:api [-- --seconds 8 --concurrency 32 --backends sqlite,postgres --ops GetPackageVersion]
+ * BENCH_SERVER_SCRIPT=<file.mjs> runs that script instead of fleetjobs (it must print
+ * "listening on <url>" first): point it at a bare node:http server to measure the harness's own
+ * ceiling on this machine. BENCH_CPU_PROFILE=<dir> writes the server's CPU profile there.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -48,7 +51,7 @@ async function startServer(backend: string): Promise<{ url: string; child: Child
   }
   const profile = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
   // The production entry point (built by `npm ci` / `npm run build`), not the tsx dev loader.
-  const child = spawn(process.execPath, [...profile, 'dist/cli/main.js', 'serve', '--port', '0', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...profile, ...(process.env.BENCH_SERVER_SCRIPT ? [process.env.BENCH_SERVER_SCRIPT] : ['dist/cli/main.js', 'serve']), '--port', '0', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const first = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
     rl.once('line', resolve);
