@@ -140,7 +140,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const jobTemplates = { templates: new JobTemplateService(ctx), managed: new ManagedJobTemplateService(arns) };
   const jobServices = {
     creation: new JobCreationService(ctx, executions, { documentSource: jobDocumentSource, templates: jobTemplates.templates }),
-    jobs: new JobService(ctx, executions),
+    jobs: new JobService(ctx, executions, undefined, (jobId, err, attempt) =>
+      logger.error({ err, jobId, attempt }, 'job deletion failed; it is retried, and resumed at the next start')),
     executions: new ExecutionControlService(ctx, executions),
   };
   const jobsData = new JobsDataService(ctx, executions, jobDocumentDownloads);

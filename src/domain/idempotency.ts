@@ -16,6 +16,16 @@ export function checkClientToken(errors: FieldErrors, token: unknown): string | 
  * parameters replays the stored response; with different parameters it is refused. The lookup, the
  * change and the record commit in one transaction. Failed operations leave no record.
  */
+/** The SDKs send a token with every mutation, so expired records are cleared every so many calls. */
+const PURGE_EVERY = 500;
+let callsSincePurge = 0;
+
+function purgeExpiredNowAndThen(store: Store, clock: Clock): void {
+  if (++callsSincePurge < PURGE_EVERY) return;
+  callsSincePurge = 0;
+  void store.idempotency.purgeOlderThan(clock.now() - IDEMPOTENCY_WINDOW_MS).catch(() => undefined);
+}
+
 export async function idempotent<T>(
   store: Store,
   clock: Clock,
@@ -26,6 +36,7 @@ export async function idempotent<T>(
   errorName: AwsErrorName = 'ValidationException',
 ): Promise<T> {
   if (clientToken === undefined) return retryOnDuplicateKey(() => store.transaction(run));
+  purgeExpiredNowAndThen(store, clock);
   const requestHash = createHash('sha256').update(JSON.stringify(parameters ?? null)).digest('hex');
   return retryOnDuplicateKey(() => store.transaction(async (tx) => {
     const now = clock.now();

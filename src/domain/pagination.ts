@@ -9,11 +9,23 @@ export function encodeToken(list: string, key: unknown): string {
   return Buffer.from(JSON.stringify({ l: list, k: key }), 'utf8').toString('base64url');
 }
 
+/**
+ * Tokens come back from clients, so a cursor is trusted only if every number in it is a safe
+ * integer (all our sort keys are) and no string holds NUL — either would reach SQL as a bad value.
+ */
+function isPlausibleCursor(k: unknown): boolean {
+  if (typeof k === 'number') return Number.isSafeInteger(k);
+  if (typeof k === 'string') return !k.includes('\u0000');
+  if (Array.isArray(k)) return k.every(isPlausibleCursor);
+  if (k !== null && typeof k === 'object') return Object.values(k).every(isPlausibleCursor);
+  return typeof k === 'boolean' || k === null;
+}
+
 export function decodeToken<T>(list: string, token: string | undefined, errorName: AwsErrorName, check: (k: unknown) => k is T): T | undefined {
   if (token === undefined) return undefined;
   try {
     const parsed = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as { l?: unknown; k?: unknown };
-    if (parsed && parsed.l === list && check(parsed.k)) return parsed.k;
+    if (parsed && parsed.l === list && isPlausibleCursor(parsed.k) && check(parsed.k)) return parsed.k;
   } catch {
     // fall through
   }

@@ -63,6 +63,11 @@ export class FieldErrors {
       this.add(value, path, 'Member must be a string');
       return undefined;
     }
+    // No member of these APIs can hold NUL, and PostgreSQL text cannot store it.
+    if (value.includes('\u0000')) {
+      this.add(value.replace(/\u0000/g, '\\u0000'), path, 'Member must not contain the NUL character');
+      return undefined;
+    }
     const length = [...value].length;
     let ok = true;
     if (rule.min !== undefined && length < rule.min) {
@@ -93,8 +98,9 @@ export class FieldErrors {
       this.add(value, path, 'Member must be a number');
       return undefined;
     }
-    if (rule.integer && !Number.isInteger(value)) {
-      this.add(value, path, 'Member must be an integer');
+    // Beyond 2^53 a JSON number is no longer exact, and the database refuses it as a BIGINT.
+    if (rule.integer && !Number.isSafeInteger(value)) {
+      this.add(value, path, Number.isInteger(value) ? `Member must have value less than or equal to ${Number.MAX_SAFE_INTEGER}` : 'Member must be an integer');
       return undefined;
     }
     let ok = true;

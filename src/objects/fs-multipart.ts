@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
 import { ObjectStoreError } from './errors.js';
-import type { FsObjectStore } from './fs-object-store.js';
+import { checkKey, type FsObjectStore } from './fs-object-store.js';
 import type { ObjectAttributes, StoredObject } from './stored-object.js';
 
 const MAX_PART_BYTES = 5 * 1024 ** 3;
@@ -30,7 +30,7 @@ export class FsMultipartUploads {
 
   async create(bucket: string, key: string, attributes: ObjectAttributes): Promise<string> {
     await this.objects.requireBucket(bucket);
-    if (key.length === 0 || Buffer.byteLength(key) > 1024) throw new ObjectStoreError('KeyTooLongError', 'Your key is too long');
+    checkKey(key);
     const uploadId = randomBytes(24).toString('base64url');
     await this.store.objects.insertUpload({
       upload_id: uploadId,

@@ -322,6 +322,9 @@ export class FsObjectStore implements ObjectStore {
   // ---- the ObjectStore port (catalog and jobs) ----
 
   async head(bucket: string, key: string, versionId?: string): Promise<ObjectLookup> {
+    // A NUL cannot be in any stored name (and PostgreSQL could not even compare it): nothing is there.
+    if (hasNul(bucket)) return { found: false, missing: 'bucket' };
+    if (hasNul(key) || (versionId !== undefined && hasNul(versionId))) return { found: false, missing: versionId !== undefined ? 'version' : 'key' };
     if (!(await this.store.objects.getBucket(bucket))) return { found: false, missing: 'bucket' };
     const row = versionId !== undefined ? await this.store.objects.getVersion(bucket, key, versionId) : await this.store.objects.getLatest(bucket, key);
     if (!row || row.is_delete_marker === 1) return { found: false, missing: versionId !== undefined ? 'version' : 'key' };
@@ -329,6 +332,7 @@ export class FsObjectStore implements ObjectStore {
   }
 
   async open(bucket: string, key: string, versionId?: string) {
+    if (hasNul(bucket) || hasNul(key) || (versionId !== undefined && hasNul(versionId))) throw noSuchKey(key.replace(/\u0000/g, ''));
     const { object, body } = await this.openObject(bucket, key, versionId);
     return { head: toHead(object), body };
   }
@@ -338,7 +342,11 @@ export class FsObjectStore implements ObjectStore {
   }
 }
 
-function checkKey(key: string): void {
+const hasNul = (s: string) => s.includes('\u0000');
+
+/** S3's key rules, shared by single-part and multipart uploads. */
+export function checkKey(key: string): void {
   if (key.length === 0) throw new ObjectStoreError('InvalidArgument', 'Object key must not be empty.');
+  if (hasNul(key)) throw new ObjectStoreError('InvalidArgument', 'Object key must not contain the NUL character.');
   if (Buffer.byteLength(key) > 1024) throw new ObjectStoreError('KeyTooLongError', 'Your key is too long');
 }

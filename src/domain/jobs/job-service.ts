@@ -39,6 +39,8 @@ export class JobService {
     private readonly ctx: DomainContext,
     private readonly executions: ExecutionService,
     private readonly scheduleDeletion: DeletionScheduler = (run) => setImmediate(() => void run()),
+    /** Told when a background deletion fails; it is retried, and resumed again at the next start. */
+    private readonly reportDeletionFailure: (jobId: string, err: unknown, attempt: number) => void = () => undefined,
   ) {}
 
   private async requireJob(jobId: string): Promise<JobRow> {
@@ -154,14 +156,29 @@ export class JobService {
       }
       await tx.jobs.update(jobId, { status: 'DELETION_IN_PROGRESS', last_updated_at: this.ctx.clock.now() });
     });
-    this.scheduleDeletion(() => this.track(this.finishDeletion(jobId)));
+    this.scheduleDeletion(() => this.track(this.finishDeletionWithRetries(jobId)));
     return {};
   }
 
   private track(p: Promise<void>): Promise<void> {
-    const tracked = p.catch(() => undefined).finally(() => this.pendingDeletions.delete(tracked));
+    const tracked = p.finally(() => this.pendingDeletions.delete(tracked));
     this.pendingDeletions.add(tracked);
     return tracked;
+  }
+
+  /**
+   * A failed deletion must not stay silently DELETION_IN_PROGRESS (it counts against the limit of
+   * 10): report it and try again a few times; what still fails is resumed at the next start.
+   */
+  private async finishDeletionWithRetries(jobId: string, attempts = 3): Promise<void> {
+    for (let attempt = 1; attempt <= attempts; attempt++) {
+      try {
+        await this.finishDeletion(jobId);
+        return;
+      } catch (err) {
+        this.reportDeletionFailure(jobId, err, attempt);
+      }
+    }
   }
 
   /** Removes a DELETION_IN_PROGRESS job, its executions, targets and tags. */
@@ -224,7 +241,8 @@ export class JobService {
     errors.throwIfAny();
     const targets = targetArns!.map((arn) => parseTarget(this.ctx.arns, arn));
     return this.ctx.store.transaction(async (tx) => {
-      const row = await tx.jobs.get(jobId);
+      // Locked: two concurrent calls would otherwise number their targets from the same count.
+      const row = await tx.jobs.getForUpdate(jobId);
       if (!row) throw jobNotFound(jobId);
       if (row.target_selection !== 'CONTINUOUS') throw invalidRequest(`Targets can only be associated with a CONTINUOUS job; job ${jobId} is SNAPSHOT.`);
       if (row.status !== 'IN_PROGRESS') throw invalidRequest(`Job ${jobId} in status ${row.status} cannot have targets associated.`);

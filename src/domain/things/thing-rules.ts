@@ -1,5 +1,5 @@
 import { DomainError } from '../errors.js';
-import { FieldErrors, NO_CONTROL_CHARS } from '../validation.js';
+import { FieldErrors, NO_CONTROL_CHARS, setOwn } from '../validation.js';
 
 /** Field constraints and shared rules of the thing registry (things-and-shadows.md §2, §3.2, §4.2, §9). */
 export const NAME = { min: 1, max: 128, pattern: /^[a-zA-Z0-9:_-]+$/, patternText: '[a-zA-Z0-9:_-]+' };
@@ -82,7 +82,7 @@ export function applyAttributes(current: Record<string, string>, payload: Attrib
   const out: Record<string, string> = payload.merge ? { ...current } : {};
   for (const [k, v] of Object.entries(payload.attributes)) {
     if (v === '') delete out[k];
-    else out[k] = v;
+    else setOwn(out, k, v); // a key named __proto__ is an attribute like any other
   }
   return sortKeys(out);
 }
@@ -103,7 +103,7 @@ export function checkThingAttributeCount(attributes: Record<string, string>, typ
 /** Stable key order, so stored attribute documents compare equal whatever order they came in. */
 export function sortKeys(map: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const k of Object.keys(map).sort()) out[k] = map[k];
+  for (const k of Object.keys(map).sort()) setOwn(out, k, map[k]);
   return out;
 }
 

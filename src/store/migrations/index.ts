@@ -8,6 +8,7 @@ import * as m0006 from './0006-object-store.js';
 import * as m0007 from './0007-thing-types.js';
 import * as m0004 from './0004-jobs.js';
 import * as m0005 from './0005-job-templates.js';
+import * as m0008 from './0008-idempotency-expiry.js';
 
 /**
  * Versioned migrations, applied in name order at every start. Append new files; never edit one
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0007-thing-types': m0007,
   '0004-jobs': m0004,
   '0005-job-templates': m0005,
+  '0008-idempotency-expiry': m0008,
 };
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {

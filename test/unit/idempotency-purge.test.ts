@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { VirtualClock } from '../../src/clock.js';
+import { IDEMPOTENCY_WINDOW_MS, idempotent } from '../../src/domain/idempotency.js';
+import { openDatabase, type OpenedDatabase } from '../../src/store/db.js';
+import { migrateToLatest } from '../../src/store/migrations/index.js';
+import { Store } from '../../src/store/store.js';
+
+/** Idempotency records expire after the window, and expired ones are cleared as calls go by. */
+describe('idempotency token expiry', () => {
+  let dir: string;
+  let opened: OpenedDatabase;
+  let store: Store;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'fleetjobs-idem-'));
+    opened = await openDatabase({ dataDir: dir });
+    await migrateToLatest(opened.db, opened.dialect);
+    store = new Store(opened.db, opened.dialect);
+  });
+  after(async () => {
+    await opened.db.destroy();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('purges records older than the window while keeping fresh ones', async () => {
+    const clock = new VirtualClock(Date.UTC(2026, 10, 25));
+    const token = (i: number) => `token-${String(i).padStart(40, '0')}`;
+    await idempotent(store, clock, 'Op', token(0), { i: 0 }, async () => ({ n: 0 }));
+    clock.advance(IDEMPOTENCY_WINDOW_MS + 60_000);
+    for (let i = 1; i <= 600; i++) await idempotent(store, clock, 'Op', token(i), { i }, async () => ({ n: i }));
+    await new Promise((r) => setImmediate(r));
+    assert.equal(await store.idempotency.get('Op', token(0)), undefined, 'the expired record is gone');
+    assert.deepEqual(JSON.parse((await store.idempotency.get('Op', token(600)))!.response), { n: 600 });
+    // An expired token is a new request again: it runs instead of replaying.
+    assert.deepEqual(await idempotent(store, clock, 'Op', token(0), { i: 'new' }, async () => ({ n: 'again' })), { n: 'again' });
+  });
+});
