@@ -43,4 +43,32 @@ export class Arns {
     if (partition !== this.partition || region !== this.region || account !== this.accountId) return undefined;
     return { resourceType, path: rest.split('/') };
   }
+
+  /** Whether split ARN parts name this partition, region and account. */
+  owns(parts: Pick<IotArnParts, 'partition' | 'region' | 'account'>): boolean {
+    return parts.partition === this.partition && parts.region === this.region && parts.account === this.accountId;
+  }
+}
+
+export interface IotArnParts {
+  partition: string;
+  region: string;
+  /** Empty in AWS-owned ARNs such as managed job templates. */
+  account: string;
+  resourceType: string;
+  /** Everything after the first `/`; may hold further `/` and `:` (`name:version`). */
+  resource: string;
+}
+
+/**
+ * Any `arn:{partition}:iot:{region}:{account}:{type}/{resource}`, whoever's it is. For callers that
+ * answer a malformed ARN (400) differently from a well-formed one of another account or region
+ * (404), or that accept AWS-owned ARNs without an account; Arns.parse answers all of those with
+ * undefined.
+ */
+export function splitIotArn(arn: string): IotArnParts | undefined {
+  const m = /^arn:([^:]+):iot:([^:]*):([^:]*):([^/]+)\/(.+)$/s.exec(arn);
+  if (!m) return undefined;
+  const [, partition, region, account, resourceType, resource] = m;
+  return { partition, region, account, resourceType, resource };
 }

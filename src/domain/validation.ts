@@ -1,4 +1,5 @@
 import { DomainError, type AwsErrorName } from './errors.js';
+import { setOwn } from './json.js';
 
 /**
  * Collects field violations in the AWS service style:
@@ -63,11 +64,6 @@ export class FieldErrors {
       this.add(value, path, 'Member must be a string');
       return undefined;
     }
-    // No member of these APIs can hold NUL, and PostgreSQL text cannot store it.
-    if (value.includes('\u0000')) {
-      this.add(value.replace(/\u0000/g, '\\u0000'), path, 'Member must not contain the NUL character');
-      return undefined;
-    }
     const length = [...value].length;
     let ok = true;
     if (rule.min !== undefined && length < rule.min) {
@@ -84,6 +80,12 @@ export class FieldErrors {
     }
     if (rule.enum && !rule.enum.includes(value)) {
       this.add(value, path, `Member must satisfy enum value set: [${rule.enum.join(', ')}]`);
+      ok = false;
+    }
+    // No member of these APIs can hold NUL, and PostgreSQL text cannot store it. Checked last, so a
+    // member with a pattern answers with its pattern as AWS does.
+    if (ok && value.includes('\u0000')) {
+      this.add(value.replace(/\u0000/g, '\\u0000'), path, 'Member must not contain the NUL character');
       ok = false;
     }
     return ok ? value : undefined;
@@ -190,13 +192,8 @@ export class FieldErrors {
   }
 }
 
-/**
- * `out[key] = value` for keys that come from request JSON: a plain assignment to `__proto__`
- * would be swallowed by the prototype setter, silently dropping a key the pattern allows.
- */
-export function setOwn(out: Record<string, string>, key: string, value: string): void {
-  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
-}
+/** Re-exported: the registry and tag rules import it from here. */
+export { setOwn };
 
 const MAX_MESSAGES_SHOWN = 25;
 const MAX_RENDERED = 200;

@@ -1,5 +1,6 @@
 import { invalidRequest } from '../domain/errors.js';
 import type { JobDocumentDownloads, JobDocumentSource, ObjectLocation } from '../domain/jobs/job-ports.js';
+import { decodeUrlComponent, s3LocationOfUrlParts } from '../domain/s3-location.js';
 import type { ObjectStore } from './object-store.js';
 
 /** The largest job document (jobs.md §7.1). */
@@ -13,8 +14,6 @@ export class ObjectStoreJobDocumentDownloads implements JobDocumentDownloads {
     return this.objects.presignGet(location.bucket, location.key, location.version, expiresInSec);
   }
 }
-
-const VIRTUAL_HOST = /^(.+)\.s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?$/;
 
 /**
  * Bucket, key and version of a `documentSource` URL: path-style (`https://s3.amazonaws.com/b/k`,
@@ -30,29 +29,10 @@ export function parseDocumentSourceUrl(text: string): ObjectLocation | undefined
     return undefined;
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
-  const path = url.pathname.replace(/^\//, '');
-  let bucket: string;
-  let keyText: string;
-  const virtual = VIRTUAL_HOST.exec(url.hostname.toLowerCase());
-  if (virtual) {
-    bucket = virtual[1];
-    keyText = path;
-  } else {
-    const slash = path.indexOf('/');
-    if (slash <= 0) return undefined;
-    bucket = path.slice(0, slash);
-    keyText = path.slice(slash + 1);
-  }
-  let key: string;
-  try {
-    bucket = decodeURIComponent(bucket);
-    key = decodeURIComponent(keyText);
-  } catch {
-    return undefined;
-  }
-  if (!bucket || !key) return undefined;
+  const loc = s3LocationOfUrlParts(url.hostname.toLowerCase(), url.pathname.replace(/^\//, ''), decodeUrlComponent);
+  if (!loc) return undefined;
   const version = url.searchParams.get('versionId');
-  return { bucket, key, ...(version ? { version } : {}) };
+  return { ...loc, ...(version ? { version } : {}) };
 }
 
 /** Reads a CreateJob `documentSource` from the object store, once, at creation (jobs.md §7.1). */

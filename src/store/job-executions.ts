@@ -87,6 +87,19 @@ export class JobExecutionStore {
     return q.executeTakeFirst();
   }
 
+  /** The latest execution of a job on a thing, locked like `lock` (one read instead of find-then-lock). */
+  async lockLatest(jobId: string, thingName: string): Promise<JobExecutionRow | undefined> {
+    let q = this.db
+      .selectFrom('job_executions')
+      .selectAll()
+      .where('job_id', '=', jobId)
+      .where('thing_name', '=', thingName)
+      .orderBy('execution_number', 'desc')
+      .limit(1);
+    if (this.dialect === 'postgres') q = q.forUpdate();
+    return q.executeTakeFirst();
+  }
+
   async insert(row: JobExecutionRow): Promise<void> {
     await this.db.insertInto('job_executions').values(row).execute();
   }
@@ -202,14 +215,19 @@ export class JobExecutionStore {
   }
 
   /**
-   * Things with an execution of `jobId` in one of `statuses`, and whether that execution is the
-   * front of the thing's pending list (IN_PROGRESS first, then the oldest QUEUED) — i.e. whether
-   * a change to it moves notify-next.
+   * One keyset page (by thing name, then executionNumber) of the executions of `jobId` in `status`,
+   * each with whether it is the front of its thing's pending list (IN_PROGRESS first, then the
+   * oldest QUEUED) — i.e. whether a change to it moves notify-next. Served by the by-status index.
    */
-  async pendingThingsOfJob(jobId: string, statuses: string[]): Promise<{ thingName: string; front: boolean }[]> {
-    if (statuses.length === 0) return [];
-    const rows = await sql<{ thing_name: string; front: number }>`
-      select e.thing_name,
+  async pendingThingsOfJob(
+    jobId: string,
+    status: string,
+    after: { thingName: string; executionNumber: number } | undefined,
+    limit: number,
+  ): Promise<{ thingName: string; executionNumber: number; front: boolean }[]> {
+    const cursor = after ? sql`and (e.thing_name, e.execution_number) > (${after.thingName}, ${after.executionNumber})` : sql``;
+    const rows = await sql<{ thing_name: string; execution_number: number; front: number }>`
+      select e.thing_name, e.execution_number,
         case when exists (
           select 1 from job_executions o
           where o.thing_name = e.thing_name and o.namespace_id = e.namespace_id and o.job_id <> e.job_id
@@ -217,8 +235,27 @@ export class JobExecutionStore {
                  or o.status = 'QUEUED' and e.status = 'QUEUED' and o.queue_seq < e.queue_seq)
         ) then 0 else 1 end as front
       from job_executions e
-      where e.job_id = ${jobId} and e.status in (${sql.join(statuses)})`.execute(this.db);
-    return rows.rows.map((r) => ({ thingName: r.thing_name, front: Number(r.front) === 1 }));
+      where e.job_id = ${jobId} and e.status = ${status} ${cursor}
+      order by e.thing_name, e.execution_number
+      limit ${limit}`.execute(this.db);
+    return rows.rows.map((r) => ({ thingName: r.thing_name, executionNumber: Number(r.execution_number), front: Number(r.front) === 1 }));
+  }
+
+  /**
+   * The QUEUED executions of `jobId` on any of `thingNames` (membership changes of CONTINUOUS jobs).
+   * A thing has at most one pending execution of a job, and it is its latest.
+   */
+  queuedOfJobForThings(jobId: string, thingNames: string[]): Promise<JobExecutionRow[]> {
+    if (thingNames.length === 0) return Promise.resolve([]);
+    return this.db
+      .selectFrom('job_executions')
+      .selectAll()
+      .where('job_id', '=', jobId)
+      .where('status', '=', 'QUEUED')
+      .where('thing_name', 'in', thingNames)
+      .orderBy('thing_name')
+      .orderBy('execution_number')
+      .execute();
   }
 
   /** Pending executions of a thing on a job (any number), oldest first. */

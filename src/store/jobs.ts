@@ -56,8 +56,8 @@ export interface JobTargetRow {
   target_id: string | null;
 }
 
-/** The counter column of each execution status. */
-export const COUNTER_COLUMN = {
+/** The counter column of each execution status; only this store knows the columns. */
+const COUNTER_COLUMN = {
   QUEUED: 'n_queued',
   IN_PROGRESS: 'n_in_progress',
   SUCCEEDED: 'n_succeeded',
@@ -67,7 +67,9 @@ export const COUNTER_COLUMN = {
   REMOVED: 'n_removed',
   TIMED_OUT: 'n_timed_out',
 } as const;
-export type CounterColumn = (typeof COUNTER_COLUMN)[keyof typeof COUNTER_COLUMN];
+type CounterColumn = (typeof COUNTER_COLUMN)[keyof typeof COUNTER_COLUMN];
+/** An execution status as the counters know it (the same names as the domain's JobExecutionStatus). */
+export type CountedExecutionStatus = keyof typeof COUNTER_COLUMN;
 
 export interface JobListFilter {
   status?: string;
@@ -110,9 +112,19 @@ export class JobStore {
     await this.db.updateTable('jobs').set(patch).where('job_id', '=', jobId).execute();
   }
 
-  /** Moves `delta` executions between counters in one statement; the row lock serializes writers. */
-  async adjustCounters(jobId: string, delta: Partial<Record<CounterColumn, number>>): Promise<void> {
-    const entries = Object.entries(delta).filter(([, n]) => n !== 0) as [CounterColumn, number][];
+  /**
+   * Moves `delta` executions between counters in one statement (keyed by execution status, e.g.
+   * `{ QUEUED: -1, IN_PROGRESS: 1 }`); the row lock serializes writers.
+   */
+  async adjustCounters(jobId: string, delta: Partial<Record<CountedExecutionStatus, number>>): Promise<void> {
+    const byColumn = new Map<CounterColumn, number>();
+    for (const [status, n] of Object.entries(delta)) {
+      if (n === undefined || n === 0) continue;
+      if (!Object.hasOwn(COUNTER_COLUMN, status)) throw new Error(`no job counter for execution status ${status}`);
+      const col = COUNTER_COLUMN[status as CountedExecutionStatus];
+      byColumn.set(col, (byColumn.get(col) ?? 0) + n);
+    }
+    const entries = [...byColumn].filter(([, n]) => n !== 0);
     if (entries.length === 0) return;
     await this.db
       .updateTable('jobs')

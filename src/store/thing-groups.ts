@@ -230,4 +230,21 @@ export class ThingGroupStore {
       .execute();
     return rows.some((r) => r.path.startsWith(group.path));
   }
+
+  /** Which of `thingNames` are members of the group or of any of its descendants (isThingInGroupTree for many). */
+  async thingsInGroupTree(thingNames: string[], groupName: string): Promise<Set<string>> {
+    const inside = new Set<string>();
+    if (thingNames.length === 0) return inside;
+    const group = await this.get(groupName);
+    if (!group) return inside;
+    // Each thing is directly in at most 10 groups: read their paths through the by-thing index.
+    const rows = await this.db
+      .selectFrom('thing_group_members as m')
+      .innerJoin('thing_groups as g', 'g.group_name', 'm.group_name')
+      .select(['m.thing_name', 'g.path'])
+      .where('m.thing_name', 'in', thingNames)
+      .execute();
+    for (const r of rows) if (r.path.startsWith(group.path)) inside.add(r.thing_name);
+    return inside;
+  }
 }

@@ -2,6 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { SbomValidationQueue } from '../domain/packages/sbom-service.js';
+import type { S3Location } from '../domain/s3-location.js';
 import { failedWithoutCode, overallStatus, prepareForStorage, type SbomFileResult } from '../domain/sbom/results.js';
 import type { ObjectStore } from '../objects/object-store.js';
 import type { Store } from '../store/store.js';
@@ -52,12 +53,6 @@ export interface SbomValidationWorkerDeps {
   settings?: Partial<SbomValidationSettings>;
   /** Validates one file; by default on worker threads of its own, one per concurrent validation. A validator passed in is not closed by close(). */
   validator?: SbomFileValidator;
-}
-
-interface S3Location {
-  bucket: string;
-  key: string;
-  version?: string;
 }
 
 function jobKey(job: { packageName: string; versionName: string }): string {

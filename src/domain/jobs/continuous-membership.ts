@@ -1,3 +1,4 @@
+import type { JobExecutionRow } from '../../store/job-executions.js';
 import type { Store } from '../../store/store.js';
 import type { DomainContext } from '../context.js';
 import type { MembershipListener } from '../things/membership-events.js';
@@ -19,6 +20,8 @@ async function groupsAndAncestors(tx: Store, groupNames: string[]): Promise<stri
  * - a QUEUED execution whose thing left every target group becomes REMOVED (SNAPSHOT jobs do not
  *   react, §14 #3);
  * - a deleted thing's pending executions become REMOVED, which lets a SNAPSHOT job complete (§14 #2).
+ * Each change first asks which CONTINUOUS jobs target the groups (or their ancestors) once; with
+ * none — the common case — nothing else is read.
  */
 export class ContinuousJobMembership implements MembershipListener {
   constructor(
@@ -36,24 +39,46 @@ export class ContinuousJobMembership implements MembershipListener {
         await this.executions.create(tx, job, thingName, latest ? Number(latest.execution_number) + 1 : 1);
       }
     }
-    if (change.left.length > 0) {
-      for (const { job_id } of await tx.jobs.continuousJobsTargetingGroups(await groupsAndAncestors(tx, change.left))) {
-        const latest = await tx.jobExecutions.latest(job_id, thingName);
-        if (!latest || latest.status !== 'QUEUED') continue;
-        if (await this.stillTargeted(tx, job_id, thingName)) continue;
-        const job = await tx.jobs.get(job_id);
-        if (!job) continue;
-        await this.executions.apply(tx, latest, job, applyRemove(executionState(latest), this.ctx.clock.now()));
+    if (change.left.length > 0) await this.left(tx, change.left, [thingName]);
+  }
+
+  /** DeleteThingGroup: a batch of members left one group; the jobs concerned are looked up once. */
+  async membersLeft(tx: Store, groupName: string, thingNames: string[]): Promise<void> {
+    await this.left(tx, [groupName], thingNames);
+  }
+
+  /** `thingNames` left `groupNames`: their QUEUED executions of jobs no longer targeting them become REMOVED. */
+  private async left(tx: Store, groupNames: string[], thingNames: string[]): Promise<void> {
+    const jobs = await tx.jobs.continuousJobsTargetingGroups(await groupsAndAncestors(tx, groupNames));
+    if (jobs.length === 0) return;
+    for (const { job_id } of jobs) {
+      // A thing's pending execution of a job is always its latest one, so QUEUED rows are exactly
+      // the "latest is QUEUED" executions.
+      const queued = await tx.jobExecutions.queuedOfJobForThings(job_id, thingNames);
+      if (queued.length === 0) continue;
+      const job = await tx.jobs.get(job_id);
+      if (!job) continue;
+      const stillTargeted = await this.stillTargeted(tx, job_id, queued);
+      for (const row of queued) {
+        if (stillTargeted.has(row.thing_name)) continue;
+        await this.executions.apply(tx, row, job, applyRemove(executionState(row), this.ctx.clock.now()));
       }
     }
   }
 
-  /** True while the thing is a target itself or in the tree of any of the job's target groups. */
-  private async stillTargeted(tx: Store, jobId: string, thingName: string): Promise<boolean> {
+  /** The things of `rows` that are a target themselves or in the tree of any of the job's target groups. */
+  private async stillTargeted(tx: Store, jobId: string, rows: JobExecutionRow[]): Promise<Set<string>> {
+    const still = new Set<string>();
     for (const t of await tx.jobs.targets(jobId)) {
-      if (t.target_type === 'thing' ? t.target_name === thingName : await tx.thingGroups.isThingInGroupTree(thingName, t.target_name)) return true;
+      const open = rows.map((r) => r.thing_name).filter((name) => !still.has(name));
+      if (open.length === 0) break;
+      if (t.target_type === 'thing') {
+        if (open.includes(t.target_name)) still.add(t.target_name);
+      } else {
+        for (const name of await tx.thingGroups.thingsInGroupTree(open, t.target_name)) still.add(name);
+      }
     }
-    return false;
+    return still;
   }
 
   async thingDeleted(tx: Store, thingName: string): Promise<void> {

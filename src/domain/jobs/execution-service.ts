@@ -1,5 +1,5 @@
 import type { ExecutionKey, FanOutTarget, JobExecutionRow } from '../../store/job-executions.js';
-import { COUNTER_COLUMN, type CounterColumn, type JobRow } from '../../store/jobs.js';
+import type { JobRow } from '../../store/jobs.js';
 import type { Store } from '../../store/store.js';
 import type { DomainContext } from '../context.js';
 import { DomainError } from '../errors.js';
@@ -19,7 +19,8 @@ export interface PackageConfigurationReader {
 
 /** Fan-outs this large change the executions table enough to refresh its planner statistics. */
 const LARGE_FAN_OUT = 10_000;
-const counter = (status: string): CounterColumn => COUNTER_COLUMN[status as JobExecutionStatus];
+/** Pending executions of a cancelled or deleted job read per page when their things are told. */
+const PENDING_PAGE = 1_000;
 const frontId = (row: JobExecutionRow | undefined) => (row ? `${row.job_id}#${Number(row.execution_number)}` : undefined);
 export const keyOf = (row: JobExecutionRow): ExecutionKey => ({ jobId: row.job_id, thingName: row.thing_name, executionNumber: Number(row.execution_number) });
 
@@ -52,6 +53,31 @@ export class ExecutionService {
     return frontId(await tx.jobExecutions.front(thingName, namespaceId));
   }
 
+  /** Per-thing intents are worth computing only for a notifier that keeps them. */
+  private get wantsThingNotifications(): boolean {
+    return this.deps.notifier.wantsThingNotifications !== false;
+  }
+
+  /**
+   * Whether the front of the thing's pending list is another execution after `row` moved from
+   * `before` (pending when `frontBefore` was read) to `after`, with as few look-ups as the change
+   * allows. Only `row` changed, so: joining the list moves the front iff `row` is the front now;
+   * leaving it moves the front iff `row` was the front.
+   */
+  private async frontMoved(tx: Store, row: JobExecutionRow, frontBefore: JobExecutionRow | undefined, before: string, after: string): Promise<boolean> {
+    const id = frontId(row);
+    if (!isPending(before)) return (await this.front(tx, row.thing_name, row.namespace_id)) === id;
+    const wasFront = frontId(frontBefore) === id;
+    if (!isPending(after)) return wasFront;
+    if (before === 'QUEUED' && after === 'IN_PROGRESS') {
+      // A QUEUED front means nothing was IN_PROGRESS, so it stays the front once started. Otherwise
+      // it becomes the front unless an IN_PROGRESS execution queued before it stays ahead.
+      if (wasFront) return false;
+      return !(frontBefore?.status === 'IN_PROGRESS' && Number(frontBefore.queue_seq) < Number(row.queue_seq));
+    }
+    return (await this.front(tx, row.thing_name, row.namespace_id)) !== frontId(frontBefore);
+  }
+
   private publish(tx: Store, notes: (JobNotification | undefined)[]): void {
     const list = notes.filter((n): n is JobNotification => n !== undefined);
     if (list.length > 0) tx.afterCommit(() => this.deps.notifier.publish(list));
@@ -61,18 +87,22 @@ export class ExecutionService {
   async apply(tx: Store, row: JobExecutionRow, job: JobRow, t: Transition, opts: { packageUpdates?: boolean } = {}): Promise<JobExecutionRow> {
     if (!t.changed) return row;
     const key = keyOf(row);
-    const frontBefore = t.statusChanged ? await this.front(tx, row.thing_name, row.namespace_id) : undefined;
+    const pendingBefore = isPending(t.before.status);
+    const pendingAfter = isPending(t.after.status);
+    // The pending list moves only when the status changes on a pending side.
+    const notify = t.statusChanged && (pendingBefore || pendingAfter) && this.wantsThingNotifications;
+    const frontBefore = notify && pendingBefore ? await tx.jobExecutions.front(row.thing_name, row.namespace_id) : undefined;
     const patch = executionPatch(t.after, timeoutAt(t.after));
     await tx.jobExecutions.update(key, patch);
     const next: JobExecutionRow = { ...row, ...patch };
     if (t.statusChanged) {
-      await tx.jobs.adjustCounters(job.job_id, { [counter(t.before.status)]: -1, [counter(t.after.status)]: 1 });
+      await tx.jobs.adjustCounters(job.job_id, { [t.before.status]: -1, [t.after.status]: 1 });
       if (t.leftPending) await tx.jobs.completeIfDone(job.job_id, this.ctx.clock.now());
       if (t.after.status === 'SUCCEEDED' && opts.packageUpdates) await this.recordPackages(tx, row.thing_name, job);
-      const frontAfter = await this.front(tx, row.thing_name, row.namespace_id);
-      this.publish(tx, [
-        notificationFor(row.thing_name, { pendingBefore: isPending(t.before.status), pendingAfter: isPending(t.after.status), frontBefore, frontAfter }),
-      ]);
+      if (notify) {
+        const frontChanged = await this.frontMoved(tx, row, frontBefore, t.before.status, t.after.status);
+        this.publish(tx, [notificationFor(row.thing_name, { pendingBefore, pendingAfter, frontChanged })]);
+      }
     }
     return next;
   }
@@ -101,7 +131,6 @@ export class ExecutionService {
   /** A new QUEUED execution of `job` on one thing (a CONTINUOUS job's thing joining a target group). */
   async create(tx: Store, job: JobRow, thingName: string, executionNumber: number): Promise<void> {
     const namespaceId = job.namespace_id ?? '';
-    const frontBefore = await this.front(tx, thingName, namespaceId);
     const seq = (await tx.jobExecutions.lockQueueSeq()) + 1;
     const now = this.ctx.clock.now();
     await tx.jobExecutions.insert({
@@ -123,21 +152,24 @@ export class ExecutionService {
       timeout_at: null,
     });
     await tx.jobExecutions.advanceQueueSeq(seq);
-    await tx.jobs.adjustCounters(job.job_id, { n_queued: 1 });
-    const frontAfter = await this.front(tx, thingName, namespaceId);
-    this.publish(tx, [notificationFor(thingName, { pendingBefore: false, pendingAfter: true, frontBefore, frontAfter })]);
+    await tx.jobs.adjustCounters(job.job_id, { QUEUED: 1 });
+    if (this.wantsThingNotifications) {
+      // Joining the list moves its front iff the new execution is the front now.
+      const frontChanged = (await this.front(tx, thingName, namespaceId)) === `${job.job_id}#${executionNumber}`;
+      this.publish(tx, [notificationFor(thingName, { pendingBefore: false, pendingAfter: true, frontChanged })]);
+    }
   }
 
   /** DeleteJobExecution: the row goes, and so does its count. */
   async delete(tx: Store, row: JobExecutionRow, job: JobRow): Promise<void> {
     const pending = isPending(row.status);
-    const frontBefore = pending ? await this.front(tx, row.thing_name, row.namespace_id) : undefined;
+    // Leaving the list moves its front iff this execution was the front.
+    const frontChanged = pending && this.wantsThingNotifications ? (await this.front(tx, row.thing_name, row.namespace_id)) === frontId(row) : undefined;
     await tx.jobExecutions.delete(keyOf(row));
-    await tx.jobs.adjustCounters(job.job_id, { [counter(row.status)]: -1 });
+    await tx.jobs.adjustCounters(job.job_id, { [row.status]: -1 });
     if (pending) {
       await tx.jobs.completeIfDone(job.job_id, this.ctx.clock.now());
-      const frontAfter = await this.front(tx, row.thing_name, row.namespace_id);
-      this.publish(tx, [notificationFor(row.thing_name, { pendingBefore: true, pendingAfter: false, frontBefore, frontAfter })]);
+      if (frontChanged !== undefined) this.publish(tx, [notificationFor(row.thing_name, { pendingBefore: true, pendingAfter: false, frontChanged })]);
     }
   }
 
@@ -151,7 +183,7 @@ export class ExecutionService {
     const created = await tx.jobExecutions.fanOut({ jobId: job.job_id, namespaceId: job.namespace_id ?? '', targets, now, seqBase: base, onlyNew });
     if (created > 0) {
       await tx.jobExecutions.advanceQueueSeq(base + created);
-      await tx.jobs.adjustCounters(job.job_id, { n_queued: created });
+      await tx.jobs.adjustCounters(job.job_id, { QUEUED: created });
       this.publish(tx, [{ kind: 'fanOut', jobId: job.job_id, fromQueueSeq: base + 1 }]);
       if (created >= LARGE_FAN_OUT) tx.afterCommit(() => void this.ctx.store.jobExecutions.refreshStatistics().catch(() => undefined));
     }
@@ -165,16 +197,33 @@ export class ExecutionService {
    */
   async cancelAll(tx: Store, job: JobRow, force: boolean): Promise<void> {
     const plan = jobCancelPlan(force);
-    const affected = await tx.jobExecutions.pendingThingsOfJob(job.job_id, plan.map((p) => p.from));
+    await this.tellPendingThings(tx, job.job_id, plan.map((p) => p.from));
     const now = this.ctx.clock.now();
-    const delta: Partial<Record<CounterColumn, number>> = {};
+    const delta: Partial<Record<JobExecutionStatus, number>> = {};
     for (const step of plan) {
       const n = await tx.jobExecutions.bulkTransition(job.job_id, step.from, { status: step.to, bumpVersion: step.bumpVersion, forceCanceled: step.forceCanceled, now });
-      delta[counter(step.from)] = (delta[counter(step.from)] ?? 0) - n;
-      delta[counter(step.to)] = (delta[counter(step.to)] ?? 0) + n;
+      delta[step.from] = (delta[step.from] ?? 0) - n;
+      delta[step.to] = (delta[step.to] ?? 0) + n;
     }
     await tx.jobs.adjustCounters(job.job_id, delta);
-    this.publish(tx, affected.map((a) => ({ kind: 'thing' as const, thingName: a.thingName, notify: true, notifyNext: a.front })));
+  }
+
+  /**
+   * Before a set-based change takes the job's executions in `statuses` out of the pending lists:
+   * notify for each of their things, notify-next where it was the front. Read page by page, and
+   * not at all when the notifier drops per-thing intents.
+   */
+  private async tellPendingThings(tx: Store, jobId: string, statuses: string[]): Promise<void> {
+    if (!this.wantsThingNotifications) return;
+    for (const status of statuses) {
+      let after: { thingName: string; executionNumber: number } | undefined;
+      for (;;) {
+        const rows = await tx.jobExecutions.pendingThingsOfJob(jobId, status, after, PENDING_PAGE);
+        this.publish(tx, rows.map((a) => ({ kind: 'thing' as const, thingName: a.thingName, notify: true, notifyNext: a.front })));
+        if (rows.length < PENDING_PAGE) break;
+        after = rows[rows.length - 1];
+      }
+    }
   }
 
   /**
@@ -182,9 +231,8 @@ export class ExecutionService {
    * pending lists change); the rows go in one statement.
    */
   async deleteAllOfJob(tx: Store, jobId: string): Promise<void> {
-    const affected = await tx.jobExecutions.pendingThingsOfJob(jobId, ['QUEUED', 'IN_PROGRESS']);
+    await this.tellPendingThings(tx, jobId, ['QUEUED', 'IN_PROGRESS']);
     await tx.jobExecutions.deleteForJob(jobId);
-    this.publish(tx, affected.map((a) => ({ kind: 'thing' as const, thingName: a.thingName, notify: true, notifyNext: a.front })));
   }
 }
 

@@ -1,4 +1,5 @@
 import { DomainError } from '../errors.js';
+import { decodeUrlComponent, s3LocationOfUrlParts, type S3Location } from '../s3-location.js';
 import { FieldErrors } from '../validation.js';
 import { DEFAULT_PRESIGNED_EXPIRY_SEC } from './job-config-rules.js';
 import {
@@ -23,11 +24,7 @@ import {
 
 export const MAX_JOB_DOCUMENT_CHARS = 32768;
 
-export interface S3Location {
-  bucket: string;
-  key: string;
-  version?: string;
-}
+export type { S3Location };
 
 export interface DestinationPackageVersion {
   packageName: string;
@@ -270,9 +267,6 @@ export async function resolvePresignedPlaceholders(
   return pieces.join('');
 }
 
-const PATH_STYLE_HOST = /^s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?$/;
-const VIRTUAL_HOST = /^(.+)\.s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.com(?:\.cn)?$/;
-
 /**
  * Bucket, key and version of an S3 object URL, path-style (`https://s3.{region}.amazonaws.com/b/k`,
  * or any other host, e.g. this server's own S3 door) or virtual-hosted
@@ -282,14 +276,7 @@ const VIRTUAL_HOST = /^(.+)\.s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)?\.amazonaws\.c
 export function parseS3ObjectUrl(url: string, encoded: boolean): S3Location | undefined {
   let text = url.trim();
   let version: string | undefined;
-  const decode = (s: string): string | undefined => {
-    if (!encoded) return s;
-    try {
-      return decodeURIComponent(s);
-    } catch {
-      return undefined;
-    }
-  };
+  const decode = encoded ? decodeUrlComponent : (s: string): string | undefined => s;
   if (encoded) {
     const v = /%3FversionId%3D/i.exec(text);
     if (v) {
@@ -300,20 +287,7 @@ export function parseS3ObjectUrl(url: string, encoded: boolean): S3Location | un
   }
   const m = /^https?:\/\/([^/?#]+)\/(.+)$/is.exec(text);
   if (!m) return undefined;
-  const host = m[1].toLowerCase().replace(/:\d+$/, '');
-  let bucket: string | undefined;
-  let keyText: string;
-  const virtual = PATH_STYLE_HOST.test(host) ? null : VIRTUAL_HOST.exec(host);
-  if (virtual) {
-    bucket = virtual[1];
-    keyText = m[2];
-  } else {
-    const slash = m[2].indexOf('/');
-    if (slash <= 0) return undefined;
-    bucket = decode(m[2].slice(0, slash));
-    keyText = m[2].slice(slash + 1);
-  }
-  const key = decode(keyText);
-  if (!bucket || !key) return undefined;
-  return { bucket, key, ...(version !== undefined ? { version } : {}) };
+  const loc = s3LocationOfUrlParts(m[1].toLowerCase().replace(/:\d+$/, ''), m[2], decode);
+  if (!loc) return undefined;
+  return { ...loc, ...(version !== undefined ? { version } : {}) };
 }

@@ -18,9 +18,15 @@ export type JobNotification =
 
 export interface JobNotifier {
   publish(notifications: JobNotification[]): void;
+  /**
+   * False when per-thing intents would be dropped anyway: then nobody computes them (no front
+   * look-ups on the device path, no reading every pending thing of a cancelled or deleted job).
+   * Absent means true.
+   */
+  readonly wantsThingNotifications?: boolean;
 }
 
-export const noopJobNotifier: JobNotifier = { publish: () => undefined };
+export const noopJobNotifier: JobNotifier = { publish: () => undefined, wantsThingNotifications: false };
 
 /**
  * §10.3 for one execution change: notify when it entered or left the pending set; notify-next when
@@ -28,9 +34,9 @@ export const noopJobNotifier: JobNotifier = { publish: () => undefined };
  */
 export function notificationFor(
   thingName: string,
-  change: { pendingBefore: boolean; pendingAfter: boolean; frontBefore?: string; frontAfter?: string },
+  change: { pendingBefore: boolean; pendingAfter: boolean } & ({ frontBefore?: string; frontAfter?: string } | { frontChanged: boolean }),
 ): JobNotification | undefined {
   const notify = change.pendingBefore !== change.pendingAfter;
-  const notifyNext = change.frontBefore !== change.frontAfter;
+  const notifyNext = 'frontChanged' in change ? change.frontChanged : change.frontBefore !== change.frontAfter;
   return notify || notifyNext ? { kind: 'thing', thingName, notify, notifyNext } : undefined;
 }

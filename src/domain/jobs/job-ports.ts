@@ -1,11 +1,8 @@
 import { invalidRequest } from '../errors.js';
+import type { S3Location } from '../s3-location.js';
 
 /** An S3 object location as job documents and package artifacts name it. */
-export interface ObjectLocation {
-  bucket: string;
-  key: string;
-  version?: string;
-}
+export type ObjectLocation = S3Location;
 
 /**
  * Makes presigned GET URLs for the presigned-URL placeholders of job documents (jobs.md §7.2),

@@ -1,5 +1,6 @@
-import type { Arns } from '../arns.js';
+import { splitIotArn, type Arns } from '../arns.js';
 import { DomainError, notFound } from '../errors.js';
+import { checkName } from '../things/thing-rules.js';
 import { FieldErrors, NO_CONTROL_CHARS, NO_CONTROL_CHARS_TEXT } from '../validation.js';
 
 /** Member rules of the jobs control plane (jobs.md §2, §8; ranges and patterns from the model). */
@@ -12,7 +13,6 @@ export const MAX_DOCUMENT_CHARS = 32768;
 export const MAX_DELETIONS_IN_PROGRESS = 10;
 
 const ID = /^[a-zA-Z0-9_-]+$/;
-const THING_NAME = /^[a-zA-Z0-9:_-]+$/;
 
 export const jobNotFound = (jobId: string) => notFound(`Job ${jobId} cannot be found.`);
 
@@ -21,7 +21,7 @@ export function checkJobId(errors: FieldErrors, value: unknown): string {
 }
 
 export function checkThingName(errors: FieldErrors, value: unknown): string {
-  return errors.string(value, 'thingName', { required: true, min: 1, max: 128, pattern: THING_NAME, patternText: '[a-zA-Z0-9:_-]+' }) ?? '';
+  return checkName(errors, value, 'thingName') ?? '';
 }
 
 export function checkDescription(errors: FieldErrors, value: unknown): string | undefined {
@@ -59,14 +59,15 @@ export interface ParsedTarget {
   name: string;
 }
 
-const TARGET_ARN = /^arn:[^:]+:iot:[^:]*:[^:]*:(thing|thinggroup)\/[^/]+$/;
-
 /**
  * Splits a target ARN. Something that is not a thing or thing-group ARN is a bad request; one of
  * another account or region names nothing that exists here (jobs.md §2.2).
  */
 export function parseTarget(arns: Arns, arn: string): ParsedTarget {
-  if (!TARGET_ARN.test(arn)) throw new DomainError('InvalidRequestException', `Target ${arn} is not a thing or thing group ARN.`);
+  const parts = splitIotArn(arn);
+  if (!parts || (parts.resourceType !== 'thing' && parts.resourceType !== 'thinggroup') || parts.resource.includes('/')) {
+    throw new DomainError('InvalidRequestException', `Target ${arn} is not a thing or thing group ARN.`);
+  }
   const parsed = arns.parse(arn);
   if (!parsed) throw new DomainError('ResourceNotFoundException', `Target ${arn} cannot be found.`);
   return { arn, type: parsed.resourceType as 'thing' | 'thinggroup', name: parsed.path[0] };

@@ -1,6 +1,7 @@
 import type { JobExecutionRow } from '../../store/job-executions.js';
 import type { JobRow } from '../../store/jobs.js';
 import type { Arns } from '../arns.js';
+import { parseJson } from '../json.js';
 import { approximateSecondsBeforeTimedOut, type ExecutionState, type JobExecutionStatus } from './execution-state-machine.js';
 import type { DestinationPackageVersion } from './job-document.js';
 
@@ -9,7 +10,8 @@ import type { DestinationPackageVersion } from './job-document.js';
  * Dates; the door encodes them (control plane: fractional seconds, data plane: whole seconds).
  */
 
-export const parseJson = <T>(text: string | null): T | undefined => (text === null ? undefined : (JSON.parse(text) as T));
+/** Kept here too: the execution and data-plane services import it from this module. */
+export { parseJson };
 
 export function executionState(row: JobExecutionRow): ExecutionState {
   const state: ExecutionState = {

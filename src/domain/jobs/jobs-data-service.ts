@@ -133,8 +133,10 @@ export class JobsDataService {
     const { row, job } = await this.ctx.store.transaction(async (tx) => {
       const job = await tx.jobs.get(jobId);
       if (!job) throw jobNotFound(jobId);
-      const found = await findExecution(tx, jobId, thingName, executionNumber);
-      const locked = await tx.jobExecutions.lock({ jobId, thingName, executionNumber: Number(found.execution_number) });
+      // One read: the row is locked as it is found (the latest one when no executionNumber is given).
+      const locked = executionNumber === undefined
+        ? await tx.jobExecutions.lockLatest(jobId, thingName)
+        : await tx.jobExecutions.lock({ jobId, thingName, executionNumber });
       if (!locked) throw executionNotFound(jobId, thingName, executionNumber);
       const t = applyDeviceUpdate(
         executionState(locked),

@@ -1,3 +1,4 @@
+import type { S3Location } from '../s3-location.js';
 import { FieldErrors, NO_CONTROL_CHARS, NO_CONTROL_CHARS_TEXT } from '../validation.js';
 
 /** Field constraints of the package catalog (packages.md §4). */
@@ -8,11 +9,7 @@ const ATTRIBUTE_VALUE = { min: 1, pattern: NO_CONTROL_CHARS, patternText: NO_CON
 export const MAX_ATTRIBUTES_BYTES = 3072;
 export const MAX_RECIPE_CHARS = 3072;
 
-export interface S3Location {
-  bucket: string;
-  key: string;
-  version?: string;
-}
+export type { S3Location };
 
 export function checkPackageName(errors: FieldErrors, value: unknown): string | undefined {
   return errors.string(value, 'packageName', { required: true, ...PACKAGE_NAME });

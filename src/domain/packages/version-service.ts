@@ -3,6 +3,7 @@ import type { Store } from '../../store/store.js';
 import type { DomainContext } from '../context.js';
 import { conflict, DomainError, notFound, validation } from '../errors.js';
 import { checkClientToken, idempotent } from '../idempotency.js';
+import { parseJson } from '../json.js';
 import { decodeToken, page, pageSize } from '../pagination.js';
 import { checkTagMap } from '../tags/tag-rules.js';
 import { FieldErrors } from '../validation.js';
@@ -16,8 +17,6 @@ export async function requireVersion(store: Store, packageName: string, versionN
   if (!row) throw notFound(`Package version ${versionName} of package ${packageName} does not exist.`);
   return row;
 }
-
-const parseJson = <T>(text: string | null): T | undefined => (text === null ? undefined : (JSON.parse(text) as T));
 
 const isVersionCursor = (k: unknown): k is [number, string] =>
   Array.isArray(k) && k.length === 2 && typeof k[0] === 'number' && typeof k[1] === 'string';

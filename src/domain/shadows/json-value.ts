@@ -3,6 +3,8 @@
  * read and write goes through `getOwn` / `setOwn`: a plain `obj[key]` with key `__proto__` would
  * read or replace the object's prototype instead of a member.
  */
+import { setOwn } from '../json.js';
+
 export type JsonValue = null | boolean | number | string | JsonValue[] | JsonObject;
 export interface JsonObject {
   [key: string]: JsonValue;
@@ -16,9 +18,7 @@ export function getOwn(obj: JsonObject | undefined, key: string): JsonValue | un
   return obj !== undefined && Object.hasOwn(obj, key) ? obj[key] : undefined;
 }
 
-export function setOwn(obj: JsonObject, key: string, value: JsonValue): void {
-  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
-}
+export { setOwn };
 
 export function deleteOwn(obj: JsonObject, key: string): void {
   if (Object.hasOwn(obj, key)) delete obj[key];

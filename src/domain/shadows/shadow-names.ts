@@ -1,7 +1,7 @@
+import { checkName } from '../things/thing-rules.js';
 import { FieldErrors } from '../validation.js';
 import { PACKAGE_SHADOW } from './shadow-settings.js';
 
-const THING_NAME = /^[a-zA-Z0-9:_-]+$/;
 const SHADOW_NAME = /^[$a-zA-Z0-9:_-]+$/;
 
 /** The shadow a request addresses: `shadowName` undefined is the classic (unnamed) shadow. */
@@ -17,7 +17,7 @@ export interface ShadowKey {
  */
 export function checkShadowKey(thingName: unknown, shadowName: unknown, rejectOtherDollarNames: boolean): ShadowKey {
   const errors = new FieldErrors('InvalidRequestException');
-  const thing = errors.string(thingName, 'thingName', { required: true, min: 1, max: 128, pattern: THING_NAME, patternText: '[a-zA-Z0-9:_-]+' });
+  const thing = checkName(errors, thingName, 'thingName');
   const shadow = shadowName === undefined ? undefined
     : errors.string(shadowName, 'shadowName', { min: 1, max: 64, pattern: SHADOW_NAME, patternText: '[$a-zA-Z0-9:_-]+' });
   if (shadow !== undefined && rejectOtherDollarNames && shadow.startsWith('$') && shadow !== PACKAGE_SHADOW) {

@@ -6,14 +6,21 @@ export interface MembershipListener {
   membershipChanged(tx: Store, thingName: string, change: { joined: string[]; left: string[] }): Promise<void>;
   /** Called before the thing row is deleted, in the same transaction. */
   thingDeleted(tx: Store, thingName: string): Promise<void>;
+  /**
+   * Optional batch form of `membershipChanged(tx, t, { joined: [], left: [groupName] })` for every
+   * `t` of `thingNames` (DeleteThingGroup), so a listener can look up what depends on the group once
+   * per batch instead of once per member. A listener without it gets one `membershipChanged` each.
+   */
+  membersLeft?(tx: Store, groupName: string, thingNames: string[]): Promise<void>;
 }
 
 /**
  * The listeners every registry service reports to. Calls happen after the membership rows have
  * changed (so `tx` already answers with the new membership) and before the transaction commits, so
  * a listener that throws rolls the whole change back.
- * - DeleteThingGroup: each member is reported as leaving the group while the group row still exists
- *   (its `path` still names its ancestors); the row is deleted after the last member left.
+ * - DeleteThingGroup: each member is reported as leaving the group (in batches through `membersLeft`)
+ *   while the group row still exists (its `path` still names its ancestors); the row is deleted
+ *   after the last member left.
  * - DeleteThing: only `thingDeleted`, before anything of the thing is removed, so the listener can
  *   still see the groups it was in; its memberships then go without `membershipChanged` calls.
  */
@@ -27,6 +34,15 @@ export class MembershipEvents {
   async changed(tx: Store, thingName: string, joined: string[], left: string[]): Promise<void> {
     if (joined.length === 0 && left.length === 0) return;
     for (const l of this.listeners) await l.membershipChanged(tx, thingName, { joined: [...joined], left: [...left] });
+  }
+
+  /** Every thing of `thingNames` (no longer members) left `groupName`. */
+  async membersLeft(tx: Store, groupName: string, thingNames: string[]): Promise<void> {
+    if (thingNames.length === 0) return;
+    for (const l of this.listeners) {
+      if (l.membersLeft) await l.membersLeft(tx, groupName, [...thingNames]);
+      else for (const thingName of thingNames) await l.membershipChanged(tx, thingName, { joined: [], left: [groupName] });
+    }
   }
 
   async deleted(tx: Store, thingName: string): Promise<void> {

@@ -1,4 +1,5 @@
 import type { Store } from '../../store/store.js';
+import { splitIotArn } from '../arns.js';
 import type { DomainContext } from '../context.js';
 import { DomainError } from '../errors.js';
 import { decodeToken, isString, page, pageSize } from '../pagination.js';
@@ -168,12 +169,11 @@ export class MembershipService {
   }
 
   private nameFromArn(ref: Reference): string {
-    const m = /^arn:([^:]+):iot:([^:]*):([^:]*):([^/:]+)\/(.+)$/.exec(ref.arn!);
-    if (!m || m[4] !== ref.kind || !NAME.pattern.test(m[5])) throw invalid(`Invalid ${ref.arnMember}: ${ref.arn}`);
-    const [, partition, region, account, , name] = m;
-    const arns = this.ctx.arns;
+    const parts = splitIotArn(ref.arn!);
+    if (!parts || parts.resourceType !== ref.kind || !NAME.pattern.test(parts.resource)) throw invalid(`Invalid ${ref.arnMember}: ${ref.arn}`);
+    const name = parts.resource;
     // Well-formed but elsewhere: no such resource in this account and region.
-    if (partition !== arns.partition || region !== arns.region || account !== arns.accountId) {
+    if (!this.ctx.arns.owns(parts)) {
       throw new DomainError('ResourceNotFoundException', ref.kind === 'thing' ? `Thing ${name} cannot be found.` : `Thing Group ${name} cannot be found.`);
     }
     return name;

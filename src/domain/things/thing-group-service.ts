@@ -209,7 +209,7 @@ export class ThingGroupService {
         const members = await tx.thingGroups.listMembers(groupName, undefined, MEMBER_BATCH);
         if (members.length === 0) break;
         await tx.thingGroups.removeMembers(groupName, members);
-        for (const thingName of members) await this.events.changed(tx, thingName, [], [groupName]);
+        await this.events.membersLeft(tx, groupName, members);
       }
       await tx.thingGroups.delete(groupName);
       await tx.tags.removeAll(this.ctx.arns.thingGroup(groupName));

@@ -2,6 +2,7 @@ import { DomainError } from '../errors.js';
 import { FieldErrors, NO_CONTROL_CHARS, setOwn } from '../validation.js';
 
 /** Field constraints and shared rules of the thing registry (things-and-shadows.md §2, §3.2, §4.2, §9). */
+/** Thing (and thing group) names, wherever a request names one: registry, jobs, shadows. */
 export const NAME = { min: 1, max: 128, pattern: /^[a-zA-Z0-9:_-]+$/, patternText: '[a-zA-Z0-9:_-]+' };
 export const ATTRIBUTE_NAME = { min: 1, max: 128, pattern: /^[a-zA-Z0-9_.,@/:#-]+$/, patternText: '[a-zA-Z0-9_.,@/:#-]+' };
 export const ATTRIBUTE_VALUE = { max: 800, pattern: /^[a-zA-Z0-9_.,@/:#=[\]-]*$/, patternText: '[a-zA-Z0-9_.,@/:#=\\[\\]-]*' };

@@ -1,3 +1,4 @@
+import { setOwn } from '../../domain/json.js';
 import type { RouteResult } from './route.js';
 
 /**
@@ -12,7 +13,7 @@ function datesToNumbers(value: unknown, toNumber: (d: Date) => number): unknown 
   for (const key in value) {
     const v = datesToNumbers((value as Record<string, unknown>)[key], toNumber);
     // A user-chosen map key (attributes, tags) may be `__proto__`; assignment would drop it.
-    if (key === '__proto__') Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+    if (key === '__proto__') setOwn(out, key, v);
     else out[key] = v;
   }
   return out;

@@ -1,7 +1,9 @@
 import type { JobRow } from '../../../store/jobs.js';
 import type { Store } from '../../../store/store.js';
+import { splitIotArn } from '../../arns.js';
 import type { DomainContext } from '../../context.js';
 import { conflict, invalidRequest, notFound } from '../../errors.js';
+import { parseJson } from '../../json.js';
 import { decodeToken, page, pageSize } from '../../pagination.js';
 import { checkTagList } from '../../tags/tag-rules.js';
 import { FieldErrors, NO_CONTROL_CHARS, NO_CONTROL_CHARS_TEXT } from '../../validation.js';
@@ -20,7 +22,6 @@ import { findManagedTemplate } from './managed-templates.js';
 import { describeTemplateView, readTemplate, type StoredTemplate } from './template-views.js';
 
 const TEMPLATE_ID = /^[a-zA-Z0-9_-]+$/;
-const TEMPLATE_ARN = /^arn:([^:]+):iot:([^:]*):([^:]*):([^/]+)\/(.+)$/s;
 const isCreatedKey = (k: unknown): k is [number, string] => Array.isArray(k) && k.length === 2 && typeof k[0] === 'number' && typeof k[1] === 'string';
 
 export const templateNotFound = (id: string) => notFound(`Job Template ${id} cannot be found.`);
@@ -159,9 +160,9 @@ export class JobTemplateService implements JobTemplateResolver {
    * gives its document and the checked parameters.
    */
   async resolveForJob(jobTemplateArn: string, documentParameters?: Record<string, string>): Promise<ResolvedTemplate> {
-    const m = TEMPLATE_ARN.exec(jobTemplateArn);
-    if (!m) throw invalidRequest(`${jobTemplateArn} is not a valid job template ARN.`);
-    const [, partition, region, account, resourceType, resource] = m;
+    const parts = splitIotArn(jobTemplateArn);
+    if (!parts) throw invalidRequest(`${jobTemplateArn} is not a valid job template ARN.`);
+    const { partition, region, account, resourceType, resource } = parts;
     if (resourceType !== 'jobtemplate') throw invalidRequest(`Resource type should be jobtemplate but found invalid resource type ${resourceType}`);
     const here = partition === this.ctx.arns.partition && region === this.ctx.arns.region;
     if (account === '') {
@@ -170,7 +171,7 @@ export class JobTemplateService implements JobTemplateResolver {
       if (!t) throw managedTemplateNotFound(resource);
       return { document: t.document, effectiveParameters: effectiveParameters(t, documentParameters), description: t.description };
     }
-    const row = here && account === this.ctx.arns.accountId ? await this.ctx.store.jobTemplates.get(resource) : undefined;
+    const row = this.ctx.arns.owns(parts) ? await this.ctx.store.jobTemplates.get(resource) : undefined;
     if (!row) throw templateNotFound(resource);
     if (documentParameters !== undefined) throw invalidRequest('documentParameters can only be used with an AWS managed job template.');
     const { jobTemplateId: _id, description: _d, createdAt: _c, ...members } = readTemplate(row);
@@ -190,20 +191,19 @@ function definedOnly(c: JobConfigs): Partial<StoredTemplate> {
  * the destination versions as requested (`$default` stays `$default`).
  */
 export function templateFromJob(job: JobRow, versionArn: (d: DestinationPackageVersion) => string): Partial<StoredTemplate> {
-  const parse = <T>(text: string | null): T | undefined => (text === null ? undefined : (JSON.parse(text) as T));
-  const parameters = parse<Record<string, string>>(job.document_parameters);
+  const parameters = parseJson<Record<string, string>>(job.document_parameters);
   const raw = job.raw_document ?? job.document;
   const out: Partial<StoredTemplate> = {};
   if (raw !== null) out.document = parameters ? resolveParameterPlaceholders(raw, parameters) : raw;
   else if (job.document_source !== null) out.documentSource = job.document_source;
   const members: [keyof StoredTemplate, unknown][] = [
-    ['presignedUrlConfig', parse(job.presigned_url_config)],
-    ['jobExecutionsRolloutConfig', parse(job.rollout_config)],
-    ['abortConfig', parse(job.abort_config)],
-    ['timeoutConfig', parse(job.timeout_config)],
-    ['jobExecutionsRetryConfig', parse(job.retry_config)],
-    ['maintenanceWindows', parse<SchedulingConfig>(job.scheduling_config)?.maintenanceWindows as MaintenanceWindow[] | undefined],
-    ['destinationPackageVersions', parse<DestinationPackageVersion[]>(job.destination_package_versions)?.map(versionArn)],
+    ['presignedUrlConfig', parseJson(job.presigned_url_config)],
+    ['jobExecutionsRolloutConfig', parseJson(job.rollout_config)],
+    ['abortConfig', parseJson(job.abort_config)],
+    ['timeoutConfig', parseJson(job.timeout_config)],
+    ['jobExecutionsRetryConfig', parseJson(job.retry_config)],
+    ['maintenanceWindows', parseJson<SchedulingConfig>(job.scheduling_config)?.maintenanceWindows as MaintenanceWindow[] | undefined],
+    ['destinationPackageVersions', parseJson<DestinationPackageVersion[]>(job.destination_package_versions)?.map(versionArn)],
   ];
   for (const [member, value] of members) if (value !== undefined) (out as Record<string, unknown>)[member] = value;
   return out;

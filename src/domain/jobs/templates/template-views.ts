@@ -1,4 +1,5 @@
 import type { JobTemplateRow } from '../../../store/job-templates.js';
+import { parseJson } from '../../json.js';
 import type { JobConfigs, MaintenanceWindow } from '../job-config-rules.js';
 import { managedTemplateArn, type ManagedJobTemplate } from './managed-templates.js';
 
@@ -12,8 +13,6 @@ export interface StoredTemplate extends Omit<JobConfigs, 'schedulingConfig'> {
   destinationPackageVersions?: string[];
   createdAt: number;
 }
-
-const parse = <T>(text: string | null): T | undefined => (text === null ? undefined : (JSON.parse(text) as T));
 
 export function readTemplate(row: JobTemplateRow): StoredTemplate {
   const t: StoredTemplate = { jobTemplateId: row.job_template_id, description: row.description, createdAt: row.created_at };
@@ -29,7 +28,7 @@ export function readTemplate(row: JobTemplateRow): StoredTemplate {
     ['destinationPackageVersions', row.destination_package_versions],
   ];
   for (const [member, text] of members) {
-    const value = parse(text);
+    const value = parseJson(text);
     if (value !== undefined) (t as unknown as Record<string, unknown>)[member] = value;
   }
   return t;
