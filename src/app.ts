@@ -104,7 +104,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     objects: objects.store,
     logger: logger.child({ component: 'sbom-validation' }),
     tempDir: join(config.dataDir, 'tmp', 'sbom-validation'),
-    settings: options.sbomValidation,
+    // Test options override the operator's settings, which override the defaults.
+    settings: { ...config.sbomValidation, ...options.sbomValidation },
   });
   const sbomQueue: SbomValidationQueue = sbomValidation;
   const catalog = {
@@ -128,7 +129,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   // Shadows are independent of the registry; Jobs writes `$package` through recordPackageVersions.
   // The MQTT door, when it lands, passes its ShadowEvents as the second argument.
-  const shadows = new ShadowService(ctx, undefined, options.shadowSettings);
+  const shadows = new ShadowService(ctx, undefined, { ...config.shadows, ...options.shadowSettings });
 
   // IoT Jobs. Every execution change goes through ExecutionService (counters, completion,
   // `$package`, notifications). The object-store feature replaces the two document ports; the MQTT

@@ -22,6 +22,14 @@ program
   .addOption(new Option('--s3-access-key-id <id>', 'access key for the external S3 service, else the AWS default chain (FLEETJOBS_S3_ACCESS_KEY_ID)'))
   .addOption(new Option('--s3-secret-access-key <secret>', 'secret key for the external S3 service (FLEETJOBS_S3_SECRET_ACCESS_KEY)'))
   .addOption(new Option('--s3-force-path-style', 'address the external S3 service path-style (FLEETJOBS_S3_FORCE_PATH_STYLE=1)'))
+  .addOption(new Option('--sbom-max-archive-bytes <n>', 'largest SBOM object validated, in bytes (FLEETJOBS_SBOM_MAX_ARCHIVE_BYTES)'))
+  .addOption(new Option('--sbom-max-file-bytes <n>', 'largest SBOM file validated, in bytes (FLEETJOBS_SBOM_MAX_FILE_BYTES)'))
+  .addOption(new Option('--sbom-max-entries <n>', 'most entries read from an SBOM zip (FLEETJOBS_SBOM_MAX_ENTRIES)'))
+  .addOption(new Option('--sbom-max-concurrent-validations <n>', 'SBOM validations run at the same time (FLEETJOBS_SBOM_MAX_CONCURRENT_VALIDATIONS)'))
+  .addOption(new Option('--sbom-max-queued-validations <n>', 'SBOM validations waiting or running before associations are refused (FLEETJOBS_SBOM_MAX_QUEUED_VALIDATIONS)'))
+  .addOption(new Option('--shadow-max-state-bytes <n>', 'largest shadow desired + reported state, in bytes (FLEETJOBS_SHADOW_MAX_STATE_BYTES)'))
+  .addOption(new Option('--shadow-max-depth <n>', 'deepest nesting inside desired / reported (FLEETJOBS_SHADOW_MAX_DEPTH)'))
+  .addOption(new Option('--shadow-tombstone-seconds <n>', 'how long a deleted shadow\'s version is remembered (FLEETJOBS_SHADOW_TOMBSTONE_SECONDS)'))
   .option('--no-auth', 'accept unsigned and wrongly signed requests (local experiments only)')
   .action(async (flags) => {
     let config;

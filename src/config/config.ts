@@ -26,6 +26,24 @@ export interface Config {
    * subset is not served and objects are read from (and presigned for) this service.
    */
   s3?: S3Config;
+  /** SBOM validation limits the operator set; unset ones keep the worker's defaults (sbom-validation-worker.ts). */
+  sbomValidation?: SbomValidationConfig;
+  /** Device Shadow limits the operator set; unset ones keep the defaults (shadow-settings.ts). */
+  shadows?: ShadowConfig;
+}
+
+export interface SbomValidationConfig {
+  maxArchiveBytes?: number;
+  maxFileBytes?: number;
+  maxEntries?: number;
+  maxConcurrentValidations?: number;
+  maxQueuedValidations?: number;
+}
+
+export interface ShadowConfig {
+  maxStateBytes?: number;
+  maxDepth?: number;
+  tombstoneMs?: number;
 }
 
 export interface S3Config {
@@ -51,6 +69,14 @@ export interface ConfigFlags {
   s3AccessKeyId?: string;
   s3SecretAccessKey?: string;
   s3ForcePathStyle?: boolean;
+  sbomMaxArchiveBytes?: string | number;
+  sbomMaxFileBytes?: string | number;
+  sbomMaxEntries?: string | number;
+  sbomMaxConcurrentValidations?: string | number;
+  sbomMaxQueuedValidations?: string | number;
+  shadowMaxStateBytes?: string | number;
+  shadowMaxDepth?: string | number;
+  shadowTombstoneSeconds?: string | number;
 }
 
 export class ConfigError extends Error {}
@@ -112,6 +138,33 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
         }
       : undefined;
 
+  // Positive whole numbers; an unset one is left out so the component's own default applies.
+  const positive = (flag: string | number | undefined, name: string, option: string, scale = 1): number | undefined => {
+    const text = pick(flag, name)?.trim();
+    if (text === undefined) return undefined;
+    const value = /^\d+$/.test(text) ? Number(text) : NaN;
+    if (!Number.isSafeInteger(value * scale) || value < 1) {
+      throw new ConfigError(`invalid ${option} (FLEETJOBS_${name}): ${text} (a positive whole number expected)`);
+    }
+    return value * scale;
+  };
+  const defined = <T extends object>(o: T): T | undefined => {
+    const kept = Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T;
+    return Object.keys(kept).length > 0 ? kept : undefined;
+  };
+  const sbomValidation = defined<SbomValidationConfig>({
+    maxArchiveBytes: positive(flags.sbomMaxArchiveBytes, 'SBOM_MAX_ARCHIVE_BYTES', '--sbom-max-archive-bytes'),
+    maxFileBytes: positive(flags.sbomMaxFileBytes, 'SBOM_MAX_FILE_BYTES', '--sbom-max-file-bytes'),
+    maxEntries: positive(flags.sbomMaxEntries, 'SBOM_MAX_ENTRIES', '--sbom-max-entries'),
+    maxConcurrentValidations: positive(flags.sbomMaxConcurrentValidations, 'SBOM_MAX_CONCURRENT_VALIDATIONS', '--sbom-max-concurrent-validations'),
+    maxQueuedValidations: positive(flags.sbomMaxQueuedValidations, 'SBOM_MAX_QUEUED_VALIDATIONS', '--sbom-max-queued-validations'),
+  });
+  const shadows = defined<ShadowConfig>({
+    maxStateBytes: positive(flags.shadowMaxStateBytes, 'SHADOW_MAX_STATE_BYTES', '--shadow-max-state-bytes'),
+    maxDepth: positive(flags.shadowMaxDepth, 'SHADOW_MAX_DEPTH', '--shadow-max-depth'),
+    tombstoneMs: positive(flags.shadowTombstoneSeconds, 'SHADOW_TOMBSTONE_SECONDS', '--shadow-tombstone-seconds', 1000),
+  });
+
   return {
     host: pick(flags.host, 'HOST') ?? '127.0.0.1',
     port,
@@ -126,5 +179,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     logLevel,
     ...(publicUrl ? { publicUrl } : {}),
     ...(s3 ? { s3 } : {}),
+    ...(sbomValidation ? { sbomValidation } : {}),
+    ...(shadows ? { shadows } : {}),
   };
 }

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { CompiledQuery, Kysely } from 'kysely';
 import type { Database } from './schema.js';
 
 declare module './schema.js' {
@@ -45,11 +45,23 @@ export interface SbomValidationResultRow {
   error_message: string | null;
 }
 
+/**
+ * The hottest reads (every Get of a package or version, every lookup a job makes) compile their
+ * SQL once per store and bind new parameters each time: Kysely would otherwise rebuild and
+ * recompile the same query on every call. Parameter order follows the `where` calls.
+ */
+async function firstRow<R>(db: Kysely<Database>, compiled: CompiledQuery<R>, parameters: unknown[]): Promise<R | undefined> {
+  return (await db.executeQuery<R>({ ...compiled, parameters })).rows[0];
+}
+
 export class PackageStore {
+  private getQuery?: CompiledQuery<PackageRow>;
+
   constructor(private readonly db: Kysely<Database>) {}
 
   get(name: string): Promise<PackageRow | undefined> {
-    return this.db.selectFrom('packages').selectAll().where('package_name', '=', name).executeTakeFirst();
+    this.getQuery ??= this.db.selectFrom('packages').selectAll().where('package_name', '=', '').compile();
+    return firstRow(this.db, this.getQuery, [name]);
   }
 
   async insert(row: PackageRow): Promise<void> {
@@ -76,15 +88,13 @@ export class PackageStore {
 }
 
 export class PackageVersionStore {
+  private getQuery?: CompiledQuery<PackageVersionRow>;
+
   constructor(private readonly db: Kysely<Database>) {}
 
   get(packageName: string, versionName: string): Promise<PackageVersionRow | undefined> {
-    return this.db
-      .selectFrom('package_versions')
-      .selectAll()
-      .where('package_name', '=', packageName)
-      .where('version_name', '=', versionName)
-      .executeTakeFirst();
+    this.getQuery ??= this.db.selectFrom('package_versions').selectAll().where('package_name', '=', '').where('version_name', '=', '').compile();
+    return firstRow(this.db, this.getQuery, [packageName, versionName]);
   }
 
   async insert(row: PackageVersionRow): Promise<void> {

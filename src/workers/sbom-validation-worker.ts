@@ -25,6 +25,8 @@ export interface SbomValidationSettings extends SbomReadLimits {
   maxConcurrentValidations: number;
   /** A file whose validation takes longer fails (its thread is ended). */
   validationTimeoutMs: number;
+  /** Validations waiting or running at which new associations are refused (packages.md §9.6). */
+  maxQueuedValidations: number;
 }
 
 /** AWS publishes none of these (packages.md §9.7); generous for real SBOMs, bounded for bombs. */
@@ -36,6 +38,7 @@ export const DEFAULT_SBOM_VALIDATION_SETTINGS: SbomValidationSettings = {
   maxCompressionRatio: 200,
   maxConcurrentValidations: 2,
   validationTimeoutMs: 5 * 60 * 1000,
+  maxQueuedValidations: 100,
 };
 
 export interface SbomValidationJob {
@@ -132,6 +135,15 @@ export class SbomValidationWorker implements SbomValidationQueue {
     if (this.ownsValidator) await this.validator.close();
     await Promise.all(inFlight.map((r) => r.done));
     this.settleIdle();
+  }
+
+  /**
+   * Whether an association of this version may be accepted now. Re-associating a version whose
+   * validation is still waiting replaces that job rather than adding one, so it is always accepted.
+   */
+  hasCapacity(version: { packageName: string; versionName: string }): boolean {
+    if (this.queued.has(jobKey(version))) return true;
+    return this.queued.size + this.running.size < this.settings.maxQueuedValidations;
   }
 
   /** Validations waiting and running now (for health output and tests). */

@@ -187,7 +187,9 @@ for (const backend of await testBackends()) {
     });
 
     it('warns loudly with --no-auth and then accepts unsigned requests', async () => {
-      const p = serve(['--port', '0', '--data-dir', join(root, 'no-auth'), '--no-auth', ...databaseArgs]);
+      // The limit flags are known options (an unknown one fails the start; their values are unit-tested).
+      const limits = ['--sbom-max-queued-validations', '50', '--sbom-max-entries', '10', '--shadow-max-depth', '6', '--shadow-tombstone-seconds', '3600'];
+      const p = serve(['--port', '0', '--data-dir', join(root, 'no-auth'), '--no-auth', ...limits, ...databaseArgs]);
       const url = await p.url();
       const warning = await p.waitForLine((l) => /WARNING/.test(l));
       assert.match(warning, /authentication is OFF/);
@@ -211,6 +213,8 @@ for (const backend of await testBackends()) {
           [[], { FLEETJOBS_PORT: '-1' }, /invalid port: -1/],
           [['--no-such-flag'], {}, /unknown option '--no-such-flag'/],
           [['--log-level', 'loud'], {}, /^fleetjobs: invalid log level: loud/m],
+          [['--sbom-max-queued-validations', '0'], {}, /^fleetjobs: invalid --sbom-max-queued-validations \(FLEETJOBS_SBOM_MAX_QUEUED_VALIDATIONS\): 0 \(a positive whole number expected\)$/m],
+          [[], { FLEETJOBS_SHADOW_MAX_DEPTH: 'deep' }, /^fleetjobs: invalid --shadow-max-depth \(FLEETJOBS_SHADOW_MAX_DEPTH\): deep/m],
           [['--port', '0'], { FLEETJOBS_ACCESS_KEY_ID: 'AKIAONLYHALF' }, /^fleetjobs: set both FLEETJOBS_ACCESS_KEY_ID and FLEETJOBS_SECRET_ACCESS_KEY, or neither$/m],
           // An operational failure is one line, not a stack trace.
           [['--port', takenPort], {}, /^fleetjobs: cannot start: listen EADDRINUSE: address already in use 127\.0\.0\.1:\d+\n$/],

@@ -89,7 +89,7 @@ describe('SBOM validation worker', () => {
   after(() => threads.close());
 
   /** The queue the service enqueues into, pointing at the current worker (restarts swap it). */
-  const queue: SbomValidationQueue = { enqueue: (job) => worker.enqueue(job) };
+  const queue: SbomValidationQueue = { enqueue: (job) => worker.enqueue(job), hasCapacity: (version) => worker.hasCapacity(version) };
 
   async function startWorker(settings: Partial<SbomValidationSettings> = {}): Promise<SbomValidationWorker> {
     worker = new SbomValidationWorker({ store, objects, logger: silent, tempDir: join(dataDir, 'tmp', 'sbom'), settings, validator: threads });
@@ -208,7 +208,7 @@ describe('SBOM validation worker', () => {
     await associate('1.0', 'old.json');
     await held.opened;
     // Another server on the same database re-associates; this worker is not told.
-    const elsewhere = new SbomService({ store, clock: new VirtualClock(), arns: new Arns('us-east-1', '123456789012'), limits: DEFAULT_LIMITS }, acceptAnyLocation, { enqueue: () => undefined });
+    const elsewhere = new SbomService({ store, clock: new VirtualClock(), arns: new Arns('us-east-1', '123456789012'), limits: DEFAULT_LIMITS }, acceptAnyLocation, { enqueue: () => undefined, hasCapacity: () => true });
     await associate('1.0', 'other.json', '1', elsewhere);
     held.stream.end(json(minimalSpdx()));
     await worker.idle();

@@ -1,4 +1,5 @@
 import type { DomainContext } from '../context.js';
+import { DomainError } from '../errors.js';
 import { checkClientToken, idempotent } from '../idempotency.js';
 import { decodeToken, isString, page, pageSize } from '../pagination.js';
 import { FieldErrors } from '../validation.js';
@@ -13,6 +14,8 @@ import { requireVersion } from './version-service.js';
  */
 export interface SbomValidationQueue {
   enqueue(job: { packageName: string; versionName: string; generation: number }): void;
+  /** False when validations waiting or running have reached the configured limit (packages.md §9.6). */
+  hasCapacity(version: { packageName: string; versionName: string }): boolean;
 }
 
 /** Associate / disassociate SBOMs and list per-file validation results (packages.md §9). */
@@ -35,6 +38,10 @@ export class SbomService {
     let generation = 0;
     const result = await idempotent(this.ctx.store, this.ctx.clock, 'AssociateSbomWithPackageVersion', clientToken, { packageName, versionName, sbom }, async (tx) => {
       const row = await requireVersion(tx, packageName, versionName);
+      // Checked inside the transaction so a replayed clientToken is answered, and a refusal changes nothing.
+      if (!this.queue.hasCapacity({ packageName, versionName })) {
+        throw new DomainError('ServiceQuotaExceededException', 'Too many ongoing SBOM validation workflows. Please wait and retry');
+      }
       generation = row.sbom_generation + 1;
       await tx.packageVersions.update(packageName, versionName, {
         sbom: JSON.stringify(sbom),

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { DomainError } from '../../domain/errors.js';
 import { writeAwsError } from './errors.js';
 import type { RouteDefinition, RouteResult, ServiceApi } from './route.js';
-import { readScope, type SigV4Verifier } from './sigv4.js';
+import { EMPTY_SHA256, readScope, type SigV4Verifier } from './sigv4.js';
 
 export interface HttpDoorOptions {
   apis: ServiceApi[];
@@ -23,6 +23,8 @@ interface BoundApi {
 }
 
 class BodyTooLarge extends Error {}
+
+const NO_BODY: Buffer = Buffer.alloc(0);
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   // Buffer.concat returns Buffer<ArrayBufferLike>; the callers only read it.
@@ -106,8 +108,11 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
     const route = match.store as RouteDefinition;
     const badRequest = (message: string) => new DomainError(bound.api.badRequestError, message);
 
-    let rawBody: Buffer = Buffer.alloc(0);
-    if (route.body !== 'stream') {
+    let rawBody: Buffer = NO_BODY;
+    // HTTP/1.1: without Content-Length or Transfer-Encoding there is no body (every GET and DELETE
+    // the SDKs send), so nothing is read and no stream events are waited for.
+    const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+    if (route.body !== 'stream' && hasBody) {
       try {
         rawBody = await readBody(req, options.maxJsonBodyBytes);
       } catch (err) {
@@ -124,7 +129,7 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
         method,
         rawUrl,
         headers: req.headers,
-        bodySha256: route.body === 'stream' ? undefined : createHash('sha256').update(rawBody).digest('hex'),
+        bodySha256: route.body === 'stream' ? undefined : rawBody.length === 0 ? EMPTY_SHA256 : createHash('sha256').update(rawBody).digest('hex'),
       };
       if (req.headers.authorization) await options.verifier.verifyHeaderSigned(parts);
       else await options.verifier.verifyPresigned(parts);
