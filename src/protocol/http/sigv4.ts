@@ -97,6 +97,31 @@ function safeEqualHex(a: string, b: string): boolean {
   return ab.length === bb.length && timingSafeEqual(ab, bb);
 }
 
+type SigningKeyFn = (credentials: unknown, region: string, shortDate: string, service?: string) => Promise<Uint8Array>;
+
+/**
+ * @smithy/signature-v4 HMACs the secret on every signature just to look up its own signing-key
+ * cache (~7% of a GetPackageVersion). Each signer here serves one key pair, so the derived key is
+ * kept per day/region/service on the instance. Should a future version rename that method, the
+ * override is simply never called and signing stays correct, only slower.
+ */
+function cacheSigningKeys(signer: SignatureV4): void {
+  const target = signer as unknown as { getSigningKey?: SigningKeyFn };
+  const derive = target.getSigningKey;
+  if (typeof derive !== 'function') return;
+  const keys = new Map<string, Promise<Uint8Array>>();
+  target.getSigningKey = (credentials, region, shortDate, service) => {
+    const id = `${shortDate}/${region}/${service ?? ''}`;
+    let key = keys.get(id);
+    if (!key) {
+      if (keys.size >= 16) keys.clear();
+      key = derive.call(signer, credentials, region, shortDate, service);
+      keys.set(id, key);
+    }
+    return key;
+  };
+}
+
 export class SigV4Verifier {
   private readonly signers = new Map<string, SignatureV4>();
 
@@ -126,6 +151,7 @@ export class SigV4Verifier {
         uriEscapePath: service !== 's3',
         applyChecksum: false,
       });
+      cacheSigningKeys(s);
       this.signers.set(key, s);
     }
     return s;

@@ -39,7 +39,21 @@ export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promis
   // sharing the database in another schema would find the first one's tables and never create its own.
   const migrationTableSchema =
     dialect === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined;
-  const { error, results } = await new Migrator({ db, provider, migrationTableSchema }).migrateToLatest();
-  if (error) throw error;
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  const migrator = new Migrator({ db, provider, migrationTableSchema });
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    if (attempt >= 4 || !isConcurrentCatalogChange(dialect, error)) throw error;
+    await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+  }
+}
+
+/**
+ * Before migrating, Kysely introspects every table of the database to find its bookkeeping tables.
+ * On PostgreSQL that catalog scan fails when another schema is dropped at the same moment
+ * ("schema … does not exist") — other tenants or test servers sharing the database. Nothing has
+ * changed yet when that happens, so the migration is simply tried again.
+ */
+function isConcurrentCatalogChange(dialect: Dialect, error: unknown): boolean {
+  return dialect === 'postgres' && error instanceof Error && /^(schema|relation) ".*" does not exist$/.test(error.message);
 }
