@@ -175,28 +175,18 @@ export class JobStore {
     if (filter.status) q = q.where('status', '=', filter.status);
     if (filter.targetSelection) q = q.where('target_selection', '=', filter.targetSelection);
     if (filter.namespaceId !== undefined) q = q.where('namespace_id', '=', filter.namespaceId);
-    if (filter.thingGroupName !== undefined) {
-      const name = filter.thingGroupName;
-      q = q.where((eb) =>
+    // A job targets a group when one of its job_targets rows names it (by name or by id).
+    const targetsGroup = (column: 'target_name' | 'target_id', value: string) =>
+      q.where((eb) =>
         eb.exists(
           eb.selectFrom('job_targets').select('job_targets.job_id')
             .whereRef('job_targets.job_id', '=', 'jobs.job_id')
             .where('job_targets.target_type', '=', 'thinggroup')
-            .where('job_targets.target_name', '=', name),
+            .where(`job_targets.${column}`, '=', value),
         ),
       );
-    }
-    if (filter.thingGroupId !== undefined) {
-      const id = filter.thingGroupId;
-      q = q.where((eb) =>
-        eb.exists(
-          eb.selectFrom('job_targets').select('job_targets.job_id')
-            .whereRef('job_targets.job_id', '=', 'jobs.job_id')
-            .where('job_targets.target_type', '=', 'thinggroup')
-            .where('job_targets.target_id', '=', id),
-        ),
-      );
-    }
+    if (filter.thingGroupName !== undefined) q = targetsGroup('target_name', filter.thingGroupName);
+    if (filter.thingGroupId !== undefined) q = targetsGroup('target_id', filter.thingGroupId);
     if (before) {
       q = q.where((eb) => eb(eb.refTuple('created_at', 'job_id'), '<', eb.tuple(before.createdAt, before.jobId)));
     }
