@@ -20,7 +20,7 @@ import { JobCreationService } from './domain/jobs/job-creation.js';
 import { JobTemplateService } from './domain/jobs/templates/job-template-service.js';
 import { ManagedJobTemplateService } from './domain/jobs/templates/managed-template-service.js';
 import { noopJobNotifier, type JobNotifier } from './domain/jobs/job-notifications.js';
-import type { JobDocumentDownloads, JobDocumentSource } from './domain/jobs/job-ports.js';
+import type { JobDocumentSource, JobDocumentUrls } from './domain/jobs/job-ports.js';
 import { JobService } from './domain/jobs/job-service.js';
 import { JobsDataService } from './domain/jobs/jobs-data-service.js';
 import { TagService } from './domain/tags/tag-service.js';
@@ -35,7 +35,7 @@ import { jobRoutes } from './protocol/iot/job-routes.js';
 import { jobTemplateRoutes } from './protocol/iot/job-template-routes.js';
 import { tagRoutes } from './protocol/iot/tag-routes.js';
 import { thingRoutes } from './protocol/iot/thing-routes.js';
-import { ObjectStoreJobDocumentDownloads, ObjectStoreJobDocumentSource } from './objects/job-document-objects.js';
+import { ObjectStoreJobDocumentSource, ObjectStoreJobDocumentUrls } from './objects/job-document-objects.js';
 import { ObjectStoreLocationCheck } from './objects/object-location-check.js';
 import { openObjectStorage } from './objects/object-storage.js';
 import { s3Api } from './protocol/s3/s3-routes.js';
@@ -135,7 +135,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // `$package`, notifications). The object-store feature replaces the two document ports; the MQTT
   // door replaces the notifier; the job-templates feature passes its resolver as `templates`.
   const jobNotifier: JobNotifier = options.jobNotifier ?? noopJobNotifier;
-  const jobDocumentDownloads: JobDocumentDownloads = new ObjectStoreJobDocumentDownloads(objects.store);
+  const jobDocumentUrls: JobDocumentUrls = new ObjectStoreJobDocumentUrls(objects.store);
   const jobDocumentSource: JobDocumentSource = new ObjectStoreJobDocumentSource(objects.store);
   const executions = new ExecutionService(ctx, { notifier: jobNotifier, packageConfiguration: catalog.configuration, packageShadow: shadows });
   const jobTemplates = { templates: new JobTemplateService(ctx), managed: new ManagedJobTemplateService(arns) };
@@ -145,7 +145,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       logger.error({ err, jobId, attempt }, 'job deletion failed; it is retried, and resumed at the next start')),
     executions: new ExecutionControlService(ctx, executions),
   };
-  const jobsData = new JobsDataService(ctx, executions, jobDocumentDownloads);
+  const jobsData = new JobsDataService(ctx, executions, jobDocumentUrls);
   registry.addMembershipListener(new ContinuousJobMembership(ctx, executions));
   tags.register('job', async (s, path) => path.length === 1 && (await s.jobs.get(path[0])) !== undefined);
   tags.register('jobtemplate', async (s, path) => path.length === 1 && (await s.jobTemplates.get(path[0])) !== undefined);

@@ -15,6 +15,7 @@ export const MAX_PUT_BYTES = 5 * 1024 ** 3;
 
 export interface Presigner {
   presignGet(bucket: string, key: string, versionId: string | undefined, expiresInSeconds: number): Promise<string>;
+  presignPut(bucket: string, key: string, expiresInSeconds: number): Promise<string>;
 }
 
 export interface FsObjectStoreOptions {
@@ -339,6 +340,10 @@ export class FsObjectStore implements ObjectStore {
 
   presignGet(bucket: string, key: string, versionId: string | undefined, expiresInSeconds: number): Promise<string> {
     return this.presigner.presignGet(bucket, key, versionId, expiresInSeconds);
+  }
+
+  presignPut(bucket: string, key: string, expiresInSeconds: number): Promise<string> {
+    return this.presigner.presignPut(bucket, key, expiresInSeconds);
   }
 }
 

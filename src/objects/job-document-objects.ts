@@ -1,17 +1,19 @@
 import { invalidRequest } from '../domain/errors.js';
-import type { JobDocumentDownloads, JobDocumentSource, ObjectLocation } from '../domain/jobs/job-ports.js';
+import type { JobDocumentSource, JobDocumentUrls, ObjectLocation } from '../domain/jobs/job-ports.js';
 import { decodeUrlComponent, s3LocationOfUrlParts } from '../domain/s3-location.js';
 import type { ObjectStore } from './object-store.js';
 
 /** The largest job document (jobs.md §7.1). */
 const MAX_DOCUMENT_BYTES = 32 * 1024;
 
-/** Presigned GET URLs for the presigned-URL placeholders of job documents (jobs.md §7.2). */
-export class ObjectStoreJobDocumentDownloads implements JobDocumentDownloads {
+/** Presigned GET and PUT URLs for the presigned-URL placeholders of job documents (jobs.md §7.2). */
+export class ObjectStoreJobDocumentUrls implements JobDocumentUrls {
   constructor(private readonly objects: ObjectStore) {}
 
-  presign(location: ObjectLocation, expiresInSec: number): Promise<string> {
-    return this.objects.presignGet(location.bucket, location.key, location.version, expiresInSec);
+  presign(location: ObjectLocation, expiresInSec: number, method: 'GET' | 'PUT'): Promise<string> {
+    return method === 'PUT'
+      ? this.objects.presignPut(location.bucket, location.key, expiresInSec)
+      : this.objects.presignGet(location.bucket, location.key, location.version, expiresInSec);
   }
 }
 

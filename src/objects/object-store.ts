@@ -27,4 +27,6 @@ export interface ObjectStore {
   open(bucket: string, key: string, versionId?: string): Promise<{ head: ObjectHead; body: Readable }>;
   /** A URL a device can GET without credentials until it expires. */
   presignGet(bucket: string, key: string, versionId: string | undefined, expiresInSeconds: number): Promise<string>;
+  /** A URL a device can PUT an object's bytes to without credentials until it expires. */
+  presignPut(bucket: string, key: string, expiresInSeconds: number): Promise<string>;
 }

@@ -3,7 +3,6 @@ import type { Clock } from '../clock.js';
 import type { Presigner } from './fs-object-store.js';
 import { Sha256 } from '../crypto/sha256.js';
 
-/** SHA-256 / HMAC-SHA-256 over node:crypto in the shape @smithy/signature-v4 expects. */
 /** S3's URI encoding of a key in a path: every byte but A-Z a-z 0-9 - . _ ~ and '/' as %XX. */
 export function encodeS3Key(key: string): string {
   return key
@@ -24,7 +23,7 @@ export interface OwnUrlPresignerOptions {
 }
 
 /**
- * Presigned GET URLs for the embedded S3 subset on our own port, verified later by the door's
+ * Presigned GET and PUT URLs for the embedded S3 subset on our own port, verified later by the door's
  * presigned-URL check like any other SigV4 query-signed request. The base URL is known only once
  * the server listens, hence `setBaseUrl`.
  */
@@ -48,16 +47,23 @@ export class OwnUrlPresigner implements Presigner {
     this.baseUrl = new URL(url);
   }
 
-  async presignGet(bucket: string, key: string, versionId: string | undefined, expiresInSeconds: number): Promise<string> {
+  presignGet(bucket: string, key: string, versionId: string | undefined, expiresInSeconds: number): Promise<string> {
+    return this.presign('GET', bucket, key, versionId !== undefined ? { versionId } : {}, expiresInSeconds);
+  }
+
+  presignPut(bucket: string, key: string, expiresInSeconds: number): Promise<string> {
+    return this.presign('PUT', bucket, key, {}, expiresInSeconds);
+  }
+
+  private async presign(method: 'GET' | 'PUT', bucket: string, key: string, query: Record<string, string>, expiresInSeconds: number): Promise<string> {
     if (!this.baseUrl) throw new Error('the server URL is not known yet');
     const base = this.baseUrl;
     const basePath = base.pathname.replace(/\/$/, '');
     const path = `${basePath}/${bucket}/${encodeS3Key(key)}`;
-    const query: Record<string, string> = versionId !== undefined ? { versionId } : {};
     const credentials = this.options.credentials() ?? { accessKeyId: 'fleetjobs-no-auth', secretAccessKey: 'fleetjobs-no-auth' };
     const signed = await this.signerFor(credentials).presign(
       {
-        method: 'GET',
+        method,
         protocol: base.protocol,
         hostname: base.hostname,
         port: base.port ? Number(base.port) : undefined,

@@ -104,6 +104,10 @@ export class S3ObjectStore implements ObjectStore {
   presignGet(bucket: string, key: string, versionId: string | undefined, expiresInSeconds: number): Promise<string> {
     return this.presigner(this.client, new this.sdk.GetObjectCommand({ Bucket: bucket, Key: key, VersionId: versionId }), { expiresIn: expiresInSeconds });
   }
+
+  presignPut(bucket: string, key: string, expiresInSeconds: number): Promise<string> {
+    return this.presigner(this.client, new this.sdk.PutObjectCommand({ Bucket: bucket, Key: key }), { expiresIn: expiresInSeconds });
+  }
 }
 
 function toHead(

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { AssociateSbomWithPackageVersionCommand, CreateJobCommand, CreatePackageCommand, CreatePackageVersionCommand, DescribeJobCommand } from '@aws-sdk/client-iot';
 import { StartNextPendingJobExecutionCommand, type IoTJobsDataPlaneClient } from '@aws-sdk/client-iot-jobs-data-plane';
-import { CreateBucketCommand, ListBucketsCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListBucketsCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { testBackends } from '../support/backends.js';
 import { groupArn, jobsDataClient, seedGroup } from '../support/jobs.js';
 import { motoSkipReason, startMoto, type MotoServer } from '../support/moto.js';
@@ -86,6 +86,23 @@ for (const backend of await testBackends()) {
       const res = await fetch(url);
       assert.equal(res.status, 200);
       assert.equal(await res.text(), 'remote v1');
+    });
+
+    it('gives devices upload URLs presigned for the external S3', async () => {
+      await remote.send(new CreateBucketCommand({ Bucket: 'remote-uploads' }));
+      await seedGroup(t, 'remote-uploaders', ['remote-up-1']);
+      await t.iot.send(new CreateJobCommand({
+        jobId: 'remote-upload', targets: [groupArn('remote-uploaders')],
+        document: JSON.stringify({ upload: '${aws:iot:s3-presigned-url-upload:https://s3.amazonaws.com/remote-uploads/${thingName}/report.txt}' }),
+        presignedUrlConfig: { roleArn: 'arn:aws:iam::123456789012:role/presign', expiresInSec: 300 },
+      }));
+      const started = await devices.send(new StartNextPendingJobExecutionCommand({ thingName: 'remote-up-1' }));
+      const url = (JSON.parse(started.execution!.jobDocument!) as { upload: string }).upload;
+      assert.ok(url.startsWith(`${moto.url}/remote-uploads/remote-up-1/report.txt?`), url);
+      const put = await fetch(url, { method: 'PUT', body: 'uploaded by remote-up-1' });
+      assert.equal(put.status, 200, await put.text());
+      const got = await remote.send(new GetObjectCommand({ Bucket: 'remote-uploads', Key: 'remote-up-1/report.txt' }));
+      assert.equal(await got.Body!.transformToString(), 'uploaded by remote-up-1');
     });
 
     it('does not serve the embedded S3 API when an external S3 is configured', async () => {

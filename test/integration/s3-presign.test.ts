@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { CreateJobCommand, CreatePackageCommand, CreatePackageVersionCommand, UpdatePackageVersionCommand } from '@aws-sdk/client-iot';
+import { CreateJobCommand, CreatePackageCommand, CreatePackageVersionCommand, GetJobDocumentCommand, UpdatePackageVersionCommand } from '@aws-sdk/client-iot';
 import { DescribeJobExecutionCommand, StartNextPendingJobExecutionCommand, type IoTJobsDataPlaneClient } from '@aws-sdk/client-iot-jobs-data-plane';
-import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { VirtualClock } from '../../src/clock.js';
 import { testBackends } from '../support/backends.js';
@@ -62,6 +62,7 @@ for (const backend of await testBackends()) {
       v2 = (await s3.send(new PutObjectCommand({ Bucket: 'downloads', Key: 'fw/app 1+2.bin', Body: 'firmware two' }))).VersionId!;
       await seedGroup(t, 'presign-fleet', ['dev-1']);
       await seedGroup(t, 'artifact-fleet', ['dev-2']);
+      await seedGroup(t, 'upload-fleet', ['up-1', 'up-2']);
     });
     after(async () => {
       s3?.destroy();
@@ -118,6 +119,42 @@ for (const backend of await testBackends()) {
       const again = (JSON.parse(described.execution!.jobDocument!) as { url: string }).url;
       assert.notEqual(again, url);
       assert.deepEqual(await curl(again), { status: 200, body: 'firmware one' });
+    });
+
+    it('gives each device a presigned upload URL for its own key, which it PUTs to without credentials', async () => {
+      await s3.send(new CreateBucketCommand({ Bucket: 'device-logs' }));
+      const document = JSON.stringify({ upload: '${aws:iot:s3-presigned-url-upload:https://s3.us-east-1.amazonaws.com/device-logs/${jobId}/${thingName}-${executionNumber}.log}' });
+      await t.iot.send(new CreateJobCommand({ jobId: 'collect-logs', targets: [groupArn('upload-fleet')], document, presignedUrlConfig: { roleArn: ROLE, expiresInSec: 120 } }));
+      // The control plane returns the document as stored, placeholders and all.
+      assert.equal((await t.iot.send(new GetJobDocumentCommand({ jobId: 'collect-logs' }))).document, document);
+
+      for (const thing of ['up-1', 'up-2']) {
+        const started = await devices.send(new StartNextPendingJobExecutionCommand({ thingName: thing }));
+        const url = (JSON.parse(started.execution!.jobDocument!) as { upload: string }).upload;
+        assert.ok(url.startsWith(`${t.url}/device-logs/collect-logs/${thing}-1.log?`), url);
+        const put = await fetch(url, { method: 'PUT', body: `log of ${thing}` });
+        assert.equal(put.status, 200, await put.text());
+      }
+      const listed = await s3.send(new ListObjectsV2Command({ Bucket: 'device-logs' }));
+      assert.deepEqual(listed.Contents?.map((o) => o.Key), ['collect-logs/up-1-1.log', 'collect-logs/up-2-1.log']);
+      const body = await (await s3.send(new GetObjectCommand({ Bucket: 'device-logs', Key: 'collect-logs/up-2-1.log' }))).Body!.transformToString();
+      assert.equal(body, 'log of up-2');
+
+      // The URL signs one key and one method: another key, or a GET, is refused.
+      const described = await devices.send(new DescribeJobExecutionCommand({ thingName: 'up-1', jobId: 'collect-logs', includeJobDocument: true }));
+      const url = new URL((JSON.parse(described.execution!.jobDocument!) as { upload: string }).upload);
+      const elsewhere = new URL(url);
+      elsewhere.pathname = '/device-logs/collect-logs/up-2-1.log';
+      const stolen = await fetch(elsewhere, { method: 'PUT', body: 'overwritten' });
+      assert.equal(stolen.status, 403);
+      assert.match(await stolen.text(), /<Code>SignatureDoesNotMatch<\/Code>/);
+      assert.equal((await fetch(url)).status, 403);
+      signatureClock.advance(121_000);
+      const late = await fetch(url, { method: 'PUT', body: 'too late' });
+      assert.equal(late.status, 403);
+      assert.match(await late.text(), /Request has expired/);
+      const kept = await (await s3.send(new GetObjectCommand({ Bucket: 'device-logs', Key: 'collect-logs/up-2-1.log' }))).Body!.transformToString();
+      assert.equal(kept, 'log of up-2');
     });
 
     it("presigns a package version's artifact for the devices of a deployment", async () => {

@@ -219,6 +219,80 @@ describe('presigned placeholders', () => {
   });
 });
 
+describe('presigned upload placeholders', () => {
+  const ROLE = { roleArn: 'arn:aws:iam::1:role/r', expiresInSec: 900 };
+  const EXECUTION = { thingName: 'dev-7', jobId: 'collect-logs', executionNumber: 3 };
+  const calls: [S3Location, number, string][] = [];
+  const presign = async (loc: S3Location, expiresInSec: number, method: 'GET' | 'PUT') => {
+    calls.push([loc, expiresInSec, method]);
+    return `http://127.0.0.1:9/${loc.bucket}/${loc.key}?m=${method}`;
+  };
+
+  it('presigns a PUT for the execution\'s own key, local placeholders filled in', async () => {
+    calls.length = 0;
+    const raw = doc({
+      up: '${aws:iot:s3-presigned-url-upload:https://s3.us-east-1.amazonaws.com/uploads/logs/${thingName}/${jobId}-${executionNumber}/${thingName}.tgz}',
+      down: '${aws:iot:s3-presigned-url-v2:https://s3.us-east-1.amazonaws.com/uploads/tool.bin}',
+      text: 'device ${thingName} keeps its own text',
+    });
+    validateJobDocument(raw);
+    const out = JSON.parse(await resolvePresignedPlaceholders(raw, { presignedUrlConfig: ROLE, destinationPackageVersions: [], presign, execution: EXECUTION }));
+    assert.equal(out.up, 'http://127.0.0.1:9/uploads/logs/dev-7/collect-logs-3/dev-7.tgz?m=PUT');
+    assert.equal(out.down, 'http://127.0.0.1:9/uploads/tool.bin?m=GET');
+    assert.equal(out.text, 'device ${thingName} keeps its own text');
+    assert.deepEqual(calls.map(([, seconds, method]) => [seconds, method]), [[900, 'PUT'], [900, 'GET']]);
+  });
+
+  it('makes up a per-execution key when the URL names only a bucket', async () => {
+    for (const url of ['https://s3.us-east-1.amazonaws.com/uploads', 'https://s3.us-east-1.amazonaws.com/uploads/', 'https://uploads.s3.us-east-1.amazonaws.com']) {
+      const out = JSON.parse(await resolvePresignedPlaceholders(doc({ up: `\${aws:iot:s3-presigned-url-upload:${url}}` }), { presignedUrlConfig: ROLE, destinationPackageVersions: [], presign, execution: EXECUTION }));
+      assert.equal(out.up, 'http://127.0.0.1:9/uploads/collect-logs/dev-7/3?m=PUT', url);
+    }
+  });
+
+  it('refuses undefined, misplaced and repeated local placeholders as AWS does', () => {
+    refused(
+      () => validateJobDocument(doc({ up: '${aws:iot:s3-presigned-url-upload:https://s3.amazonaws.com/b/${deviceId}.log}' })),
+      'Undefined placeholder, ${deviceId}, inside of presign url upload parameter',
+    );
+    refused(
+      () => validateJobDocument(doc({ down: '${aws:iot:s3-presigned-url:https://s3.amazonaws.com/b/${thingName}.bin}' })),
+      'Local placeholder, ${thingName}, is only valid inside of presign url upload',
+    );
+    refused(
+      () => validateJobDocument(doc({ down: '${aws:iot:s3-presigned-url-v2:https://s3.amazonaws.com/b/${jobId}.bin}' })),
+      'Local placeholder, ${jobId}, is only valid inside of presign url upload',
+    );
+    refused(
+      () => validateJobDocument(doc({ up: '${aws:iot:s3-presigned-url-upload:https://s3.amazonaws.com/b/${jobId}/${jobId}/${jobId}}' })),
+      'The local placeholder ${jobId} can be used at most 2 times in a presign url upload parameter.',
+    );
+    // Twice in each of two upload URLs is within the limit.
+    validateJobDocument(doc({
+      a: '${aws:iot:s3-presigned-url-upload:https://s3.amazonaws.com/b/${jobId}/${jobId}}',
+      b: '${aws:iot:s3-presigned-url-upload:https://s3.amazonaws.com/b/${jobId}/${jobId}.2}',
+    }));
+    refused(
+      () => validateJobDocument(doc({ up: '${aws:iot:s3-presigned-url-upload:https://s3.amazonaws.com/b/${aws:iot:parameter:p}}' })),
+      '${aws:iot:parameter[...]} should not be the second layer pattern.',
+    );
+  });
+
+  it('needs a role ARN, a valid URL and no local placeholder in the bucket', () => {
+    const up = doc({ up: '${aws:iot:s3-presigned-url-upload:https://s3.amazonaws.com/b/${thingName}.log}' });
+    refused(() => checkPresignedPlaceholders(up, { destinationPackageVersions: [] }), 'presignedUrlConfig role ARN is required to generate an S3 presigned url in job document.');
+    assert.doesNotThrow(() => checkPresignedPlaceholders(up, { presignedUrlConfig: ROLE, destinationPackageVersions: [] }));
+    refused(
+      () => checkPresignedPlaceholders(doc({ up: '${aws:iot:s3-presigned-url-upload:https://s3.amazonaws.com/logs-${thingName}/x}' }), { presignedUrlConfig: ROLE, destinationPackageVersions: [] }),
+      'The S3 bucket name of the presign url upload parameter https://s3.amazonaws.com/logs-${thingName}/x cannot contain a local placeholder: put ${thingName}, ${jobId} and ${executionNumber} in the key.',
+    );
+    refused(
+      () => checkPresignedPlaceholders(doc({ up: '${aws:iot:s3-presigned-url-upload:}' }), { presignedUrlConfig: ROLE, destinationPackageVersions: [] }),
+      'The presign url upload parameter needs an S3 URL that names at least a bucket.',
+    );
+  });
+});
+
 describe('parseS3ObjectUrl', () => {
   it('reads path-style and virtual-hosted URLs', () => {
     assert.deepEqual(parseS3ObjectUrl('https://s3.amazonaws.com/bucket/a/b.bin', false), { bucket: 'bucket', key: 'a/b.bin' });

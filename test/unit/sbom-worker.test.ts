@@ -66,6 +66,10 @@ class MemoryObjects implements ObjectStore {
     throw new Error('not used');
   }
 
+  async presignPut(): Promise<string> {
+    throw new Error('not used');
+  }
+
   private describe(bucket: string, key: string, versionId: string | undefined, size: number): ObjectHead {
     return { bucket, key, versionId, size, etag: '"x"', lastModified: new Date(0) };
   }

@@ -7,9 +7,13 @@ import {
   jsonStringContent,
   PARAMETER_PREFIX,
   parsePackageReference,
+  MAX_EACH_UPLOAD_KEY_PLACEHOLDER,
+  PRESIGNED_UPLOAD_PREFIX,
   PRESIGNED_V1_PREFIX,
   PRESIGNED_V2_PREFIX,
   scanPlaceholders,
+  UPLOAD_KEY_PLACEHOLDERS,
+  type UploadKeyPlaceholder,
   type PackageReference,
   type Placeholder,
 } from './placeholders.js';
@@ -36,7 +40,15 @@ export interface DestinationPackageVersion {
   artifact?: { s3Location: S3Location };
 }
 
-export type Presign = (loc: S3Location, expiresInSec: number) => Promise<string>;
+/** A presigned GET (downloads) or PUT (`s3-presigned-url-upload`) URL for an object. */
+export type Presign = (loc: S3Location, expiresInSec: number, method: 'GET' | 'PUT') => Promise<string>;
+
+/** The execution a device reads a document for: its values fill an upload URL's key placeholders. */
+export interface ExecutionIdentity {
+  thingName: string;
+  jobId: string;
+  executionNumber: number;
+}
 
 export const MESSAGES = {
   unterminated: 'One or more parameters or placeholders are not terminated.',
@@ -59,6 +71,13 @@ export const MESSAGES = {
   notUtf8: 'The job document must be valid UTF-8.',
   notJson: 'The job document must be a valid JSON object.',
   badS3Url: (url: string) => `The S3 URL ${url} in the presigned URL placeholder is not a valid S3 object URL.`,
+  undefinedLocal: (body: string) => `Undefined placeholder, \${${body}}, inside of presign url upload parameter`,
+  localOutsideUpload: (body: string) => `Local placeholder, \${${body}}, is only valid inside of presign url upload`,
+  tooManyLocal: (body: string) =>
+    `The local placeholder \${${body}} can be used at most ${MAX_EACH_UPLOAD_KEY_PLACEHOLDER} times in a presign url upload parameter.`,
+  uploadWithoutBucket: 'The presign url upload parameter needs an S3 URL that names at least a bucket.',
+  localInBucket: (url: string) =>
+    `The S3 bucket name of the presign url upload parameter ${url} cannot contain a local placeholder: put \${thingName}, \${jobId} and \${executionNumber} in the key.`,
 } as const;
 
 const fail = (message: string): never => {
@@ -87,9 +106,35 @@ export function validateJobDocument(raw: string): void {
   checkPlaceholders(raw);
 }
 
+const isUploadKeyPlaceholder = (body: string): body is UploadKeyPlaceholder => (UPLOAD_KEY_PLACEHOLDERS as readonly string[]).includes(body);
+
+/**
+ * `${thingName}`, `${jobId}` and `${executionNumber}` belong in the key of an upload URL (at most
+ * twice each); anything else inside one is undefined, and they have no meaning in a download URL.
+ */
+function checkLocalPlaceholders(placeholders: Placeholder[]): void {
+  const byStart = new Map(placeholders.map((p) => [p.start, p]));
+  const counts = new Map<string, number>();
+  for (const p of placeholders) {
+    if (p.depth === 0 || p.body.startsWith('aws:')) continue;
+    let top = byStart.get(p.parentStart!)!;
+    while (top.depth > 0) top = byStart.get(top.parentStart!)!;
+    if (top.body.startsWith(PRESIGNED_UPLOAD_PREFIX)) {
+      if (p.depth > 1 || !isUploadKeyPlaceholder(p.body)) fail(MESSAGES.undefinedLocal(p.body));
+      const id = `${top.start}:${p.body}`;
+      const n = (counts.get(id) ?? 0) + 1;
+      if (n > MAX_EACH_UPLOAD_KEY_PLACEHOLDER) fail(MESSAGES.tooManyLocal(p.body));
+      counts.set(id, n);
+    } else if ((top.body.startsWith(PRESIGNED_V1_PREFIX) || top.body.startsWith(PRESIGNED_V2_PREFIX)) && isUploadKeyPlaceholder(p.body)) {
+      fail(MESSAGES.localOutsideUpload(p.body));
+    }
+  }
+}
+
 function checkPlaceholders(doc: string): Placeholder[] {
   const { placeholders, unterminated } = scanPlaceholders(doc);
   if (unterminated) fail(MESSAGES.unterminated);
+  checkLocalPlaceholders(placeholders);
   for (const p of placeholders) {
     if (!p.body.startsWith('aws:')) continue;
     const ref = parsePackageReference(p.body);
@@ -187,7 +232,20 @@ export function resolveParameterPlaceholders(raw: string, parameters: Record<str
 
 interface PresignTarget {
   placeholder: Placeholder;
+  /** For an upload, the key may still hold `${thingName}`, `${jobId}` and `${executionNumber}`. */
   loc: S3Location;
+  method: 'GET' | 'PUT';
+}
+
+/** The key AWS IoT Jobs makes up when an upload URL names only a bucket (jobs.md §7.2). */
+const GENERATED_UPLOAD_KEY = '${jobId}/${thingName}/${executionNumber}';
+
+/** Bucket and key of an upload URL (S3-URL-encoded, like v2); a URL naming only a bucket gets a generated key. */
+function uploadLocation(url: string): S3Location | undefined {
+  const loc = parseS3ObjectUrl(url, true) ?? parseS3ObjectUrl(`${url.trim().replace(/\/$/, '')}/${GENERATED_UPLOAD_KEY}`, true);
+  if (!loc) return undefined;
+  if (loc.bucket.includes('${')) fail(MESSAGES.localInBucket(url));
+  return { bucket: loc.bucket, key: loc.key };
 }
 
 /** The presigned-URL placeholders of a document with their S3 locations; throws what AWS refuses. */
@@ -206,21 +264,28 @@ function presignTargets(
       if (!p.body.startsWith(prefix)) continue;
       if (!hasRole) fail(MESSAGES.roleRequired);
       const url = p.body.slice(prefix.length);
-      out.push({ placeholder: p, loc: parseS3ObjectUrl(url.replace(/\\\//g, '/'), encoded) ?? fail(MESSAGES.badS3Url(url)) });
+      out.push({ placeholder: p, loc: parseS3ObjectUrl(url.replace(/\\\//g, '/'), encoded) ?? fail(MESSAGES.badS3Url(url)), method: 'GET' });
+    }
+    if (p.body.startsWith(PRESIGNED_UPLOAD_PREFIX)) {
+      if (!hasRole) fail(MESSAGES.roleRequired);
+      const url = p.body.slice(PRESIGNED_UPLOAD_PREFIX.length);
+      if (url.trim() === '') fail(MESSAGES.uploadWithoutBucket);
+      out.push({ placeholder: p, loc: uploadLocation(url.replace(/\\\//g, '/')) ?? fail(MESSAGES.badS3Url(url)), method: 'PUT' });
+      continue;
     }
     const ref = parsePackageReference(p.body);
     if (ref?.kind !== 'artifact') continue;
     const dest = findDestination(ref, ctx.destinationPackageVersions);
     if (!hasRole) fail(MESSAGES.packageRoleRequired(dest.packageName, dest.versionName));
     if (!dest.artifact) fail(MESSAGES.noArtifact(dest.packageName, dest.versionName));
-    out.push({ placeholder: p, loc: dest.artifact!.s3Location });
+    out.push({ placeholder: p, loc: dest.artifact!.s3Location, method: 'GET' });
   }
   return out;
 }
 
 /**
  * The CreateJob-time check of presigned placeholders (role ARN present, artifacts exist, URLs
- * parse), without signing anything.
+ * parse, no local placeholder in an upload bucket), without signing anything.
  */
 export function checkPresignedPlaceholders(
   doc: string,
@@ -229,9 +294,15 @@ export function checkPresignedPlaceholders(
   presignTargets(doc, ctx);
 }
 
+/** An upload key with the execution's values in place of its local placeholders. */
+function fillUploadKey(key: string, execution: ExecutionIdentity): string {
+  return key.replace(/\$\{(thingName|jobId|executionNumber)\}/g, (_, name: UploadKeyPlaceholder) => String(execution[name]));
+}
+
 /**
  * Replaces `${aws:iot:s3-presigned-url:…}`, `${aws:iot:s3-presigned-url-v2:…}` and the package
- * artifact placeholders with presigned GET URLs, valid for `presignedUrlConfig.expiresInSec`
+ * artifact placeholders with presigned GET URLs, and `${aws:iot:s3-presigned-url-upload:…}` with a
+ * presigned PUT URL for the execution's own key, all valid for `presignedUrlConfig.expiresInSec`
  * (default 3600). Done on every device read; a document without placeholders is returned as is.
  */
 export async function resolvePresignedPlaceholders(
@@ -240,6 +311,8 @@ export async function resolvePresignedPlaceholders(
     presignedUrlConfig?: { roleArn?: string; expiresInSec?: number };
     destinationPackageVersions: DestinationPackageVersion[];
     presign: Presign;
+    /** Required when the document holds an upload placeholder: every device read names its execution. */
+    execution?: ExecutionIdentity;
   },
 ): Promise<string> {
   const targets = presignTargets(doc, ctx);
@@ -248,10 +321,15 @@ export async function resolvePresignedPlaceholders(
   const signed = new Map<string, Promise<string>>();
   const urls = await Promise.all(
     targets.map((t) => {
-      const id = JSON.stringify([t.loc.bucket, t.loc.key, t.loc.version ?? null]);
+      let loc = t.loc;
+      if (t.method === 'PUT') {
+        if (!ctx.execution) throw new Error('an upload placeholder can only be resolved for a job execution');
+        loc = { bucket: loc.bucket, key: fillUploadKey(loc.key, ctx.execution) };
+      }
+      const id = JSON.stringify([t.method, loc.bucket, loc.key, loc.version ?? null]);
       let url = signed.get(id);
       if (!url) {
-        url = ctx.presign(t.loc, expiresInSec);
+        url = ctx.presign(loc, expiresInSec, t.method);
         signed.set(id, url);
       }
       return url;

@@ -5,11 +5,12 @@ import type { S3Location } from '../s3-location.js';
 export type ObjectLocation = S3Location;
 
 /**
- * Makes presigned GET URLs for the presigned-URL placeholders of job documents (jobs.md §7.2),
- * each time a device reads a document. The object-store feature provides the real one.
+ * Makes the presigned URLs of job documents' presigned-URL placeholders (jobs.md §7.2) each time a
+ * device reads a document: GET for downloads and package artifacts, PUT for
+ * `s3-presigned-url-upload`. The object-store feature provides the real one.
  */
-export interface JobDocumentDownloads {
-  presign(location: ObjectLocation, expiresInSec: number): Promise<string>;
+export interface JobDocumentUrls {
+  presign(location: ObjectLocation, expiresInSec: number, method: 'GET' | 'PUT'): Promise<string>;
 }
 
 /** Reads a CreateJob `documentSource` (an S3 URL) once, at creation (jobs.md §7.1). */
@@ -17,7 +18,7 @@ export interface JobDocumentSource {
   fetch(documentSourceUrl: string): Promise<string>;
 }
 
-export const noJobDocumentDownloads: JobDocumentDownloads = {
+export const noJobDocumentUrls: JobDocumentUrls = {
   presign: async () => {
     throw invalidRequest('Cannot generate an S3 presigned url for the job document: no object store is configured.');
   },

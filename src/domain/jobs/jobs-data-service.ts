@@ -15,7 +15,7 @@ import {
 } from './execution-state-machine.js';
 import type { TimeoutConfig } from './job-config-rules.js';
 import { resolvePresignedPlaceholders, type DestinationPackageVersion } from './job-document.js';
-import type { JobDocumentDownloads } from './job-ports.js';
+import type { JobDocumentUrls } from './job-ports.js';
 import { checkNamespaceId, checkThingName, jobNotFound } from './job-rules.js';
 import { devicePlaneExecution, devicePlaneExecutionSummary, executionState, parseJson } from './job-views.js';
 
@@ -33,7 +33,7 @@ export class JobsDataService {
   constructor(
     private readonly ctx: DomainContext,
     private readonly executions: ExecutionService,
-    private readonly downloads: JobDocumentDownloads,
+    private readonly documentUrls: JobDocumentUrls,
   ) {}
 
   private checkJobIdOrNext(errors: FieldErrors, value: unknown): string {
@@ -41,12 +41,13 @@ export class JobsDataService {
     return errors.string(value, 'jobId', { required: true, min: 1, max: 64, pattern: JOB_ID, patternText: '[a-zA-Z0-9_-]+|^\\$next' }) ?? '';
   }
 
-  /** The job document as a device gets it: presigned-URL placeholders replaced on every read. */
-  async deviceDocument(job: JobRow): Promise<string> {
+  /** The job document as the execution's device gets it: presigned-URL placeholders replaced on every read. */
+  async deviceDocument(job: JobRow, execution: JobExecutionRow): Promise<string> {
     return resolvePresignedPlaceholders(job.document ?? '', {
       presignedUrlConfig: parseJson(job.presigned_url_config),
       destinationPackageVersions: parseJson<DestinationPackageVersion[]>(job.destination_package_versions) ?? [],
-      presign: (loc, expiresInSec) => this.downloads.presign(loc, expiresInSec),
+      presign: (loc, expiresInSec, method) => this.documentUrls.presign(loc, expiresInSec, method),
+      execution: { thingName: execution.thing_name, jobId: execution.job_id, executionNumber: execution.execution_number },
     });
   }
 
@@ -54,7 +55,7 @@ export class JobsDataService {
     const view = devicePlaneExecution(row, this.ctx.clock.now());
     if (!include) return view;
     const j = job ?? (await this.ctx.store.jobs.get(row.job_id));
-    return j ? { ...view, jobDocument: await this.deviceDocument(j) } : view;
+    return j ? { ...view, jobDocument: await this.deviceDocument(j, row) } : view;
   }
 
   async getPendingJobExecutions(input: { thingName?: unknown; namespaceId?: unknown }) {
@@ -147,7 +148,7 @@ export class JobsDataService {
     });
     return {
       ...(includeState ? { executionState: executionStateView(executionState(row)) } : {}),
-      ...(includeDocument ? { jobDocument: await this.deviceDocument(job) } : {}),
+      ...(includeDocument ? { jobDocument: await this.deviceDocument(job, row) } : {}),
     };
   }
 }

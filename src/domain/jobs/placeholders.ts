@@ -13,6 +13,8 @@ export interface Placeholder {
   body: string;
   /** 0 for a top-level placeholder. */
   depth: number;
+  /** For a nested placeholder: the `start` of the placeholder around it. */
+  parentStart?: number;
 }
 
 export interface ScanResult {
@@ -32,7 +34,8 @@ export function scanPlaceholders(doc: string): ScanResult {
       i++;
     } else if (ch === '}' && open.length > 0) {
       const start = open.pop()!;
-      placeholders.push({ start, end: i + 1, body: doc.slice(start + 2, i), depth: open.length });
+      const parentStart = open.length > 0 ? open[open.length - 1] : undefined;
+      placeholders.push({ start, end: i + 1, body: doc.slice(start + 2, i), depth: open.length, ...(parentStart !== undefined ? { parentStart } : {}) });
     } else if (ch === '"' && open.length > 0) {
       return { placeholders, unterminated: true };
     }
@@ -64,6 +67,15 @@ export function parsePackageReference(body: string): PackageReference | undefine
 export const PARAMETER_PREFIX = 'aws:iot:parameter:';
 export const PRESIGNED_V1_PREFIX = 'aws:iot:s3-presigned-url:';
 export const PRESIGNED_V2_PREFIX = 'aws:iot:s3-presigned-url-v2:';
+export const PRESIGNED_UPLOAD_PREFIX = 'aws:iot:s3-presigned-url-upload:';
+
+/**
+ * The local placeholders of an upload URL's key (`${thingName}` …), replaced per execution; each
+ * may appear at most twice (jobs.md §7.2).
+ */
+export const UPLOAD_KEY_PLACEHOLDERS = ['thingName', 'jobId', 'executionNumber'] as const;
+export type UploadKeyPlaceholder = (typeof UPLOAD_KEY_PLACEHOLDERS)[number];
+export const MAX_EACH_UPLOAD_KEY_PLACEHOLDER = 2;
 
 /** `"${...}"` makes up a whole JSON string that is a value (not a key). */
 export function isWholeJsonValue(doc: string, p: Placeholder): boolean {
