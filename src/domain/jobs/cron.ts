@@ -2,8 +2,8 @@
  * EventBridge cron expressions (`cron(min hour day-of-month month day-of-week year)`), the form AWS
  * IoT Jobs uses for maintenance windows (jobs.md §6), evaluated in UTC.
  *
- * A small hand-written parser because no cron package is installed; replace it with a maintained
- * library (one that knows the EventBridge/Quartz dialect) once one can be added.
+ * Our own parser because no npm cron library reads this dialect as EventBridge does (decision
+ * 0008); test/unit/jobs-cron-oracle.test.ts checks it against croner where the two overlap.
  *
  * Fields and wildcards (EventBridge rules):
  *   minutes 0-59, hours 0-23, year 1970-2199: `,` `-` `*` `/`
