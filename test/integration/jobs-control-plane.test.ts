@@ -350,8 +350,14 @@ for (const backend of await testBackends()) {
       await expectAwsError(t.iot.send(new AssociateTargetsWithJobCommand({ jobId: 'cont', targets: [groupArn('missing')] })), 'ResourceNotFoundException');
       await expectAwsError(t.iot.send(new AssociateTargetsWithJobCommand({ jobId: 'nope', targets: [groupArn('site')] })), 'ResourceNotFoundException');
       await expectAwsError(t.iot.send(new AssociateTargetsWithJobCommand({
-        jobId: 'cont', targets: Array.from({ length: 98 }, (_, i) => thingArn(`x${i}`)),
+        jobId: 'cont', targets: Array.from({ length: 98 }, (_, i) => groupArn(`x${i}`)),
       })), 'LimitExceededException', { status: 410 });
+      // It associates thing groups, never single things.
+      await expectAwsError(t.iot.send(new AssociateTargetsWithJobCommand({ jobId: 'cont', targets: [groupArn('site'), thingArn('lonely')] })), 'InvalidRequestException', {
+        status: 400,
+        message: `AssociateTargetsWithJob takes thing group ARNs only; ${thingArn('lonely')} is a thing.`,
+      });
+      assert.deepEqual((await t.iot.send(new DescribeJobCommand({ jobId: 'cont' }))).job?.targets, [groupArn('site-east'), groupArn('site'), groupArn('cancel-grp')]);
     });
   });
 }

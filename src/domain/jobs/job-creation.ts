@@ -118,7 +118,10 @@ export class JobCreationService {
     checkPresignedPlaceholders(resolvedDocument, { presignedUrlConfig: configs.presignedUrlConfig, destinationPackageVersions: destinations });
 
     const targets = targetArns!.map((arn) => parseTarget(this.ctx.arns, arn));
-    const scheduled = configs.schedulingConfig !== undefined;
+    // Only a start time or maintenance windows make a job wait (jobs.md §2.1); an endTime alone, or
+    // an empty schedulingConfig, starts it at once.
+    const scheduling = configs.schedulingConfig;
+    const scheduled = scheduling?.startTime !== undefined || (scheduling?.maintenanceWindows?.length ?? 0) > 0;
     const jobArn = this.ctx.arns.job(jobId);
     const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
 

@@ -55,7 +55,7 @@ export class JobService {
     const before = checkFlag(errors, input.beforeSubstitution, 'beforeSubstitution');
     errors.throwIfAny();
     const row = await this.requireJob(jobId);
-    return { ...(row.document_source !== null ? { documentSource: row.document_source } : {}), job: jobView(row, this.ctx.arns, before) };
+    return { ...(row.document_source !== null ? { documentSource: row.document_source } : {}), job: jobView(row, this.ctx.arns, before, this.ctx.clock.now()) };
   }
 
   /** Parameters and package placeholders resolved unless beforeSubstitution; presigned URLs never (§7.6). */
@@ -240,6 +240,8 @@ export class JobService {
     checkNamespaceId(errors, input.namespaceId);
     errors.throwIfAny();
     const targets = targetArns!.map((arn) => parseTarget(this.ctx.arns, arn));
+    const thing = targets.find((t) => t.type === 'thing');
+    if (thing) throw invalidRequest(`AssociateTargetsWithJob takes thing group ARNs only; ${thing.arn} is a thing.`);
     return this.ctx.store.transaction(async (tx) => {
       // Locked: two concurrent calls would otherwise number their targets from the same count.
       const row = await tx.jobs.getForUpdate(jobId);

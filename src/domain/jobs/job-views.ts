@@ -4,6 +4,8 @@ import type { Arns } from '../arns.js';
 import { parseJson } from '../json.js';
 import { approximateSecondsBeforeTimedOut, type ExecutionState, type JobExecutionStatus } from './execution-state-machine.js';
 import type { DestinationPackageVersion } from './job-document.js';
+import type { SchedulingConfig } from './schedule-rules.js';
+import { nextMaintenanceWindowStarts, parseScheduleTime } from './schedule-time.js';
 
 /**
  * Row ↔ domain conversions and the shapes each plane returns (jobs.md §8, §9). Timestamps leave as
@@ -124,8 +126,27 @@ export function destinationArn(arns: Arns, v: DestinationPackageVersion, beforeS
 }
 
 /** DescribeJob's `job` (jobs.md §8). */
-export function jobView(row: JobRow, arns: Arns, beforeSubstitution: boolean) {
+/** How many upcoming maintenance-window openings DescribeJob lists (jobs.md §6). */
+const SCHEDULED_ROLLOUTS_LISTED = 7;
+
+/**
+ * `scheduledJobRollouts`: the next openings of the job's maintenance windows, from now (or its
+ * startTime, if later) until its endTime, while the job can still roll out.
+ */
+function scheduledJobRollouts(row: JobRow, scheduling: SchedulingConfig | undefined, nowMs: number): { startTime: string }[] | undefined {
+  const windows = scheduling?.maintenanceWindows;
+  if (!windows || windows.length === 0 || (row.status !== 'SCHEDULED' && row.status !== 'IN_PROGRESS')) return undefined;
+  const start = scheduling.startTime !== undefined ? parseScheduleTime(scheduling.startTime) : undefined;
+  const end = scheduling.endTime !== undefined ? parseScheduleTime(scheduling.endTime) : undefined;
+  return nextMaintenanceWindowStarts(windows, Math.max(nowMs, start ?? nowMs), SCHEDULED_ROLLOUTS_LISTED)
+    .filter((o) => end === undefined || o.startMs < end)
+    .map((o) => ({ startTime: o.startTime }));
+}
+
+export function jobView(row: JobRow, arns: Arns, beforeSubstitution: boolean, nowMs: number) {
   const destinations = parseJson<DestinationPackageVersion[]>(row.destination_package_versions);
+  const scheduling = parseJson<SchedulingConfig>(row.scheduling_config);
+  const rollouts = scheduledJobRollouts(row, scheduling, nowMs);
   const opt = <T>(key: string, value: T | undefined | null) => (value === undefined || value === null ? {} : { [key]: value });
   return {
     jobArn: arns.job(row.job_id),
@@ -151,7 +172,8 @@ export function jobView(row: JobRow, arns: Arns, beforeSubstitution: boolean) {
     ...opt('jobExecutionsRetryConfig', parseJson(row.retry_config)),
     ...opt('documentParameters', parseJson(row.document_parameters)),
     isConcurrent: false,
-    schedulingConfig: parseJson(row.scheduling_config) ?? {},
+    schedulingConfig: scheduling ?? {},
+    ...(rollouts ? { scheduledJobRollouts: rollouts } : {}),
     ...(destinations && destinations.length > 0
       ? { destinationPackageVersions: destinations.map((v) => destinationArn(arns, v, beforeSubstitution)) }
       : {}),
