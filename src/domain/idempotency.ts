@@ -11,11 +11,6 @@ export function checkClientToken(errors: FieldErrors, token: unknown): string | 
   return errors.string(token, 'clientToken', { min: 36, max: 64, pattern: /^\S{36,64}$/, patternText: '\\S{36,64}' });
 }
 
-/**
- * Runs a mutating operation at most once per (operation, clientToken): the same token with the same
- * parameters replays the stored response; with different parameters it is refused. The lookup, the
- * change and the record commit in one transaction. Failed operations leave no record.
- */
 /** The SDKs send a token with every mutation, so expired records are cleared every so many calls. */
 const PURGE_EVERY = 500;
 let callsSincePurge = 0;
@@ -26,6 +21,22 @@ function purgeExpiredNowAndThen(store: Store, clock: Clock): void {
   void store.idempotency.purgeOlderThan(clock.now() - IDEMPOTENCY_WINDOW_MS).catch(() => undefined);
 }
 
+export interface IdempotentOptions {
+  /** The error for a token reused with other parameters. */
+  errorName?: AwsErrorName;
+  /**
+   * Checks that must not run inside the transaction (object-store lookups) and must not refuse a
+   * replay: a retried call that already succeeded gets its answer even if, say, its artifact has
+   * been deleted since. Runs only when there is nothing to replay.
+   */
+  precheck?: () => Promise<void>;
+}
+
+/**
+ * Runs a mutating operation at most once per (operation, clientToken): the same token with the same
+ * parameters replays the stored response; with different parameters it is refused. The lookup, the
+ * change and the record commit in one transaction. Failed operations leave no record.
+ */
 export async function idempotent<T>(
   store: Store,
   clock: Clock,
@@ -33,22 +44,30 @@ export async function idempotent<T>(
   clientToken: string | undefined,
   parameters: unknown,
   run: (tx: Store) => Promise<T>,
-  errorName: AwsErrorName = 'ValidationException',
+  options: IdempotentOptions = {},
 ): Promise<T> {
-  if (clientToken === undefined) return retryOnDuplicateKey(() => store.transaction(run));
+  if (clientToken === undefined) {
+    await options.precheck?.();
+    return retryOnDuplicateKey(() => store.transaction(run));
+  }
   purgeExpiredNowAndThen(store, clock);
   const requestHash = createHash('sha256').update(JSON.stringify(parameters ?? null)).digest('hex');
+  const replay = async (reader: Store): Promise<{ response: T } | undefined> => {
+    const previous = await reader.idempotency.get(operation, clientToken);
+    if (!previous || previous.created_at <= clock.now() - IDEMPOTENCY_WINDOW_MS) return undefined;
+    if (previous.request_hash !== requestHash) {
+      throw new DomainError(options.errorName ?? 'ValidationException', 'The client token was already used with different request parameters; use a new client token.');
+    }
+    return { response: JSON.parse(previous.response) as T };
+  };
+  if (options.precheck) {
+    const stored = await replay(store);
+    if (stored) return stored.response;
+    await options.precheck();
+  }
   return retryOnDuplicateKey(() => store.transaction(async (tx) => {
     const now = clock.now();
-    const replay = async (): Promise<{ response: T } | undefined> => {
-      const previous = await tx.idempotency.get(operation, clientToken);
-      if (!previous || previous.created_at <= now - IDEMPOTENCY_WINDOW_MS) return undefined;
-      if (previous.request_hash !== requestHash) {
-        throw new DomainError(errorName, 'The client token was already used with different request parameters; use a new client token.');
-      }
-      return { response: JSON.parse(previous.response) as T };
-    };
-    const earlier = await replay();
+    const earlier = await replay(tx);
     if (earlier) return earlier.response;
     let result: T;
     try {
@@ -57,7 +76,7 @@ export async function idempotent<T>(
       // A concurrent request with this token may have committed while this one ran (PostgreSQL
       // reads committed rows per statement), which is why `run` found a conflict: answer its replay.
       if (err instanceof DomainError) {
-        const late = await replay();
+        const late = await replay(tx);
         if (late) return late.response;
       }
       throw err;

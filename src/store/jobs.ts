@@ -165,6 +165,16 @@ export class JobStore {
       .then((r) => Number(r.n));
   }
 
+  /** Jobs in one of `statuses` that deploy package versions, with their destinations (JSON). */
+  withDestinationsInStatus(statuses: string[]): Promise<{ job_id: string; destination_package_versions: string }[]> {
+    return this.db
+      .selectFrom('jobs')
+      .select(['job_id', 'destination_package_versions'])
+      .where('status', 'in', statuses)
+      .where('destination_package_versions', 'is not', null)
+      .execute() as Promise<{ job_id: string; destination_package_versions: string }[]>;
+  }
+
   idsByStatus(status: string): Promise<string[]> {
     return this.db.selectFrom('jobs').select('job_id').where('status', '=', status).execute().then((rows) => rows.map((r) => r.job_id));
   }

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
+  CancelJobCommand,
   CreateJobCommand,
   CreatePackageCommand,
   CreatePackageVersionCommand,
   DeletePackageVersionCommand,
   DescribeJobCommand,
   GetJobDocumentCommand,
+  GetPackageVersionCommand,
   UpdatePackageCommand,
   UpdatePackageConfigurationCommand,
   UpdatePackageVersionCommand,
@@ -164,6 +166,31 @@ for (const backend of await testBackends()) {
         destinationPackageVersions: Array.from({ length: 26 }, (_, i) => packageVersionArn(`p${i}`, '1')),
       })), 'InvalidRequestException', { message: 'length less than or equal to 25' });
       await expectAwsError(t.iot.send(new DescribeJobCommand({ jobId: 'draft-deploy' })), 'ResourceNotFoundException', { message: 'Job draft-deploy cannot be found.' });
+    });
+
+    it("freezes a version's recipe while a job deploys it", async () => {
+      await t.iot.send(new CreatePackageCommand({ packageName: 'recipes' }));
+      await t.iot.send(new CreatePackageVersionCommand({ packageName: 'recipes', versionName: '1.0', recipe: 'install --quiet' }));
+      await t.iot.send(new UpdatePackageVersionCommand({ packageName: 'recipes', versionName: '1.0', action: 'PUBLISH' }));
+      // Published and not deployed: the recipe may still change.
+      await t.iot.send(new UpdatePackageVersionCommand({ packageName: 'recipes', versionName: '1.0', recipe: 'install --quiet --verify' }));
+      await seedGroup(t, 'recipe-fleet', ['rc-1']);
+      await t.iot.send(new CreateJobCommand({
+        jobId: 'recipe-deploy', targets: [groupArn('recipe-fleet')], document: '{}', destinationPackageVersions: [packageVersionArn('recipes', '1.0')],
+      }));
+
+      await expectAwsError(t.iot.send(new UpdatePackageVersionCommand({ packageName: 'recipes', versionName: '1.0', recipe: 'install --force' })), 'ConflictException', {
+        status: 409, message: 'The recipe of package recipes version 1.0 cannot change while job recipe-deploy deploys it.',
+      });
+      // Other edits, and sending the recipe unchanged, still go through.
+      await t.iot.send(new UpdatePackageVersionCommand({ packageName: 'recipes', versionName: '1.0', description: 'rolling out', recipe: 'install --quiet --verify' }));
+      const during = await t.iot.send(new GetPackageVersionCommand({ packageName: 'recipes', versionName: '1.0' }));
+      assert.equal(during.recipe, 'install --quiet --verify');
+      assert.equal(during.description, 'rolling out');
+
+      await t.iot.send(new CancelJobCommand({ jobId: 'recipe-deploy' }));
+      await t.iot.send(new UpdatePackageVersionCommand({ packageName: 'recipes', versionName: '1.0', recipe: 'install --force' }));
+      assert.equal((await t.iot.send(new GetPackageVersionCommand({ packageName: 'recipes', versionName: '1.0' }))).recipe, 'install --force');
     });
   });
 }

@@ -4,6 +4,7 @@ import {
   AssociateSbomWithPackageVersionCommand,
   CreatePackageCommand,
   CreatePackageVersionCommand,
+  DeletePackageVersionCommand,
   GetPackageVersionCommand,
   UpdatePackageVersionCommand,
 } from '@aws-sdk/client-iot';
@@ -86,6 +87,44 @@ for (const backend of await testBackends()) {
 
       const out = await associate({ bucket: 'sboms', key: 'fw/1.0.spdx.json', version: sbomVersion });
       assert.deepEqual(out.sbom, { s3Location: { bucket: 'sboms', key: 'fw/1.0.spdx.json', version: sbomVersion } });
+    });
+
+    it('tells a missing package or a frozen artifact before a missing object', async () => {
+      await expectAwsError(
+        t.iot.send(new CreatePackageVersionCommand({ packageName: 'nope', versionName: 'v', artifact: { s3Location: { bucket: 'no-such-bucket', key: 'k' } } })),
+        'ValidationException', { message: 'Package nope does not exist; create the package before its versions.' });
+      await t.iot.send(new CreatePackageVersionCommand({ packageName: 'checked', versionName: 'published' }));
+      await t.iot.send(new UpdatePackageVersionCommand({ packageName: 'checked', versionName: 'published', action: 'PUBLISH' }));
+      await expectAwsError(
+        t.iot.send(new UpdatePackageVersionCommand({ packageName: 'checked', versionName: 'published', artifact: { s3Location: { bucket: 'no-such-bucket', key: 'k' } } })),
+        'ConflictException', { status: 409 });
+      await expectAwsError(
+        t.iot.send(new UpdatePackageVersionCommand({ packageName: 'checked', versionName: 'missing', artifact: { s3Location: { bucket: 'no-such-bucket', key: 'k' } } })),
+        'ResourceNotFoundException', { status: 404 });
+    });
+
+    it('replays a retried call that succeeded even after its object or version is gone', async () => {
+      const objectVersion = (await putTestObject(t, 'artifacts', 'fw/retry.bin', 'retried firmware'))!;
+      const location = { bucket: 'artifacts', key: 'fw/retry.bin', version: objectVersion };
+      const clientToken = 'retry-token-0000-0000-0000-000000000001';
+      const first = await t.iot.send(new CreatePackageVersionCommand({ packageName: 'checked', versionName: 'retried', artifact: { s3Location: location }, clientToken }));
+      await s3.send(new DeleteObjectCommand({ Bucket: 'artifacts', Key: 'fw/retry.bin', VersionId: objectVersion }));
+      const again = await t.iot.send(new CreatePackageVersionCommand({ packageName: 'checked', versionName: 'retried', artifact: { s3Location: location }, clientToken }));
+      assert.equal(again.packageVersionArn, first.packageVersionArn);
+      assert.equal(again.status, 'DRAFT');
+      // A new token is a new call: that one is checked, and refused.
+      await expectAwsError(
+        t.iot.send(new CreatePackageVersionCommand({ packageName: 'checked', versionName: 'retried-2', artifact: { s3Location: location } })),
+        'ValidationException', { message: notAccessible('Artifact', 'bucket/key/version') });
+
+      const sbomToken = 'retry-token-0000-0000-0000-000000000002';
+      const sbom = { s3Location: { bucket: 'sboms', key: 'fw/1.0.spdx.json', version: sbomVersion } };
+      const associated = await t.iot.send(new AssociateSbomWithPackageVersionCommand({ packageName: 'checked', versionName: 'retried', sbom, clientToken: sbomToken }));
+      await t.iot.send(new DeletePackageVersionCommand({ packageName: 'checked', versionName: 'retried' }));
+      const replayed = await t.iot.send(new AssociateSbomWithPackageVersionCommand({ packageName: 'checked', versionName: 'retried', sbom, clientToken: sbomToken }));
+      assert.deepEqual(replayed.sbom, associated.sbom);
+      assert.equal(replayed.sbomValidationStatus, 'IN_PROGRESS');
+      await expectAwsError(t.iot.send(new GetPackageVersionCommand({ packageName: 'checked', versionName: 'retried' })), 'ResourceNotFoundException');
     });
   });
 }

@@ -33,8 +33,10 @@ export class SbomService {
     const sbom = checkSbom(errors, input.sbom);
     const clientToken = checkClientToken(errors, input.clientToken);
     errors.throwIfAny();
-    await requireVersion(this.ctx.store, packageName, versionName);
-    await this.objects.requireObject(sbom!.s3Location, 'sbom');
+    const precheck = async () => {
+      await requireVersion(this.ctx.store, packageName, versionName);
+      await this.objects.requireObject(sbom!.s3Location, 'sbom');
+    };
     let generation = 0;
     const result = await idempotent(this.ctx.store, this.ctx.clock, 'AssociateSbomWithPackageVersion', clientToken, { packageName, versionName, sbom }, async (tx) => {
       const row = await requireVersion(tx, packageName, versionName);
@@ -51,7 +53,7 @@ export class SbomService {
       });
       await tx.sbomResults.deleteFor(packageName, versionName);
       return { packageName, versionName, sbom: sbom!, sbomValidationStatus: 'IN_PROGRESS' };
-    });
+    }, { precheck });
     if (generation > 0) this.queue.enqueue({ packageName, versionName, generation });
     return result;
   }

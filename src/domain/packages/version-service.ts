@@ -22,6 +22,25 @@ const isVersionCursor = (k: unknown): k is [number, string] =>
   Array.isArray(k) && k.length === 2 && typeof k[0] === 'number' && typeof k[1] === 'string';
 
 /** Package versions and their DRAFT → PUBLISHED → DEPRECATED lifecycle (packages.md §5, §7). */
+const packageMissing = (packageName: string) => validation(`Package ${packageName} does not exist; create the package before its versions.`);
+
+/** Jobs that are deploying, or about to deploy, what their destinationPackageVersions name. */
+const DEPLOYING_JOB_STATUSES = ['IN_PROGRESS', 'SCHEDULED'];
+
+/**
+ * A version's recipe is frozen while a job deploys it (packages.md §7.1): devices of one rollout
+ * must all get the same instructions. Active jobs are few, so they are read and their destinations
+ * checked here rather than indexed.
+ */
+async function assertRecipeNotDeploying(tx: Store, packageName: string, versionName: string): Promise<void> {
+  for (const job of await tx.jobs.withDestinationsInStatus(DEPLOYING_JOB_STATUSES)) {
+    const destinations = parseJson<{ packageName: string; versionName: string }[]>(job.destination_package_versions) ?? [];
+    if (destinations.some((d) => d.packageName === packageName && d.versionName === versionName)) {
+      throw conflict(`The recipe of package ${packageName} version ${versionName} cannot change while job ${job.job_id} deploys it.`, versionName);
+    }
+  }
+}
+
 export class PackageVersionService {
   constructor(
     private readonly ctx: DomainContext,
@@ -43,10 +62,14 @@ export class PackageVersionService {
     const tags = input.tags === undefined ? undefined : checkTagMap(errors, input.tags);
     const clientToken = checkClientToken(errors, input.clientToken);
     errors.throwIfAny();
-    if (artifact) await this.objects.requireObject(artifact.s3Location, 'artifact');
     const params = { packageName, versionName, description, attributes, artifact, recipe, tags };
+    const precheck = async () => {
+      // A missing package is the first thing to tell, before where its artifact is.
+      if (!(await this.ctx.store.packages.get(packageName))) throw packageMissing(packageName);
+      if (artifact) await this.objects.requireObject(artifact.s3Location, 'artifact');
+    };
     return idempotent(this.ctx.store, this.ctx.clock, 'CreatePackageVersion', clientToken, params, async (tx) => {
-      if (!(await lockPackage(tx, packageName))) throw validation(`Package ${packageName} does not exist; create the package before its versions.`);
+      if (!(await lockPackage(tx, packageName))) throw packageMissing(packageName);
       if (await tx.packageVersions.get(packageName, versionName)) {
         throw conflict(`Package version ${versionName} of package ${packageName} already exists.`, versionName);
       }
@@ -78,7 +101,7 @@ export class PackageVersionService {
         ...(attributes !== undefined ? { attributes } : {}),
         status: 'DRAFT' as PackageVersionStatus,
       };
-    });
+    }, { precheck });
   }
 
   async getPackageVersion(input: { packageName?: unknown; versionName?: unknown }) {
@@ -112,14 +135,20 @@ export class PackageVersionService {
     const action = errors.string(input.action, 'action', { enum: PACKAGE_VERSION_ACTIONS }) as PackageVersionAction | undefined;
     const clientToken = checkClientToken(errors, input.clientToken);
     errors.throwIfAny();
-    if (artifact) await this.objects.requireObject(artifact.s3Location, 'artifact');
     const params = { packageName, versionName, description, attributes, artifact, recipe, action };
+    const precheck = async () => {
+      // What the version's state refuses is told before where a new artifact is.
+      const current = await requireVersion(this.ctx.store, packageName, versionName);
+      if (artifact !== undefined) assertEditable(current.status as PackageVersionStatus, 'artifact', versionName);
+      if (artifact) await this.objects.requireObject(artifact.s3Location, 'artifact');
+    };
     return idempotent(this.ctx.store, this.ctx.clock, 'UpdatePackageVersion', clientToken, params, async (tx) => {
       const row = await requireVersion(tx, packageName, versionName);
       const status = row.status as PackageVersionStatus;
       // Field edits apply before the transition, so a DRAFT can be edited and published in one call.
       if (attributes !== undefined) assertEditable(status, 'attributes', versionName);
       if (artifact !== undefined) assertEditable(status, 'artifact', versionName);
+      if (recipe !== undefined && recipe !== row.recipe) await assertRecipeNotDeploying(tx, packageName, versionName);
       const patch: Partial<PackageVersionRow> = { updated_at: this.ctx.clock.now() };
       if (description !== undefined) patch.description = description;
       if (attributes !== undefined) patch.attributes = JSON.stringify(attributes);
@@ -128,7 +157,7 @@ export class PackageVersionService {
       if (action !== undefined) patch.status = applyAction(status, action, versionName);
       await tx.packageVersions.update(packageName, versionName, patch);
       return {};
-    });
+    }, { precheck });
   }
 
   async deletePackageVersion(input: { packageName?: unknown; versionName?: unknown; clientToken?: unknown }): Promise<Record<string, never>> {
