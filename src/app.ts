@@ -33,6 +33,7 @@ import { shadowRoutes } from './protocol/iot-data/shadow-routes.js';
 import { packageRoutes } from './protocol/iot/package-routes.js';
 import { jobRoutes } from './protocol/iot/job-routes.js';
 import { jobTemplateRoutes } from './protocol/iot/job-template-routes.js';
+import { endpointRoutes } from './protocol/iot/endpoint-routes.js';
 import { tagRoutes } from './protocol/iot/tag-routes.js';
 import { thingRoutes } from './protocol/iot/thing-routes.js';
 import { ObjectStoreJobDocumentSource, ObjectStoreJobDocumentUrls } from './objects/job-document-objects.js';
@@ -152,7 +153,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   await jobServices.jobs.resumeDeletions();
 
   // Each feature adds its control-plane routes here; other planes add a ServiceApi to `apis`.
-  const iotRoutes: RouteDefinition[] = [...packageRoutes(catalog), ...tagRoutes(tags), ...thingRoutes(registry), ...jobRoutes(jobServices), ...jobTemplateRoutes(jobTemplates)];
+  // Known once the port is bound (port 0 picks one).
+  let publicUrl: URL | undefined;
+  const iotRoutes: RouteDefinition[] = [
+    ...packageRoutes(catalog),
+    ...tagRoutes(tags),
+    ...thingRoutes(registry),
+    ...jobRoutes(jobServices),
+    ...jobTemplateRoutes(jobTemplates),
+    ...endpointRoutes(() => publicUrl!),
+  ];
   const apis: ServiceApi[] = [
     { signingNames: ['iot', 'execute-api'], badRequestError: 'InvalidRequestException', routes: iotRoutes },
     { signingNames: ['iotdata', 'iotdevicegateway'], badRequestError: 'InvalidRequestException', statusOverrides: { ThrottlingException: 429 }, routes: shadowRoutes(shadows) },
@@ -190,7 +200,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   // Presigned URLs must name an address devices can reach: never a wildcard bind address.
   const reachableHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : host;
-  objects.setBaseUrl(config.publicUrl ?? `http://${reachableHost}:${port}`);
+  const baseUrl = config.publicUrl ?? `http://${reachableHost}:${port}`;
+  publicUrl = new URL(baseUrl);
+  objects.setBaseUrl(baseUrl);
   await sbomValidation.start();
 
   let closed = false;
