@@ -11,6 +11,7 @@ import { PackageService } from './domain/packages/package-service.js';
 import type { SbomValidationQueue } from './domain/packages/sbom-service.js';
 import { SbomService } from './domain/packages/sbom-service.js';
 import { PackageVersionService } from './domain/packages/version-service.js';
+import { MESSAGES as SHADOW_MESSAGES } from './domain/shadows/request-document.js';
 import { ShadowService } from './domain/shadows/shadow-service.js';
 import type { ShadowSettings } from './domain/shadows/shadow-settings.js';
 import { ContinuousJobMembership } from './domain/jobs/continuous-membership.js';
@@ -165,7 +166,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   ];
   const apis: ServiceApi[] = [
     { signingNames: ['iot', 'execute-api'], badRequestError: 'InvalidRequestException', routes: iotRoutes },
-    { signingNames: ['iotdata', 'iotdevicegateway'], badRequestError: 'InvalidRequestException', statusOverrides: { ThrottlingException: 429 }, routes: shadowRoutes(shadows) },
+    {
+      signingNames: ['iotdata', 'iotdevicegateway'],
+      badRequestError: 'InvalidRequestException',
+      statusOverrides: { ThrottlingException: 429 },
+      bodyTooLargeMessage: SHADOW_MESSAGES.tooLarge,
+      routes: shadowRoutes(shadows),
+    },
     { signingNames: ['iot-jobs-data'], badRequestError: 'InvalidRequestException', statusOverrides: { ThrottlingException: 429 }, routes: jobsDataRoutes(jobsData) },
   ];
 

@@ -81,6 +81,12 @@ for (const backend of await testBackends()) {
       assert.equal(decodeShadow((await send(JSON.stringify({ state: { desired: null, reported: { c: 'z'.repeat(200) } } }), 'big')).payload).version, 3);
     });
 
+    it('answers a body over the 1 MiB request limit with the same 413 text', async () => {
+      await expectAwsError(send(JSON.stringify({ state: { desired: { huge: 'x'.repeat(1_100_000) } } }), 'huge'), 'RequestEntityTooLargeException',
+        { status: 413, message: 'The payload exceeds the maximum size allowed' });
+      await expectAwsError(data.send(new GetThingShadowCommand({ thingName: 'huge' })), 'ResourceNotFoundException');
+    });
+
     it('validates thing and shadow names', async () => {
       const body = JSON.stringify({ state: { reported: { a: 1 } } });
       await expectAwsError(send(body, 'v1', ''), 'InvalidRequestException', { status: 400, message: 'shadowName' });

@@ -20,6 +20,7 @@ export const MESSAGES = {
   tooDeep: 'JSON contains too many levels of nesting; maximum is 6',
   invalidClientToken: 'Invalid clientToken',
   invalidVersion: 'Invalid version',
+  tooLarge: 'The payload exceeds the maximum size allowed',
 } as const;
 
 const MAX_CLIENT_TOKEN_BYTES = 64;

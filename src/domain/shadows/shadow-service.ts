@@ -7,7 +7,7 @@ import { FieldErrors } from '../validation.js';
 import { acceptedDocument, deltaDocument, documentsDocument, fullDocument } from './documents.js';
 import { setOwn, type JsonObject } from './json-value.js';
 import { mergeShadow, type ShadowContent } from './merge.js';
-import { parseUpdateRequest, type UpdateRequest } from './request-document.js';
+import { MESSAGES, parseUpdateRequest, type UpdateRequest } from './request-document.js';
 import { noShadowEvents, type ShadowEvents } from './shadow-events.js';
 import { checkShadowKey, noShadowMessage, type ShadowKey } from './shadow-names.js';
 import { DEFAULT_SHADOW_SETTINGS, PACKAGE_SHADOW, type ShadowSettings } from './shadow-settings.js';
@@ -119,7 +119,7 @@ export class ShadowService {
       const timestamp = Math.floor(now / 1000);
       const content = mergeShadow(current.content, request.state, timestamp, withMetadata);
       if (stateBytes(content) > this.settings.maxStateBytes) {
-        throw new DomainError('RequestEntityTooLargeException', 'The payload exceeds the maximum size allowed');
+        throw new DomainError('RequestEntityTooLargeException', MESSAGES.tooLarge);
       }
       const version = current.version + 1;
       const row: ShadowRow = {

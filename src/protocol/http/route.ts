@@ -45,6 +45,8 @@ export interface ServiceApi {
   /** The exception this API uses for malformed requests. */
   badRequestError: AwsErrorName;
   statusOverrides?: Partial<Record<AwsErrorName, number>>;
+  /** This API's own text for a body over the door's size limit (413). */
+  bodyTooLargeMessage?: string;
   /**
    * Writes an error in this API's own wire format (S3 answers XML). Without it, restJson1 is used.
    * Called for every DomainError, including the door's own (signature, body size, routing).

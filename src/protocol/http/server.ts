@@ -118,7 +118,7 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
       } catch (err) {
         if (err instanceof BodyTooLarge) {
           res.setHeader('connection', 'close');
-          throw new DomainError('RequestEntityTooLargeException', `The request body exceeds the maximum size of ${options.maxJsonBodyBytes} bytes.`);
+          throw new DomainError('RequestEntityTooLargeException', bound.api.bodyTooLargeMessage ?? `The request body exceeds the maximum size of ${options.maxJsonBodyBytes} bytes.`);
         }
         throw err;
       }
