@@ -92,7 +92,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   }
   const store = new Store(opened.db, opened.dialect);
   const arns = new Arns(config.region, config.accountId);
-  const ctx: DomainContext = { store, clock, arns, limits: { ...DEFAULT_LIMITS, ...options.limits } };
+  const ctx: DomainContext = { store, clock, arns, limits: { ...DEFAULT_LIMITS, ...config.catalogQuotas, ...options.limits } };
 
   // Object storage: the embedded store (served below as an S3 subset) unless an external S3 is
   // configured. The catalog checks artifact and SBOM locations against it, as AWS does.

@@ -30,6 +30,8 @@ program
   .addOption(new Option('--shadow-max-state-bytes <n>', 'largest shadow desired + reported state, in bytes (FLEETJOBS_SHADOW_MAX_STATE_BYTES)'))
   .addOption(new Option('--shadow-max-depth <n>', 'deepest nesting inside desired / reported (FLEETJOBS_SHADOW_MAX_DEPTH)'))
   .addOption(new Option('--shadow-tombstone-seconds <n>', 'how long a deleted shadow\'s version is remembered (FLEETJOBS_SHADOW_TOMBSTONE_SECONDS)'))
+  .addOption(new Option('--max-packages <n>', 'most packages the catalog holds; CreatePackage answers 402 beyond (FLEETJOBS_MAX_PACKAGES, default 10000)'))
+  .addOption(new Option('--max-versions-per-package <n>', 'most versions a package holds (FLEETJOBS_MAX_VERSIONS_PER_PACKAGE, default 1000)'))
   .option('--no-auth', 'accept unsigned and wrongly signed requests (local experiments only)')
   .action(async (flags) => {
     let config;

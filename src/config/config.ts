@@ -30,6 +30,13 @@ export interface Config {
   sbomValidation?: SbomValidationConfig;
   /** Device Shadow limits the operator set; unset ones keep the defaults (shadow-settings.ts). */
   shadows?: ShadowConfig;
+  /** Catalog quotas the operator set; unset ones keep the defaults (domain/context.ts). */
+  catalogQuotas?: CatalogQuotaConfig;
+}
+
+export interface CatalogQuotaConfig {
+  maxPackages?: number;
+  maxVersionsPerPackage?: number;
 }
 
 export interface SbomValidationConfig {
@@ -77,6 +84,8 @@ export interface ConfigFlags {
   shadowMaxStateBytes?: string | number;
   shadowMaxDepth?: string | number;
   shadowTombstoneSeconds?: string | number;
+  maxPackages?: string | number;
+  maxVersionsPerPackage?: string | number;
 }
 
 export class ConfigError extends Error {}
@@ -164,6 +173,10 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     maxDepth: positive(flags.shadowMaxDepth, 'SHADOW_MAX_DEPTH', '--shadow-max-depth'),
     tombstoneMs: positive(flags.shadowTombstoneSeconds, 'SHADOW_TOMBSTONE_SECONDS', '--shadow-tombstone-seconds', 1000),
   });
+  const catalogQuotas = defined<CatalogQuotaConfig>({
+    maxPackages: positive(flags.maxPackages, 'MAX_PACKAGES', '--max-packages'),
+    maxVersionsPerPackage: positive(flags.maxVersionsPerPackage, 'MAX_VERSIONS_PER_PACKAGE', '--max-versions-per-package'),
+  });
 
   return {
     host: pick(flags.host, 'HOST') ?? '127.0.0.1',
@@ -181,5 +194,6 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     ...(s3 ? { s3 } : {}),
     ...(sbomValidation ? { sbomValidation } : {}),
     ...(shadows ? { shadows } : {}),
+    ...(catalogQuotas ? { catalogQuotas } : {}),
   };
 }

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { CreatePackageCommand, CreatePackageVersionCommand } from '@aws-sdk/client-iot';
 import { DeleteThingShadowCommand, UpdateThingShadowCommand } from '@aws-sdk/client-iot-data-plane';
 import { DEFAULT_SBOM_VALIDATION_SETTINGS } from '../../src/workers/sbom-validation-worker.js';
 import { testBackends } from '../support/backends.js';
@@ -28,6 +29,21 @@ for (const backend of await testBackends()) {
         assert.equal(decodeShadow((await put({ state: { desired: { a: 1 } } })).payload).version, 1, 'after 60 s the version starts over');
       } finally {
         client.destroy();
+        await t.close();
+      }
+    });
+
+    it('applies the catalog quotas: CreatePackage and CreatePackageVersion answer 402 beyond them', async () => {
+      const t = await startTestServer(backend, {}, { FLEETJOBS_MAX_PACKAGES: '2', FLEETJOBS_MAX_VERSIONS_PER_PACKAGE: '1' });
+      try {
+        await t.iot.send(new CreatePackageCommand({ packageName: 'q1' }));
+        await t.iot.send(new CreatePackageCommand({ packageName: 'q2' }));
+        await expectAwsError(t.iot.send(new CreatePackageCommand({ packageName: 'q3' })), 'ServiceQuotaExceededException', { status: 402 });
+        await t.iot.send(new CreatePackageVersionCommand({ packageName: 'q1', versionName: '1' }));
+        await expectAwsError(t.iot.send(new CreatePackageVersionCommand({ packageName: 'q1', versionName: '2' })), 'ServiceQuotaExceededException', {
+          status: 402, message: 'Package q1 already has the maximum of 1 versions.',
+        });
+      } finally {
         await t.close();
       }
     });

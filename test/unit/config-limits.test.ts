@@ -31,6 +31,11 @@ describe('SBOM validation and shadow limit settings', () => {
     assert.equal(fromFlags.sbomValidation?.maxFileBytes, 65536);
     assert.deepEqual(fromFlags.shadows, { maxStateBytes: 4096, maxDepth: 9, tombstoneMs: 1000 });
 
+    assert.deepEqual(resolveConfig({}, { FLEETJOBS_MAX_PACKAGES: '50' }).catalogQuotas, { maxPackages: 50 });
+    assert.deepEqual(resolveConfig({ maxVersionsPerPackage: '7' }, { FLEETJOBS_MAX_VERSIONS_PER_PACKAGE: '9' }).catalogQuotas, { maxVersionsPerPackage: 7 });
+    assert.equal(resolveConfig({}, {}).catalogQuotas, undefined);
+    assert.throws(() => resolveConfig({ maxPackages: '0' }, {}), ConfigError);
+
     assert.deepEqual(resolveConfig({ shadowMaxDepth: 3 }, {}).shadows, { maxDepth: 3 });
     assert.equal(resolveConfig({ shadowMaxDepth: 3 }, {}).sbomValidation, undefined);
   });
