@@ -63,11 +63,11 @@ export class PackageVersionService {
     const clientToken = checkClientToken(errors, input.clientToken);
     errors.throwIfAny();
     const params = { packageName, versionName, description, attributes, artifact, recipe, tags };
-    const precheck = async () => {
-      // A missing package is the first thing to tell, before where its artifact is.
+    // Only an artifact needs a look outside the transaction (and a missing package is told first).
+    const precheck = artifact ? async () => {
       if (!(await this.ctx.store.packages.get(packageName))) throw packageMissing(packageName);
-      if (artifact) await this.objects.requireObject(artifact.s3Location, 'artifact');
-    };
+      await this.objects.requireObject(artifact.s3Location, 'artifact');
+    } : undefined;
     return idempotent(this.ctx.store, this.ctx.clock, 'CreatePackageVersion', clientToken, params, async (tx) => {
       if (!(await lockPackage(tx, packageName))) throw packageMissing(packageName);
       if (await tx.packageVersions.get(packageName, versionName)) {
@@ -136,12 +136,12 @@ export class PackageVersionService {
     const clientToken = checkClientToken(errors, input.clientToken);
     errors.throwIfAny();
     const params = { packageName, versionName, description, attributes, artifact, recipe, action };
-    const precheck = async () => {
-      // What the version's state refuses is told before where a new artifact is.
+    // Only a new artifact needs a look outside the transaction; what the version's state refuses is told first.
+    const precheck = artifact ? async () => {
       const current = await requireVersion(this.ctx.store, packageName, versionName);
-      if (artifact !== undefined) assertEditable(current.status as PackageVersionStatus, 'artifact', versionName);
-      if (artifact) await this.objects.requireObject(artifact.s3Location, 'artifact');
-    };
+      assertEditable(current.status as PackageVersionStatus, 'artifact', versionName);
+      await this.objects.requireObject(artifact.s3Location, 'artifact');
+    } : undefined;
     return idempotent(this.ctx.store, this.ctx.clock, 'UpdatePackageVersion', clientToken, params, async (tx) => {
       const row = await requireVersion(tx, packageName, versionName);
       const status = row.status as PackageVersionStatus;
