@@ -1,5 +1,5 @@
 import { invalidRequest } from '../domain/errors.js';
-import type { JobDocumentSource, JobDocumentUrls, ObjectLocation } from '../domain/jobs/job-ports.js';
+import type { JobDocumentSource, JobDocumentUrls, ObjectLocation, PresignMethod } from '../domain/jobs/job-ports.js';
 import { decodeUrlComponent, s3LocationOfUrlParts } from '../domain/s3-location.js';
 import type { ObjectStore } from './object-store.js';
 
@@ -10,7 +10,7 @@ const MAX_DOCUMENT_BYTES = 32 * 1024;
 export class ObjectStoreJobDocumentUrls implements JobDocumentUrls {
   constructor(private readonly objects: ObjectStore) {}
 
-  presign(location: ObjectLocation, expiresInSec: number, method: 'GET' | 'PUT'): Promise<string> {
+  presign(location: ObjectLocation, expiresInSec: number, method: PresignMethod): Promise<string> {
     return method === 'PUT'
       ? this.objects.presignPut(location.bucket, location.key, expiresInSec)
       : this.objects.presignGet(location.bucket, location.key, location.version, expiresInSec);

@@ -2,6 +2,7 @@ import { DomainError } from '../errors.js';
 import { decodeUrlComponent, s3LocationOfUrlParts, type S3Location } from '../s3-location.js';
 import { FieldErrors } from '../validation.js';
 import { DEFAULT_PRESIGNED_EXPIRY_SEC } from './job-config-rules.js';
+import type { PresignMethod } from './job-ports.js';
 import {
   isWholeJsonValue,
   jsonStringContent,
@@ -41,7 +42,7 @@ export interface DestinationPackageVersion {
 }
 
 /** A presigned GET (downloads) or PUT (`s3-presigned-url-upload`) URL for an object. */
-export type Presign = (loc: S3Location, expiresInSec: number, method: 'GET' | 'PUT') => Promise<string>;
+export type Presign = (loc: S3Location, expiresInSec: number, method: PresignMethod) => Promise<string>;
 
 /** The execution a device reads a document for: its values fill an upload URL's key placeholders. */
 export interface ExecutionIdentity {
@@ -234,7 +235,7 @@ interface PresignTarget {
   placeholder: Placeholder;
   /** For an upload, the key may still hold `${thingName}`, `${jobId}` and `${executionNumber}`. */
   loc: S3Location;
-  method: 'GET' | 'PUT';
+  method: PresignMethod;
 }
 
 /** The key AWS IoT Jobs makes up when an upload URL names only a bucket (jobs.md §7.2). */

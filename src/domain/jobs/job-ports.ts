@@ -4,13 +4,16 @@ import type { S3Location } from '../s3-location.js';
 /** An S3 object location as job documents and package artifacts name it. */
 export type ObjectLocation = S3Location;
 
+/** GET for downloads and package artifacts, PUT for `s3-presigned-url-upload`. */
+export type PresignMethod = 'GET' | 'PUT';
+
 /**
  * Makes the presigned URLs of job documents' presigned-URL placeholders (jobs.md §7.2) each time a
  * device reads a document: GET for downloads and package artifacts, PUT for
  * `s3-presigned-url-upload`. The object-store feature provides the real one.
  */
 export interface JobDocumentUrls {
-  presign(location: ObjectLocation, expiresInSec: number, method: 'GET' | 'PUT'): Promise<string>;
+  presign(location: ObjectLocation, expiresInSec: number, method: PresignMethod): Promise<string>;
 }
 
 /** Reads a CreateJob `documentSource` (an S3 URL) once, at creation (jobs.md §7.1). */

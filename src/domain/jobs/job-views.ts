@@ -125,7 +125,6 @@ export function destinationArn(arns: Arns, v: DestinationPackageVersion, beforeS
   return arns.packageVersion(v.packageName, beforeSubstitution ? v.requestedVersionName : v.versionName);
 }
 
-/** DescribeJob's `job` (jobs.md §8). */
 /** How many upcoming maintenance-window openings DescribeJob lists (jobs.md §6). */
 const SCHEDULED_ROLLOUTS_LISTED = 7;
 
@@ -143,6 +142,7 @@ function scheduledJobRollouts(row: JobRow, scheduling: SchedulingConfig | undefi
     .map((o) => ({ startTime: o.startTime }));
 }
 
+/** DescribeJob's `job` (jobs.md §8). */
 export function jobView(row: JobRow, arns: Arns, beforeSubstitution: boolean, nowMs: number) {
   const destinations = parseJson<DestinationPackageVersion[]>(row.destination_package_versions);
   const scheduling = parseJson<SchedulingConfig>(row.scheduling_config);

@@ -21,7 +21,6 @@ export async function requireVersion(store: Store, packageName: string, versionN
 const isVersionCursor = (k: unknown): k is [number, string] =>
   Array.isArray(k) && k.length === 2 && typeof k[0] === 'number' && typeof k[1] === 'string';
 
-/** Package versions and their DRAFT → PUBLISHED → DEPRECATED lifecycle (packages.md §5, §7). */
 const packageMissing = (packageName: string) => validation(`Package ${packageName} does not exist; create the package before its versions.`);
 
 /** Jobs that are deploying, or about to deploy, what their destinationPackageVersions name. */
@@ -41,6 +40,7 @@ async function assertRecipeNotDeploying(tx: Store, packageName: string, versionN
   }
 }
 
+/** Package versions and their DRAFT → PUBLISHED → DEPRECATED lifecycle (packages.md §5, §7). */
 export class PackageVersionService {
   constructor(
     private readonly ctx: DomainContext,
