@@ -2,6 +2,7 @@
 import { Command, Option } from 'commander';
 import { startServer } from '../app.js';
 import { ConfigError, resolveConfig } from '../config/config.js';
+import { checkCommand } from './check.js';
 
 const program = new Command();
 program.name('fleetjobs').description('Self-hosted AWS IoT Software Package Catalog and IoT Jobs');
@@ -79,6 +80,8 @@ program
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
   });
+
+program.addCommand(checkCommand());
 
 program.parseAsync().catch((err) => {
   process.stderr.write(`fleetjobs: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);

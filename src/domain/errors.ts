@@ -19,6 +19,7 @@ export type AwsErrorName =
   | 'UnauthorizedException'
   | 'UnrecognizedClientException'
   | 'InvalidSignatureException'
+  | 'IncompleteSignatureException'
   | 'MissingAuthenticationTokenException'
   | 'UnsupportedMediaTypeException'
   | 'RequestEntityTooLargeException'

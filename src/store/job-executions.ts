@@ -28,6 +28,12 @@ export interface JobExecutionRow {
   timeout_at: number | null;
 }
 
+/** What a compare-and-set expects to find: the status and versionNumber the row was read with. */
+export interface ExpectedState {
+  status: string;
+  versionNumber: number;
+}
+
 export interface ExecutionKey {
   jobId: string;
   thingName: string;
@@ -100,27 +106,46 @@ export class JobExecutionStore {
     return q.executeTakeFirst();
   }
 
-  async insert(row: JobExecutionRow): Promise<void> {
-    await this.db.insertInto('job_executions').values(row).execute();
+  /** False when the execution already exists (a concurrent writer created it first). */
+  async insert(row: JobExecutionRow): Promise<boolean> {
+    const result = await this.db
+      .insertInto('job_executions')
+      .values(row)
+      .onConflict((oc) => oc.columns(['job_id', 'thing_name', 'execution_number']).doNothing())
+      .executeTakeFirst();
+    return Number(result.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
-  async update(key: ExecutionKey, patch: Partial<Omit<JobExecutionRow, 'job_id' | 'thing_name' | 'execution_number'>>): Promise<void> {
-    await this.db
+  /**
+   * Writes `patch` only if the row still has the status and versionNumber it was read with (a
+   * compare-and-set). False when another writer changed or deleted it first: nothing was written.
+   * On PostgreSQL the update waits for a concurrent writer's row lock and then re-checks the
+   * condition against the committed row.
+   */
+  async compareAndSet(key: ExecutionKey, expected: ExpectedState, patch: Partial<Omit<JobExecutionRow, 'job_id' | 'thing_name' | 'execution_number'>>): Promise<boolean> {
+    const result = await this.db
       .updateTable('job_executions')
       .set(patch)
       .where('job_id', '=', key.jobId)
       .where('thing_name', '=', key.thingName)
       .where('execution_number', '=', key.executionNumber)
-      .execute();
+      .where('status', '=', expected.status)
+      .where('version_number', '=', expected.versionNumber)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
-  async delete(key: ExecutionKey): Promise<void> {
-    await this.db
+  /** Deletes the row only if it is still as it was read (see compareAndSet). */
+  async deleteIf(key: ExecutionKey, expected: ExpectedState): Promise<boolean> {
+    const result = await this.db
       .deleteFrom('job_executions')
       .where('job_id', '=', key.jobId)
       .where('thing_name', '=', key.thingName)
       .where('execution_number', '=', key.executionNumber)
-      .execute();
+      .where('status', '=', expected.status)
+      .where('version_number', '=', expected.versionNumber)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) === 1;
   }
 
   async deleteForJob(jobId: string): Promise<void> {
@@ -320,6 +345,17 @@ export class JobExecutionStore {
     if (filter.jobId !== undefined) q = q.where('job_id', '=', filter.jobId);
     if (beforeSeq !== undefined) q = q.where('queue_seq', '<', beforeSeq);
     return q.execute();
+  }
+
+  /** How many executions of a job are in each status (what its counters must say). */
+  async countByStatus(jobId: string): Promise<Record<string, number>> {
+    const rows = await this.db
+      .selectFrom('job_executions')
+      .select(['status', (eb) => eb.fn.countAll<number>().as('n')])
+      .where('job_id', '=', jobId)
+      .groupBy('status')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   }
 
   /** Executions of a thing in the given statuses across all jobs (thing deletion). */

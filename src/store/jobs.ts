@@ -133,6 +133,19 @@ export class JobStore {
       .execute();
   }
 
+  /** Sets every counter of a job (keyed by execution status; a status left out counts 0). */
+  async setCounters(jobId: string, counts: Partial<Record<CountedExecutionStatus, number>>): Promise<void> {
+    const values = Object.fromEntries(Object.entries(COUNTER_COLUMN).map(([status, col]) => [col, counts[status as CountedExecutionStatus] ?? 0]));
+    await this.db.updateTable('jobs').set(values).where('job_id', '=', jobId).execute();
+  }
+
+  /** Job ids in order, one keyset page after `after`. */
+  idsAfter(after: string | undefined, limit: number): Promise<string[]> {
+    let q = this.db.selectFrom('jobs').select('job_id').orderBy('job_id').limit(limit);
+    if (after !== undefined) q = q.where('job_id', '>', after);
+    return q.execute().then((rows) => rows.map((r) => r.job_id));
+  }
+
   /** A SNAPSHOT job with nothing pending becomes COMPLETED; true when this call completed it. */
   async completeIfDone(jobId: string, now: number): Promise<boolean> {
     const result = await this.db

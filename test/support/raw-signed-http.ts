@@ -46,6 +46,10 @@ export interface SigningOptions {
   signedQuery?: Record<string, string>;
   /** Send x-amz-content-sha256 like the JS SDK (true, default) or leave it out like boto3 (false). */
   contentSha256Header?: boolean;
+  /** Headers sent but left out of the signature (e.g. `host`), as an attacker's signer would. */
+  unsigned?: string[];
+  /** Headers added (or replaced) after signing: what a man in the middle or a device adds to a signed request. */
+  addAfterSigning?: Record<string, string>;
 }
 
 function buildHeaders(url: URL, req: RawRequest): Record<string, string> {
@@ -99,6 +103,11 @@ export function sendRaw(baseUrl: string, req: RawRequest, headersOverride?: Reco
 
 /** Signs the request with SigV4 (service `iot` by default) and sends it. */
 export async function sendSigned(baseUrl: string, req: RawRequest, opts: SigningOptions = {}): Promise<RawResponse> {
+  return sendRaw(baseUrl, req, await signHeaders(baseUrl, req, opts));
+}
+
+/** The headers a signed request carries (authorization included), for tests that write to sockets themselves. */
+export async function signHeaders(baseUrl: string, req: RawRequest, opts: SigningOptions = {}): Promise<Record<string, string>> {
   const url = new URL(baseUrl);
   const service = opts.service ?? 'iot';
   const region = opts.region ?? REGION;
@@ -114,9 +123,28 @@ export async function sendSigned(baseUrl: string, req: RawRequest, opts: Signing
   const signedBody = opts.signedBody ?? req.body;
   const signed = await signer.sign(
     { method: req.method, protocol: 'http:', hostname: url.host, path: opts.signedPath ?? req.path, query: opts.signedQuery ?? req.query ?? {}, headers, body: signedBody },
-    { signingDate: opts.signingDate ?? new Date() },
+    { signingDate: opts.signingDate ?? new Date(), ...(opts.unsigned ? { unsignableHeaders: new Set(opts.unsigned) } : {}) },
   );
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(signed.headers)) out[k] = String(v);
-  return sendRaw(baseUrl, req, out);
+  for (const [k, v] of Object.entries(opts.addAfterSigning ?? {})) out[k.toLowerCase()] = v;
+  return out;
+}
+
+/**
+ * A presigned URL (query-string SigV4) for any service, made by @smithy/signature-v4 as the SDK
+ * presigners make them; `body` is hashed into it when given (services other than s3 sign bodies).
+ */
+export async function presignUrl(baseUrl: string, req: { method: string; path: string; query?: Record<string, string>; body?: string }, opts: { service?: string; expiresIn?: number } = {}): Promise<string> {
+  const url = new URL(baseUrl);
+  const service = opts.service ?? 'iot';
+  const signer = new SignatureV4({ credentials: TEST_CREDENTIALS, region: REGION, service, sha256: Sha256, uriEscapePath: service !== 's3' });
+  const presigned = await signer.presign(
+    { method: req.method, protocol: 'http:', hostname: url.host, path: req.path, query: req.query ?? {}, headers: { host: url.host }, ...(req.body !== undefined ? { body: req.body } : {}) },
+    { expiresIn: opts.expiresIn ?? 300 },
+  );
+  const qs = Object.entries(presigned.query ?? {})
+    .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${encodeURIComponent(k)}=${encodeURIComponent(String(x))}`))
+    .join('&');
+  return `${baseUrl}${req.path}?${qs}`;
 }

@@ -30,16 +30,19 @@ export class ContinuousJobMembership implements MembershipListener {
   ) {}
 
   async membershipChanged(tx: Store, thingName: string, change: { joined: string[]; left: string[] }): Promise<void> {
+    // Leaving first: it locks executions before job rows, the order every transition keeps; joining
+    // then locks job rows, which nothing holds while waiting for an execution.
+    if (change.left.length > 0) await this.left(tx, change.left, [thingName]);
     if (change.joined.length > 0) {
       for (const { job_id } of await tx.jobs.continuousJobsTargetingGroups(await groupsAndAncestors(tx, change.joined))) {
-        const job = await tx.jobs.get(job_id);
-        if (!job) continue;
+        // Locked, so a CancelJob committing meanwhile is seen: a cancelled job gets no new execution.
+        const job = await tx.jobs.getForUpdate(job_id);
+        if (!job || job.status !== 'IN_PROGRESS') continue;
         const latest = await tx.jobExecutions.latest(job_id, thingName);
         if (latest && isPending(latest.status)) continue;
         await this.executions.create(tx, job, thingName, latest ? Number(latest.execution_number) + 1 : 1);
       }
     }
-    if (change.left.length > 0) await this.left(tx, change.left, [thingName]);
   }
 
   /** DeleteThingGroup: a batch of members left one group; the jobs concerned are looked up once. */
@@ -59,9 +62,11 @@ export class ContinuousJobMembership implements MembershipListener {
       const job = await tx.jobs.get(job_id);
       if (!job) continue;
       const stillTargeted = await this.stillTargeted(tx, job_id, queued);
+      const now = this.ctx.clock.now();
       for (const row of queued) {
         if (stillTargeted.has(row.thing_name)) continue;
-        await this.executions.apply(tx, row, job, applyRemove(executionState(row), this.ctx.clock.now()));
+        // Only a QUEUED execution is removed; one its device started meanwhile runs on.
+        await this.executions.applyFresh(tx, row, job, (current) => (current.status === 'QUEUED' ? applyRemove(executionState(current), now) : undefined));
       }
     }
   }
@@ -86,7 +91,7 @@ export class ContinuousJobMembership implements MembershipListener {
     for (const row of await tx.jobExecutions.ofThingInStatuses(thingName, ['QUEUED', 'IN_PROGRESS'])) {
       const job = await tx.jobs.get(row.job_id);
       if (!job) continue;
-      await this.executions.apply(tx, row, job, applyRemove(executionState(row), now));
+      await this.executions.applyFresh(tx, row, job, (current) => applyRemove(executionState(current), now));
     }
   }
 }

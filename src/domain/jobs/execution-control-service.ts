@@ -96,10 +96,11 @@ export class ExecutionControlService {
     await this.ctx.store.transaction(async (tx) => {
       const job = await tx.jobs.get(jobId);
       if (!job) throw jobNotFound(jobId);
-      const latest = await findExecution(tx, jobId, thingName, undefined);
-      const row = (await tx.jobExecutions.lock({ jobId, thingName, executionNumber: Number(latest.execution_number) })) ?? latest;
-      const t = applyCancel(executionState(row), { force, expectedVersion, statusDetails }, this.ctx.clock.now());
-      await this.executions.apply(tx, row, job, t);
+      const latest = await tx.jobExecutions.lockLatest(jobId, thingName);
+      if (!latest) throw executionNotFound(jobId, thingName);
+      const now = this.ctx.clock.now();
+      const row = await this.executions.applyFresh(tx, latest, job, (current) => applyCancel(executionState(current), { force, expectedVersion, statusDetails }, now));
+      if (!row) throw executionNotFound(jobId, thingName);
     });
     return {};
   }
@@ -116,10 +117,16 @@ export class ExecutionControlService {
     await this.ctx.store.transaction(async (tx) => {
       const job = await tx.jobs.get(jobId);
       if (!job) throw jobNotFound(jobId);
-      const row = await tx.jobExecutions.lock({ jobId, thingName, executionNumber: executionNumber! });
-      if (!row) throw executionNotFound(jobId, thingName, executionNumber);
-      checkDeletable(executionState(row), force);
-      await this.executions.delete(tx, row, job);
+      const key = { jobId, thingName, executionNumber: executionNumber! };
+      // A compare-and-set like every transition: when the row changed between read and delete,
+      // read it again and judge what is there now.
+      for (let attempt = 0; ; attempt++) {
+        const row = await tx.jobExecutions.lock(key);
+        if (!row) throw executionNotFound(jobId, thingName, executionNumber);
+        checkDeletable(executionState(row), force);
+        if (await this.executions.delete(tx, row, job)) return;
+        if (attempt >= 5) throw new Error(`execution ${executionNumber} of ${jobId} on ${thingName} kept changing under DeleteJobExecution`);
+      }
     });
     return {};
   }

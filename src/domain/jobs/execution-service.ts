@@ -21,6 +21,11 @@ export interface PackageConfigurationReader {
 const LARGE_FAN_OUT = 10_000;
 /** Pending executions of a cancelled or deleted job read per page when their things are told. */
 const PENDING_PAGE = 1_000;
+/**
+ * Attempts at one transition before giving up. Each retry reads the row locked, so on PostgreSQL the
+ * second attempt holds the lock and cannot lose; SQLite has one writer and never loses.
+ */
+const MAX_RACE_RETRIES = 5;
 const frontId = (row: JobExecutionRow | undefined) => (row ? `${row.job_id}#${Number(row.execution_number)}` : undefined);
 export const keyOf = (row: JobExecutionRow): ExecutionKey => ({ jobId: row.job_id, thingName: row.thing_name, executionNumber: Number(row.execution_number) });
 
@@ -83,8 +88,13 @@ export class ExecutionService {
     if (list.length > 0) tx.afterCommit(() => this.deps.notifier.publish(list));
   }
 
-  /** Writes a transition of one execution and everything that follows from it. Returns the new row. */
-  async apply(tx: Store, row: JobExecutionRow, job: JobRow, t: Transition, opts: { packageUpdates?: boolean } = {}): Promise<JobExecutionRow> {
+  /**
+   * Writes a transition of one execution and everything that follows from it, as a compare-and-set
+   * on the status and versionNumber `row` was read with. Returns the new row, or undefined when
+   * another writer changed (or deleted) the execution first: then nothing was written and no
+   * counter moved, and the caller decides again on what is there now (see `applyFresh`).
+   */
+  async apply(tx: Store, row: JobExecutionRow, job: JobRow, t: Transition, opts: { packageUpdates?: boolean } = {}): Promise<JobExecutionRow | undefined> {
     if (!t.changed) return row;
     const key = keyOf(row);
     const pendingBefore = isPending(t.before.status);
@@ -93,7 +103,7 @@ export class ExecutionService {
     const notify = t.statusChanged && (pendingBefore || pendingAfter) && this.wantsThingNotifications;
     const frontBefore = notify && pendingBefore ? await tx.jobExecutions.front(row.thing_name, row.namespace_id) : undefined;
     const patch = executionPatch(t.after, timeoutAt(t.after));
-    await tx.jobExecutions.update(key, patch);
+    if (!(await tx.jobExecutions.compareAndSet(key, { status: t.before.status, versionNumber: t.before.versionNumber }, patch))) return undefined;
     const next: JobExecutionRow = { ...row, ...patch };
     if (t.statusChanged) {
       await tx.jobs.adjustCounters(job.job_id, { [t.before.status]: -1, [t.after.status]: 1 });
@@ -107,6 +117,31 @@ export class ExecutionService {
     return next;
   }
 
+  /**
+   * Decides a transition on `row` and applies it; when another writer got there first, reads the
+   * execution again (locked) and decides again on what is there now, so a lost race is answered
+   * from the current state (the state machine may then refuse it) rather than written from a stale
+   * copy. `decide` returns undefined when nothing is to be done. Returns the row as it ends, or
+   * undefined when the execution is gone.
+   */
+  async applyFresh(
+    tx: Store,
+    row: JobExecutionRow,
+    job: JobRow,
+    decide: (current: JobExecutionRow) => Transition | undefined,
+    opts: { packageUpdates?: boolean } = {},
+  ): Promise<JobExecutionRow | undefined> {
+    let current: JobExecutionRow | undefined = row;
+    for (let attempt = 0; current; attempt++) {
+      const t = decide(current);
+      if (!t) return current;
+      const written = await this.apply(tx, current, job, t, opts);
+      if (written) return written;
+      if (attempt >= MAX_RACE_RETRIES) throw new Error(`execution ${frontId(current)} of ${current.thing_name} kept changing under a transition`);
+      current = await tx.jobExecutions.lock(keyOf(current));
+    }
+    return undefined;
+  }
   /**
    * packages.md §12: for each destination version, reported.<pkg>.version = <resolved version>,
    * or reported.<pkg> = null for `$null`. A version deleted since the job was created is skipped;
@@ -128,12 +163,15 @@ export class ExecutionService {
     }
   }
 
-  /** A new QUEUED execution of `job` on one thing (a CONTINUOUS job's thing joining a target group). */
-  async create(tx: Store, job: JobRow, thingName: string, executionNumber: number): Promise<void> {
+  /**
+   * A new QUEUED execution of `job` on one thing (a CONTINUOUS job's thing joining a target group).
+   * False when a concurrent writer created that execution first; nothing is counted twice then.
+   */
+  async create(tx: Store, job: JobRow, thingName: string, executionNumber: number): Promise<boolean> {
     const namespaceId = job.namespace_id ?? '';
     const seq = (await tx.jobExecutions.lockQueueSeq()) + 1;
     const now = this.ctx.clock.now();
-    await tx.jobExecutions.insert({
+    const inserted = await tx.jobExecutions.insert({
       job_id: job.job_id,
       thing_name: thingName,
       execution_number: executionNumber,
@@ -151,6 +189,7 @@ export class ExecutionService {
       in_progress_deadline_at: null,
       timeout_at: null,
     });
+    if (!inserted) return false;
     await tx.jobExecutions.advanceQueueSeq(seq);
     await tx.jobs.adjustCounters(job.job_id, { QUEUED: 1 });
     if (this.wantsThingNotifications) {
@@ -158,19 +197,24 @@ export class ExecutionService {
       const frontChanged = (await this.front(tx, thingName, namespaceId)) === `${job.job_id}#${executionNumber}`;
       this.publish(tx, [notificationFor(thingName, { pendingBefore: false, pendingAfter: true, frontChanged })]);
     }
+    return true;
   }
 
-  /** DeleteJobExecution: the row goes, and so does its count. */
-  async delete(tx: Store, row: JobExecutionRow, job: JobRow): Promise<void> {
+  /**
+   * DeleteJobExecution: the row goes, and so does its count, if it is still as it was read (a
+   * compare-and-set, like `apply`). False when another writer changed or deleted it first.
+   */
+  async delete(tx: Store, row: JobExecutionRow, job: JobRow): Promise<boolean> {
     const pending = isPending(row.status);
     // Leaving the list moves its front iff this execution was the front.
     const frontChanged = pending && this.wantsThingNotifications ? (await this.front(tx, row.thing_name, row.namespace_id)) === frontId(row) : undefined;
-    await tx.jobExecutions.delete(keyOf(row));
+    if (!(await tx.jobExecutions.deleteIf(keyOf(row), { status: row.status, versionNumber: Number(row.version_number) }))) return false;
     await tx.jobs.adjustCounters(job.job_id, { [row.status]: -1 });
     if (pending) {
       await tx.jobs.completeIfDone(job.job_id, this.ctx.clock.now());
       if (frontChanged !== undefined) this.publish(tx, [notificationFor(row.thing_name, { pendingBefore: true, pendingAfter: false, frontChanged })]);
     }
+    return true;
   }
 
   /**
@@ -197,15 +241,23 @@ export class ExecutionService {
    */
   async cancelAll(tx: Store, job: JobRow, force: boolean): Promise<void> {
     const plan = jobCancelPlan(force);
-    await this.tellPendingThings(tx, job.job_id, plan.map((p) => p.from));
-    const now = this.ctx.clock.now();
-    const delta: Partial<Record<JobExecutionStatus, number>> = {};
-    for (const step of plan) {
-      const n = await tx.jobExecutions.bulkTransition(job.job_id, step.from, { status: step.to, bumpVersion: step.bumpVersion, forceCanceled: step.forceCanceled, now });
-      delta[step.from] = (delta[step.from] ?? 0) - n;
-      delta[step.to] = (delta[step.to] ?? 0) + n;
-    }
-    await tx.jobs.adjustCounters(job.job_id, delta);
+    const pass = async (steps: typeof plan) => {
+      await this.tellPendingThings(tx, job.job_id, steps.map((p) => p.from));
+      const now = this.ctx.clock.now();
+      const delta: Partial<Record<JobExecutionStatus, number>> = {};
+      for (const step of steps) {
+        const n = await tx.jobExecutions.bulkTransition(job.job_id, step.from, { status: step.to, bumpVersion: step.bumpVersion, forceCanceled: step.forceCanceled, now });
+        delta[step.from] = (delta[step.from] ?? 0) - n;
+        delta[step.to] = (delta[step.to] ?? 0) + n;
+      }
+      // Moving the counters takes the job row's lock (executions are always locked before it).
+      await tx.jobs.adjustCounters(job.job_id, delta);
+    };
+    await pass(plan);
+    // A CONTINUOUS job's new member holds the job row while it adds its execution, so once the
+    // counters moved, any such execution has committed: the second look cancels it too, and none
+    // can be added after (the job row is ours until commit).
+    await pass(plan.filter((p) => p.from === 'QUEUED'));
   }
 
   /**

@@ -1,5 +1,6 @@
 import type { JobExecutionRow } from '../../store/job-executions.js';
 import type { JobRow } from '../../store/jobs.js';
+import type { Store } from '../../store/store.js';
 import type { DomainContext } from '../context.js';
 import { FieldErrors } from '../validation.js';
 import { executionNotFound, findExecution } from './execution-control-service.js';
@@ -77,14 +78,18 @@ export class JobsDataService {
     const namespaceId = checkNamespaceId(errors, input.namespaceId) ?? '';
     errors.throwIfAny();
     const result = await this.ctx.store.transaction(async (tx) => {
-      const front = await tx.jobExecutions.front(thingName, namespaceId);
-      if (!front) return undefined;
-      const key = { jobId: front.job_id, thingName, executionNumber: Number(front.execution_number) };
-      const row = (await tx.jobExecutions.lock(key)) ?? front;
-      const job = await tx.jobs.get(row.job_id);
-      if (!job) return undefined;
-      const t = applyStartNext(executionState(row), { statusDetails, stepTimeoutInMinutes }, { now: this.ctx.clock.now(), ...timeoutOf(job) });
-      return { row: await this.executions.apply(tx, row, job, t), job };
+      for (let attempt = 0; attempt < MAX_FRONT_ATTEMPTS; attempt++) {
+        const row = await lockFront(tx, thingName, namespaceId);
+        if (row === null) continue;
+        if (!row) return undefined;
+        const job = await tx.jobs.get(row.job_id);
+        if (!job) return undefined;
+        const t = applyStartNext(executionState(row), { statusDetails, stepTimeoutInMinutes }, { now: this.ctx.clock.now(), ...timeoutOf(job) });
+        // A lost compare-and-set means the front changed under us: look for the front again.
+        const written = await this.executions.apply(tx, row, job, t);
+        if (written) return { row: written, job };
+      }
+      throw new Error(`the front execution of ${thingName} kept changing under StartNextPendingJobExecution`);
     });
     if (!result) return {};
     return { execution: await this.withDocument(result.row, result.job, true) };
@@ -139,18 +144,40 @@ export class JobsDataService {
         ? await tx.jobExecutions.lockLatest(jobId, thingName)
         : await tx.jobExecutions.lock({ jobId, thingName, executionNumber });
       if (!locked) throw executionNotFound(jobId, thingName, executionNumber);
-      const t = applyDeviceUpdate(
-        executionState(locked),
-        { status: status as JobExecutionStatus, statusDetails, expectedVersion, stepTimeoutInMinutes },
-        { now: this.ctx.clock.now(), ...timeoutOf(job) },
+      const row = await this.executions.applyFresh(
+        tx,
+        locked,
+        job,
+        (current) =>
+          applyDeviceUpdate(
+            executionState(current),
+            { status: status as JobExecutionStatus, statusDetails, expectedVersion, stepTimeoutInMinutes },
+            { now: this.ctx.clock.now(), ...timeoutOf(job) },
+          ),
+        { packageUpdates },
       );
-      return { row: await this.executions.apply(tx, locked, job, t, { packageUpdates }), job };
+      if (!row) throw executionNotFound(jobId, thingName, executionNumber);
+      return { row, job };
     });
     return {
       ...(includeState ? { executionState: executionStateView(executionState(row)) } : {}),
       ...(includeDocument ? { jobDocument: await this.deviceDocument(job, row) } : {}),
     };
   }
+}
+
+/** Attempts to find and lock a thing's front execution while other writers keep moving it. */
+const MAX_FRONT_ATTEMPTS = 10;
+
+/**
+ * The front of a thing's pending list, locked and re-checked: undefined when the list is empty,
+ * null when the front read changed before it could be locked (the caller looks again).
+ */
+async function lockFront(tx: Store, thingName: string, namespaceId: string): Promise<JobExecutionRow | undefined | null> {
+  const front = await tx.jobExecutions.front(thingName, namespaceId);
+  if (!front) return undefined;
+  const row = await tx.jobExecutions.lock({ jobId: front.job_id, thingName, executionNumber: Number(front.execution_number) });
+  return row && row.status === front.status && Number(row.version_number) === Number(front.version_number) ? row : null;
 }
 
 function timeoutOf(job: JobRow): { inProgressTimeoutInMinutes?: number } {

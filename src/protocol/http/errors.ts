@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { AwsErrorName } from '../../domain/errors.js';
+import { canStartResponse, writeHead } from './response.js';
 
 /** HTTP status per AWS exception (wire.md §4.2). Planes that differ pass overrides. */
 const STATUS: Record<AwsErrorName, number> = {
@@ -19,6 +20,7 @@ const STATUS: Record<AwsErrorName, number> = {
   UnauthorizedException: 401,
   UnrecognizedClientException: 403,
   InvalidSignatureException: 403,
+  IncompleteSignatureException: 403,
   MissingAuthenticationTokenException: 403,
   UnsupportedMediaTypeException: 415,
   RequestEntityTooLargeException: 413,
@@ -42,12 +44,12 @@ export function writeAwsError(
   members: Record<string, unknown> = {},
   overrides?: StatusOverrides,
 ): void {
-  if (res.headersSent) {
+  if (!canStartResponse(res)) {
     res.destroy();
     return;
   }
   const body = JSON.stringify({ __type: name, message, ...members });
-  res.writeHead(statusOf(name, overrides), {
+  writeHead(res, statusOf(name, overrides), {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(body),
     'x-amzn-errortype': name,

@@ -6,6 +6,7 @@ import { DomainError } from '../../domain/errors.js';
 import { writeAwsError } from './errors.js';
 import type { RouteDefinition, RouteResult, ServiceApi } from './route.js';
 import { EMPTY_SHA256, readScope, type SigV4Verifier } from './sigv4.js';
+import { writeHead } from './response.js';
 
 export interface HttpDoorOptions {
   apis: ServiceApi[];
@@ -80,7 +81,7 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
 
     if (!scope && (path === '/' || path === '/health') && (method === 'GET' || method === 'HEAD')) {
       const body = JSON.stringify({ status: 'ok', service: 'fleetjobs' });
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      writeHead(res, 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(method === 'HEAD' ? undefined : body);
       return;
     }
@@ -91,28 +92,34 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
     const bound = bySigningName.get(signingName);
     if (!bound) throw new DomainError('UnrecognizedClientException', `This endpoint does not serve the signing name '${signingName}'.`);
 
-    let match: FindMyWay.FindResult<FindMyWay.HTTPVersion.V1> | null;
+    // find-my-way answers "no route" for a label it cannot decode, and the signature check decodes
+    // the query: both would be wrong answers (404, 403, 500) to what is a malformed request. This
+    // is a check of the request's syntax, told to anyone; which routes exist is not.
     try {
-      // find-my-way answers "no route" for a label it cannot decode, and the signature check decodes
-      // the query: both would be wrong answers (404, 500) to what is a malformed request.
       decodeURIComponent(path);
       if (q >= 0) decodeURIComponent(rawUrl.slice(q + 1));
-      match = bound.router.find(method as FindMyWay.HTTPMethod, path);
-      if (match) for (const v of Object.values(match.params)) if (v === undefined) throw new URIError();
     } catch {
       throw new DomainError(bound.api.badRequestError, 'The request path or query string is not validly percent-encoded.');
     }
-    if (!match) {
-      throw new DomainError('UnknownOperationException', `No ${signingName} operation matches ${method} ${path}.`);
+    // The route is looked up now (the body's handling depends on it) but told only after the
+    // signature holds: a caller without a valid key learns nothing about which routes exist.
+    let match = bound.router.find(method as FindMyWay.HTTPMethod, path);
+    let routingError: DomainError | undefined;
+    if (match && Object.values(match.params).some((v) => v === undefined)) {
+      match = null;
+      routingError = new DomainError(bound.api.badRequestError, 'The request path or query string is not validly percent-encoded.');
+    } else if (!match) {
+      routingError = new DomainError('UnknownOperationException', `No ${signingName} operation matches ${method} ${path}.`);
     }
-    const route = match.store as RouteDefinition;
+    const route = match?.store as RouteDefinition | undefined;
     const badRequest = (message: string) => new DomainError(bound.api.badRequestError, message);
 
     let rawBody: Buffer = NO_BODY;
     // HTTP/1.1: without Content-Length or Transfer-Encoding there is no body (every GET and DELETE
     // the SDKs send), so nothing is read and no stream events are waited for.
     const hasBody = req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
-    if (route.body !== 'stream' && hasBody) {
+    const streamed = route?.body === 'stream';
+    if (!streamed && hasBody) {
       try {
         rawBody = await readBody(req, options.maxJsonBodyBytes);
       } catch (err) {
@@ -129,11 +136,12 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
         method,
         rawUrl,
         headers: req.headers,
-        bodySha256: route.body === 'stream' ? undefined : rawBody.length === 0 ? EMPTY_SHA256 : createHash('sha256').update(rawBody).digest('hex'),
+        bodySha256: streamed ? undefined : rawBody.length === 0 ? EMPTY_SHA256 : createHash('sha256').update(rawBody).digest('hex'),
       };
       if (req.headers.authorization) await options.verifier.verifyHeaderSigned(parts);
       else await options.verifier.verifyPresigned(parts);
     }
+    if (!route || !match) throw routingError!;
 
     let body: Record<string, unknown> = {};
     if ((route.body ?? 'json') === 'json' && rawBody.length > 0) {
@@ -172,13 +180,15 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
       const scope = readScope(req.headers.authorization, new URLSearchParams(rawUrl.includes('?') ? rawUrl.slice(rawUrl.indexOf('?') + 1) : ''));
       const api = bySigningName.get(scope?.service ?? options.defaultSigningName)?.api;
       if (err instanceof DomainError) {
-        log.debug({ requestId, err: err.errorName, msg: err.message }, 'request rejected');
+        log.debug({ requestId, error: err.errorName, reason: err.message }, 'request rejected');
         if (api?.writeError) api.writeError(res, requestId, err.errorName, err.message, err.members);
         else writeAwsError(res, requestId, err.errorName, err.message, err.members, api?.statusOverrides);
         return;
       }
       log.error({ requestId, err }, 'unhandled error');
-      writeAwsError(res, requestId, 'InternalFailureException', 'Internal service failure.');
+      // In the API's own format (S3 answers XML), and never a second status line.
+      if (api?.writeError) api.writeError(res, requestId, 'InternalFailureException', 'Internal service failure.', {});
+      else writeAwsError(res, requestId, 'InternalFailureException', 'Internal service failure.');
     });
   });
   server.keepAliveTimeout = 65_000;
@@ -194,6 +204,6 @@ function writeResult(res: ServerResponse, requestId: string, result: RouteResult
     'content-length': Buffer.byteLength(payload),
     ...result.headers,
   };
-  res.writeHead(result.status ?? 200, headers);
+  writeHead(res, result.status ?? 200, headers);
   res.end(method === 'HEAD' ? undefined : payload);
 }

@@ -3,6 +3,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { Clock } from '../../clock.js';
 import { DomainError } from '../../domain/errors.js';
 import { Sha256 } from '../../crypto/sha256.js';
+import { s3Error } from '../s3/s3-errors.js';
 
 /**
  * Verifies incoming SigV4 signatures by signing the received request again with
@@ -33,8 +34,73 @@ export const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca49
 const MAX_SKEW_MS = 15 * 60 * 1000;
 const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 
-const deny = (name: 'UnrecognizedClientException' | 'InvalidSignatureException' | 'MissingAuthenticationTokenException', message: string) =>
+const deny = (name: 'UnrecognizedClientException' | 'InvalidSignatureException' | 'MissingAuthenticationTokenException' | 'IncompleteSignatureException', message: string) =>
   new DomainError(name, message);
+
+/** x-amz-content-sha256 values S3 knows besides a hex digest. */
+const S3_PAYLOAD_MARKERS = new Set([
+  'UNSIGNED-PAYLOAD',
+  'STREAMING-UNSIGNED-PAYLOAD-TRAILER',
+  'STREAMING-AWS4-HMAC-SHA256-PAYLOAD',
+  'STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER',
+  'STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD',
+  'STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER',
+]);
+
+/**
+ * What a signature must cover besides what it names (issue 8): `host` always, and every `x-amz-*`
+ * header the request carries, presigned URLs included. Otherwise a header added after signing
+ * (x-amz-copy-source on a device's upload URL) would change what the request does.
+ */
+function checkCoverage(service: string, signed: readonly string[], headers: SignedRequestParts['headers']): void {
+  const missing: string[] = [];
+  if (!signed.includes('host')) missing.push('host');
+  for (const name of Object.keys(headers)) {
+    if (name.startsWith('x-amz-') && !signed.includes(name)) missing.push(name);
+  }
+  if (missing.length === 0) return;
+  if (service === 's3') {
+    throw s3Error('AccessDenied', 403, 'There were headers present in the request which were not signed', { HeadersNotSigned: missing.join(', ') });
+  }
+  if (missing[0] === 'host') throw deny('IncompleteSignatureException', "'Host' or ':authority' must be a 'SignedHeader' in the AWS Authorization.");
+  throw deny('IncompleteSignatureException', `There were headers present in the request which were not signed: ${missing.join(', ')}`);
+}
+
+/**
+ * The payload hash the signature is checked against. Every service but S3 signs the body itself:
+ * the hash is the one computed here, and an x-amz-content-sha256 header must state exactly it
+ * (UNSIGNED-PAYLOAD included is refused). S3 requires the header and also takes its markers:
+ * UNSIGNED-PAYLOAD, or a STREAMING-* framing whose chunks the upload path checks. A hex digest of a
+ * streamed body is checked by the upload once it has read the body.
+ */
+function payloadHash(service: string, declared: string | undefined, bodySha256: string | undefined, presigned: boolean): string {
+  if (service !== 's3') {
+    // Only S3 streams bodies; anything else has been read and hashed by the door.
+    const computed = bodySha256 ?? EMPTY_SHA256;
+    if (declared !== undefined && declared !== computed) {
+      throw deny('InvalidSignatureException', 'The provided x-amz-content-sha256 header does not match what was computed.');
+    }
+    return computed;
+  }
+  if (declared === undefined) {
+    if (presigned) return 'UNSIGNED-PAYLOAD';
+    throw s3Error('InvalidRequest', 400, 'Missing required header for this request: x-amz-content-sha256');
+  }
+  if (!HEX64.test(declared) && !S3_PAYLOAD_MARKERS.has(declared)) {
+    throw s3Error('InvalidArgument', 400, 'x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER or a valid sha256 value.', {
+      ArgumentName: 'x-amz-content-sha256',
+      ArgumentValue: declared,
+    });
+  }
+  if (bodySha256 !== undefined) {
+    // A body the door read whole: a digest must match it, and no chunk framing is decoded here.
+    if (HEX64.test(declared) && declared !== bodySha256) {
+      throw s3Error('XAmzContentSHA256Mismatch', 400, "The provided 'x-amz-content-sha256' header does not match what was computed.", { ClientComputedContentSHA256: declared });
+    }
+    if (declared.startsWith('STREAMING-')) throw s3Error('InvalidRequest', 400, `This operation does not take a streamed payload (x-amz-content-sha256: ${declared}).`);
+  }
+  return declared;
+}
 
 /** Reads the credential scope without verifying anything: routing needs the service name first. */
 export function readScope(authorization: string | undefined, query: URLSearchParams): CredentialScope | undefined {
@@ -177,25 +243,21 @@ export class SigV4Verifier {
       throw deny('InvalidSignatureException', 'Signature expired: the request date is more than 15 minutes away from the server time.');
     }
 
-    const contentSha = header(req.headers, 'x-amz-content-sha256');
-    if (contentSha && HEX64.test(contentSha) && req.bodySha256 !== undefined && contentSha !== req.bodySha256) {
-      throw deny('InvalidSignatureException', 'The provided x-amz-content-sha256 header does not match what was computed.');
-    }
-
     const signed = signedHeaderList.split(';');
+    checkCoverage(service, signed, req.headers);
+    const hash = payloadHash(service, header(req.headers, 'x-amz-content-sha256'), req.bodySha256, false);
+
     const headers: Record<string, string> = {};
     for (const name of signed) {
       const v = header(req.headers, name);
       if (v !== undefined) headers[name] = v;
     }
-    // Without a signed x-amz-content-sha256 (boto3 and the AWS CLI on non-S3 services sign only
-    // host;x-amz-date[;content-type]) the client hashed the body itself. The header hands the signer
-    // that hash; marking it unsignable keeps it out of the canonical headers the client signed.
+    // The signer takes the payload hash from this header. Without a signed x-amz-content-sha256
+    // (boto3 and the AWS CLI on non-S3 services sign only host;x-amz-date[;content-type]) the
+    // client hashed the body itself; marking it unsignable keeps it out of the canonical headers.
     const unsignableHeaders = new Set<string>();
-    if (!headers['x-amz-content-sha256']) {
-      headers['x-amz-content-sha256'] = req.bodySha256 ?? contentSha ?? EMPTY_SHA256;
-      unsignableHeaders.add('x-amz-content-sha256');
-    }
+    if (!headers['x-amz-content-sha256']) unsignableHeaders.add('x-amz-content-sha256');
+    headers['x-amz-content-sha256'] = hash;
     const { path, query } = splitUrl(req.rawUrl);
     const signedRequest = await this.signer(accessKeyId, secret, service, region).sign(
       { method: req.method, protocol: 'http:', hostname: headers.host ?? '', path, query, headers },
@@ -231,22 +293,27 @@ export class SigV4Verifier {
     if (now > amzDate.getTime() + expires * 1000) throw deny('InvalidSignatureException', 'Request has expired');
     if (amzDate.getTime() - now > MAX_SKEW_MS) throw deny('InvalidSignatureException', 'Request is not yet valid');
 
+    checkCoverage(service, signedHeaders, req.headers);
+
     const rest: Record<string, string | string[]> = {};
-    const headers: Record<string, string> = {};
+    let declared: string | undefined;
     for (const [k, v] of Object.entries(query)) {
       // X-Amz-Content-Sha256 stays in the canonical query (it was a query parameter when signed)
       // and, as a header, drives the payload hash.
       if (k === 'X-Amz-Content-Sha256') {
-        headers['x-amz-content-sha256'] = String(v);
+        declared = String(v);
         rest[k] = v;
       } else if (!k.startsWith('X-Amz-')) rest[k] = v;
       else if (!['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature'].includes(k)) rest[k] = v;
     }
+    const headers: Record<string, string> = {};
     for (const name of signedHeaders) {
       const v = header(req.headers, name);
       if (v !== undefined) headers[name] = v;
     }
-    if (!headers['x-amz-content-sha256']) headers['x-amz-content-sha256'] = 'UNSIGNED-PAYLOAD';
+    // A presigner that signed the header itself (rare) declared the hash there.
+    if (declared === undefined && signedHeaders.includes('x-amz-content-sha256')) declared = header(req.headers, 'x-amz-content-sha256');
+    headers['x-amz-content-sha256'] = payloadHash(service, declared, req.bodySha256, true);
     const presigned = await this.signer(accessKeyId, secret, service, region).presign(
       { method: req.method, protocol: 'http:', hostname: headers.host ?? '', path, query: rest, headers },
       { signingDate: amzDate, expiresIn: expires, signingRegion: region, signingService: service, signableHeaders: new Set(signedHeaders), unhoistableHeaders: new Set(Object.keys(headers)),

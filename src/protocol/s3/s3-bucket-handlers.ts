@@ -1,6 +1,6 @@
 import type { FsObjectStore } from '../../objects/fs-object-store.js';
 import type { RouteRequest, RouteResult } from '../http/route.js';
-import { s3Error, toS3Error } from './s3-errors.js';
+import { invalidArgument, s3Error, toS3Error } from './s3-errors.js';
 import { emptyResult, isoDate, ownerXml, xmlResult } from './s3-http.js';
 import { child, children, el, parseXml, wrap, XmlError, type XmlElement } from './xml.js';
 
@@ -88,6 +88,8 @@ export async function deleteObjects(ctx: BucketHandlerContext, req: RouteRequest
   const quiet = child(doc, 'Quiet')?.text.trim() === 'true';
   const items = children(doc, 'Object').map((o) => ({ key: child(o, 'Key')?.text, versionId: child(o, 'VersionId')?.text }));
   if (items.length === 0 || items.length > 1000 || items.some((i) => i.key === undefined)) throw malformedXml();
+  // A NUL in a key or version id is refused alike on both backends (PostgreSQL text cannot hold it).
+  for (const i of items) if (i.key!.includes('\u0000') || i.versionId?.includes('\u0000')) throw invalidArgument('Object keys and version ids must not contain the NUL character.');
   await ctx.objects.requireBucket(bucket);
   let out = '';
   for (const item of items) {

@@ -4,6 +4,7 @@ import { DomainError, type AwsErrorName } from '../../domain/errors.js';
 import { ObjectStoreError } from '../../objects/errors.js';
 import { AwsChunkedError } from './aws-chunked.js';
 import { el } from './xml.js';
+import { canStartResponse, writeHead } from '../http/response.js';
 
 /**
  * S3 errors are XML (`<Error><Code>NoSuchKey</Code><Message>…</Message><RequestId>…</RequestId></Error>`)
@@ -54,6 +55,8 @@ function fromDoorError(name: AwsErrorName, message: string): S3ErrorInfo {
       if (message.startsWith('Authorization header requires') || message.startsWith('Missing or malformed X-Amz-Date')) return { code: 'AuthorizationHeaderMalformed', status: 400 };
       if (message.includes('x-amz-content-sha256')) return { code: 'XAmzContentSHA256Mismatch', status: 400 };
       return { code: 'SignatureDoesNotMatch', status: 403 };
+    case 'IncompleteSignatureException':
+      return { code: 'AccessDenied', status: 403 };
     case 'UnrecognizedClientException':
       return { code: 'InvalidAccessKeyId', status: 403 };
     case 'MissingAuthenticationTokenException':
@@ -79,7 +82,7 @@ const DOOR_MESSAGES: Record<string, string> = {
 
 /** The ServiceApi `writeError` hook of the S3 door. */
 export function writeS3Error(res: ServerResponse, requestId: string, name: AwsErrorName, message: string, members: Record<string, unknown>): void {
-  if (res.headersSent) {
+  if (!canStartResponse(res)) {
     res.destroy();
     return;
   }
@@ -105,7 +108,7 @@ export function writeS3Error(res: ServerResponse, requestId: string, name: AwsEr
   };
   // An upload refused before its body was read: do not read the rest of it.
   if (req && !req.complete) headers.connection = 'close';
-  res.writeHead(info.status, headers);
+  writeHead(res, info.status, headers);
   res.end(isHead ? undefined : body);
 }
 

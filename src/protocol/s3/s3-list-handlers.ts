@@ -45,7 +45,8 @@ function encodeToken(c: Continuation): string {
 function decodeToken(token: string): Continuation {
   try {
     const v = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as unknown;
-    if (Array.isArray(v) && typeof v[0] === 'string' && (v.length === 1 || (v.length === 2 && typeof v[1] === 'string'))) {
+    const ok = (x: unknown) => typeof x === 'string' && !x.includes('\u0000');
+    if (Array.isArray(v) && ok(v[0]) && (v.length === 1 || (v.length === 2 && ok(v[1])))) {
       return { after: v[0], ...(v.length === 2 ? { skipPrefix: v[1] as string } : {}) };
     }
   } catch {

@@ -6,8 +6,10 @@ import type { StoredObject } from '../../objects/stored-object.js';
 import type { RouteRequest, RouteResult } from '../http/route.js';
 import { invalidArgument, notImplemented, s3Error } from './s3-errors.js';
 import { emptyResult, isoDate, s3Headers, xmlResult } from './s3-http.js';
+import { checkVersionId, hasNul, printable } from './s3-input.js';
 import { objectAttributesFrom, prepareUpload } from './s3-upload.js';
 import { el } from './xml.js';
+import { writeHead } from '../http/response.js';
 
 /** PutObject, CopyObject, GetObject, HeadObject and DeleteObject of the embedded S3 subset. */
 export interface ObjectHandlerContext {
@@ -48,8 +50,10 @@ async function copyObject(ctx: ObjectHandlerContext, req: RouteRequest, bucket: 
   try {
     [srcBucket, srcKey, srcVersion] = [decodeURIComponent(m[1]), decodeURIComponent(m[2]), m[3] !== undefined ? decodeURIComponent(m[3]) : undefined];
   } catch {
-    throw invalidArgument('Invalid copy source encoding', 'x-amz-copy-source', source);
+    throw invalidArgument('Invalid copy source encoding', 'x-amz-copy-source', printable(source));
   }
+  if (hasNul(srcBucket) || hasNul(srcKey)) throw invalidArgument('Copy Source must not contain the NUL character.', 'x-amz-copy-source', printable(source));
+  if (srcVersion !== undefined) checkVersionId(srcVersion, 'x-amz-copy-source');
   const directive = (header(req.headers, 'x-amz-metadata-directive') ?? 'COPY').toUpperCase();
   if (directive !== 'COPY' && directive !== 'REPLACE') throw invalidArgument('Unknown metadata directive.', 'x-amz-metadata-directive', directive);
   if (srcBucket === bucket && srcKey === key && srcVersion === undefined && directive === 'COPY') {
@@ -145,7 +149,7 @@ export async function getObject(ctx: ObjectHandlerContext, req: RouteRequest, bu
     const headers = objectHeaders(req, object);
     headers['content-length'] = range ? range.end - range.start + 1 : object.size;
     if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${object.size}`;
-    req.response.writeHead(range ? 206 : 200, headers);
+    writeHead(req.response, range ? 206 : 200, headers);
     req.response.end();
     return { handled: true };
   }
@@ -166,7 +170,13 @@ export async function getObject(ctx: ObjectHandlerContext, req: RouteRequest, bu
   headers['content-length'] = range ? range.end - range.start + 1 : object.size;
   if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${object.size}`;
   const res = req.response;
-  res.writeHead(range ? 206 : 200, headers);
+  try {
+    writeHead(res, range ? 206 : 200, headers);
+  } catch (err) {
+    // The opened file must not wait for the garbage collector to be closed.
+    body.destroy();
+    throw err;
+  }
   pipeline(body, res, (err) => {
     if (err) res.destroy();
   });

@@ -4,6 +4,7 @@ import type { RouteDefinition, RouteHandler, RouteRequest, RouteResult, ServiceA
 import * as buckets from './s3-bucket-handlers.js';
 import { notImplemented, s3Error, toS3Error, writeS3Error } from './s3-errors.js';
 import { parseS3Path } from './s3-http.js';
+import { checkS3Input } from './s3-input.js';
 import * as lists from './s3-list-handlers.js';
 import * as multipart from './s3-multipart-handlers.js';
 import * as objects from './s3-object-handlers.js';
@@ -109,6 +110,7 @@ export function s3Routes(o: S3ApiOptions): RouteDefinition[] {
   /** Object-store and aws-chunked failures leave as S3 errors. */
   const s3 = (fn: RouteHandler): RouteHandler => async (req) => {
     try {
+      checkS3Input(req);
       return await fn(req);
     } catch (err) {
       throw toS3Error(err);

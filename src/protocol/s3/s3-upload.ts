@@ -75,7 +75,8 @@ function chunkSigning(headers: IncomingHttpHeaders, lookupSecret: (accessKeyId: 
 export function prepareUpload(raw: IncomingMessage, lookupSecret?: (accessKeyId: string) => string | undefined): PreparedUpload {
   const headers = raw.headers;
   const attributes = objectAttributesFrom(headers);
-  const contentSha = one(headers, 'x-amz-content-sha256');
+  // A presigned URL declares the payload hash in its query (the door checked the signature over it).
+  const contentSha = one(headers, 'x-amz-content-sha256') ?? presignedContentSha(raw.url);
   const chunkedEncoding = /(^|,)\s*aws-chunked\s*(,|$)/i.test(one(headers, 'content-encoding') ?? '');
   const streaming = contentSha?.startsWith('STREAMING-') ?? false;
 
@@ -175,6 +176,12 @@ function detachedBody(raw: IncomingMessage, through: Transform): Transform {
   through.on('error', () => undefined);
   raw.pipe(through);
   return through;
+}
+
+function presignedContentSha(url: string | undefined): string | undefined {
+  const q = url?.indexOf('?') ?? -1;
+  if (q < 0) return undefined;
+  return new URLSearchParams(url!.slice(q + 1)).get('X-Amz-Content-Sha256') ?? undefined;
 }
 
 function notImplementedPayload(value: string): never {
