@@ -8,47 +8,15 @@ import {
   DeleteJobExecutionCommand,
   ListJobExecutionsForJobCommand,
   RemoveThingFromThingGroupCommand,
-  type JobExecutionStatus,
 } from '@aws-sdk/client-iot';
 import { StartNextPendingJobExecutionCommand, UpdateJobExecutionCommand, type IoTJobsDataPlaneClient } from '@aws-sdk/client-iot-jobs-data-plane';
 import { sql } from 'kysely';
 import { POSTGRES_URL, testBackends } from '../support/backends.js';
 import { groupArn, jobState, jobsDataClient, pickCounters, seedGroup } from '../support/jobs.js';
+import { assertCountersExact, countedExecutions, race } from '../support/races.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const N = 40;
-const KEYS = { QUEUED: 'queued', IN_PROGRESS: 'inProgress', SUCCEEDED: 'succeeded', FAILED: 'failed', REJECTED: 'rejected', CANCELED: 'canceled', REMOVED: 'removed', TIMED_OUT: 'timedOut' } as const;
-/** What a lost race may answer; anything else (a 500 above all) is a defect. */
-const RACE_ANSWERS = new Set(['ResourceNotFoundException', 'InvalidStateTransitionException', 'VersionConflictException']);
-
-/** Every execution of a job, counted by status the way DescribeJob's counters name them. */
-async function countedExecutions(t: TestServer, jobId: string) {
-  const counts = { queued: 0, inProgress: 0, succeeded: 0, failed: 0, rejected: 0, canceled: 0, removed: 0, timedOut: 0 };
-  let nextToken: string | undefined;
-  do {
-    const page = await t.iot.send(new ListJobExecutionsForJobCommand({ jobId, maxResults: 250, nextToken }));
-    for (const s of page.executionSummaries ?? []) counts[KEYS[s.jobExecutionSummary!.status as JobExecutionStatus]]++;
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return counts;
-}
-
-async function assertCountersExact(t: TestServer, jobId: string): Promise<void> {
-  const state = await jobState(t, jobId);
-  assert.deepEqual(pickCounters(state), await countedExecutions(t, jobId), `counters of ${jobId}`);
-  if (state.queued === 0 && state.inProgress === 0 && jobId.startsWith('snap')) assert.equal(state.status, 'COMPLETED', `${jobId} has nothing pending`);
-}
-
-/** Runs the calls at once; each either succeeds or gets one of the answers a lost race may get. */
-async function race(calls: Promise<unknown>[]): Promise<void> {
-  const results = await Promise.allSettled(calls);
-  for (const r of results) {
-    if (r.status === 'rejected') {
-      const e = r.reason as Error;
-      assert.ok(RACE_ANSWERS.has(e.name), `unexpected answer ${e.name}: ${e.message}`);
-    }
-  }
-}
 
 const things = (prefix: string) => Array.from({ length: N }, (_, i) => `${prefix}-${String(i).padStart(2, '0')}`);
 

@@ -31,6 +31,7 @@ export async function jobState(t: TestServer, jobId: string) {
   const d = job!.jobProcessDetails!;
   return {
     status: job!.status,
+    targetSelection: job!.targetSelection,
     queued: d.numberOfQueuedThings,
     inProgress: d.numberOfInProgressThings,
     succeeded: d.numberOfSucceededThings,

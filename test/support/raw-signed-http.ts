@@ -135,13 +135,13 @@ export async function signHeaders(baseUrl: string, req: RawRequest, opts: Signin
  * A presigned URL (query-string SigV4) for any service, made by @smithy/signature-v4 as the SDK
  * presigners make them; `body` is hashed into it when given (services other than s3 sign bodies).
  */
-export async function presignUrl(baseUrl: string, req: { method: string; path: string; query?: Record<string, string>; body?: string }, opts: { service?: string; expiresIn?: number } = {}): Promise<string> {
+export async function presignUrl(baseUrl: string, req: { method: string; path: string; query?: Record<string, string>; body?: string }, opts: { service?: string; expiresIn?: number; signingDate?: Date } = {}): Promise<string> {
   const url = new URL(baseUrl);
   const service = opts.service ?? 'iot';
   const signer = new SignatureV4({ credentials: TEST_CREDENTIALS, region: REGION, service, sha256: Sha256, uriEscapePath: service !== 's3' });
   const presigned = await signer.presign(
     { method: req.method, protocol: 'http:', hostname: url.host, path: req.path, query: req.query ?? {}, headers: { host: url.host }, ...(req.body !== undefined ? { body: req.body } : {}) },
-    { expiresIn: opts.expiresIn ?? 300 },
+    { expiresIn: opts.expiresIn ?? 300, ...(opts.signingDate ? { signingDate: opts.signingDate } : {}) },
   );
   const qs = Object.entries(presigned.query ?? {})
     .flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => `${encodeURIComponent(k)}=${encodeURIComponent(String(x))}`))

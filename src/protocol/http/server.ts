@@ -7,6 +7,7 @@ import { writeAwsError } from './errors.js';
 import type { RouteDefinition, RouteResult, ServiceApi } from './route.js';
 import { EMPTY_SHA256, readScope, type SigV4Verifier } from './sigv4.js';
 import { writeHead } from './response.js';
+import { TurnScheduler } from './turn-scheduler.js';
 
 export interface HttpDoorOptions {
   apis: ServiceApi[];
@@ -16,7 +17,12 @@ export interface HttpDoorOptions {
   maxJsonBodyBytes: number;
   /** Which API serves requests that carry no signature at all when auth is off. */
   defaultSigningName: string;
+  /** Requests started per event-loop turn (turn-scheduler.ts). */
+  requestsPerTurn?: number;
 }
+
+/** Small enough that a turn stays around a millisecond of work, large enough to cost nothing measurable. */
+const DEFAULT_REQUESTS_PER_TURN = 8;
 
 interface BoundApi {
   api: ServiceApi;
@@ -173,7 +179,8 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
     writeResult(res, requestId, result, method);
   }
 
-  const server = http.createServer((req, res) => {
+  const scheduler = new TurnScheduler(options.requestsPerTurn ?? DEFAULT_REQUESTS_PER_TURN);
+  const server = http.createServer((req, res) => scheduler.run(() => {
     const requestId = randomUUID();
     handle(req, res, requestId).catch((err: unknown) => {
       const rawUrl = req.url ?? '/';
@@ -190,7 +197,7 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
       if (api?.writeError) api.writeError(res, requestId, 'InternalFailureException', 'Internal service failure.', {});
       else writeAwsError(res, requestId, 'InternalFailureException', 'Internal service failure.');
     });
-  });
+  }));
   server.keepAliveTimeout = 65_000;
   return server;
 }
