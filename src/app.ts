@@ -16,7 +16,7 @@ import { ShadowService } from './domain/shadows/shadow-service.js';
 import type { ShadowSettings } from './domain/shadows/shadow-settings.js';
 import { ContinuousJobMembership } from './domain/jobs/continuous-membership.js';
 import { ExecutionControlService } from './domain/jobs/execution-control-service.js';
-import { ExecutionService } from './domain/jobs/execution-service.js';
+import { createJobDomain } from './domain/jobs/job-domain.js';
 import { JobCreationService } from './domain/jobs/job-creation.js';
 import { JobTemplateService } from './domain/jobs/templates/job-template-service.js';
 import { ManagedJobTemplateService } from './domain/jobs/templates/managed-template-service.js';
@@ -44,6 +44,8 @@ import { s3Api } from './protocol/s3/s3-routes.js';
 import { openDatabase } from './store/db.js';
 import { migrateToLatest } from './store/migrations/index.js';
 import { Store } from './store/store.js';
+import { Engine } from './workers/engine.js';
+import { executionTimeouts, jobTicker } from './workers/job-reconcilers.js';
 import { SbomValidationWorker, type SbomValidationSettings } from './workers/sbom-validation-worker.js';
 
 export interface ServerOptions {
@@ -74,6 +76,8 @@ export interface RunningServer {
   clock: Clock;
   /** The background SBOM validation; tests await `sbomValidation.idle()`. */
   sbomValidation: SbomValidationWorker;
+  /** The rollout engine; tests call `step()`, or `advance(ms)` on a virtual clock. */
+  engine: Engine;
   close(): Promise<void>;
 }
 
@@ -96,6 +100,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   // Object storage: the embedded store (served below as an S3 subset) unless an external S3 is
   // configured. The catalog checks artifact and SBOM locations against it, as AWS does.
+  const leaseMs = config.leaseMs;
   const objects = await openObjectStorage({ config, store, clock, signatureClock: options.signatureClock ?? systemClock, credentials: () => credentials });
   const locationCheck = new ObjectStoreLocationCheck(objects.store);
 
@@ -139,11 +144,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const jobNotifier: JobNotifier = options.jobNotifier ?? noopJobNotifier;
   const jobDocumentUrls: JobDocumentUrls = new ObjectStoreJobDocumentUrls(objects.store);
   const jobDocumentSource: JobDocumentSource = new ObjectStoreJobDocumentSource(objects.store);
-  const executions = new ExecutionService(ctx, { notifier: jobNotifier, packageConfiguration: catalog.configuration, packageShadow: shadows });
+  const jobDomain = createJobDomain(ctx, { notifier: jobNotifier, packageConfiguration: catalog.configuration, packageShadow: shadows });
+  const { executions } = jobDomain;
   const jobTemplates = { templates: new JobTemplateService(ctx), managed: new ManagedJobTemplateService(arns) };
   const jobServices = {
-    creation: new JobCreationService(ctx, executions, { documentSource: jobDocumentSource, templates: jobTemplates.templates }),
-    jobs: new JobService(ctx, executions, undefined, (jobId, err, attempt) =>
+    creation: new JobCreationService(ctx, jobDomain.rollout, { documentSource: jobDocumentSource, templates: jobTemplates.templates }),
+    jobs: new JobService(ctx, jobDomain, undefined, (jobId, err, attempt) =>
       logger.error({ err, jobId, attempt }, 'job deletion failed; it is retried, and resumed at the next start')),
     executions: new ExecutionControlService(ctx, executions),
   };
@@ -212,6 +218,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   objects.setBaseUrl(baseUrl);
   await sbomValidation.start();
 
+  // The rollout engine: job ticks (releases, window edges, start and end times, abort sweeps) and
+  // execution timeouts, as reconcilers that are safe on every node (decision 0013).
+  const engine = new Engine(
+    [
+      jobTicker({ store, clock, rollout: jobDomain.rollout, leaseMs, log: logger.child({ component: 'engine' }) }),
+      executionTimeouts({ store, bulk: jobDomain.bulk }),
+    ],
+    clock,
+    logger.child({ component: 'engine' }),
+  );
+  jobDomain.workDue.listen(() => engine.poke());
+  engine.start();
+
   let closed = false;
   return {
     url: `http://${host}:${port}`,
@@ -222,9 +241,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     store,
     clock,
     sbomValidation,
+    engine,
     async close() {
       if (closed) return;
       closed = true;
+      await engine.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

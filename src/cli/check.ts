@@ -3,7 +3,11 @@ import { join } from 'node:path';
 import { Command, Option } from 'commander';
 import { systemClock } from '../clock.js';
 import { ConfigError, resolveConfig } from '../config/config.js';
+import { Arns } from '../domain/arns.js';
+import { DEFAULT_LIMITS, type DomainContext } from '../domain/context.js';
 import { JobConsistency, type JobFinding } from '../domain/jobs/job-consistency.js';
+import { createJobDomain } from '../domain/jobs/job-domain.js';
+import { noopJobNotifier } from '../domain/jobs/job-notifications.js';
 import { openDatabase } from '../store/db.js';
 import { migrateToLatest } from '../store/migrations/index.js';
 import { Store } from '../store/store.js';
@@ -43,7 +47,10 @@ export function checkCommand(): Command {
       const opened = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl });
       try {
         await migrateToLatest(opened.db, opened.dialect);
-        const consistency = new JobConsistency(new Store(opened.db, opened.dialect), systemClock);
+        const store = new Store(opened.db, opened.dialect);
+        const ctx: DomainContext = { store, clock: systemClock, arns: new Arns(config.region, config.accountId), limits: DEFAULT_LIMITS };
+        const { lifecycle } = createJobDomain(ctx, { notifier: noopJobNotifier, packageConfiguration: { current: async () => ({ enabled: false }) } });
+        const consistency = new JobConsistency(store, (tx, job) => lifecycle.completeIfDone(tx, job));
         let found = 0;
         let repaired = 0;
         for await (const finding of consistency.findings()) {

@@ -33,6 +33,7 @@ program
   .addOption(new Option('--shadow-tombstone-seconds <n>', 'how long a deleted shadow\'s version is remembered (FLEETJOBS_SHADOW_TOMBSTONE_SECONDS)'))
   .addOption(new Option('--max-packages <n>', 'most packages the catalog holds; CreatePackage answers 402 beyond (FLEETJOBS_MAX_PACKAGES, default 10000)'))
   .addOption(new Option('--max-versions-per-package <n>', 'most versions a package holds (FLEETJOBS_MAX_VERSIONS_PER_PACKAGE, default 1000)'))
+  .addOption(new Option('--lease-seconds <n>', 'how long a node\'s claim on background work lasts before another node takes it over (FLEETJOBS_LEASE_SECONDS, default 15)'))
   .option('--no-auth', 'accept unsigned and wrongly signed requests (local experiments only)')
   .action(async (flags) => {
     let config;

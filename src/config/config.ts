@@ -32,6 +32,11 @@ export interface Config {
   shadows?: ShadowConfig;
   /** Catalog quotas the operator set; unset ones keep the defaults (domain/context.ts). */
   catalogQuotas?: CatalogQuotaConfig;
+  /**
+   * How long a claim on background work lasts (the rollout engine's job claims; the MQTT door's
+   * external-broker lease). Work a node claimed and did not finish is taken over after this.
+   */
+  leaseMs: number;
 }
 
 export interface CatalogQuotaConfig {
@@ -86,6 +91,7 @@ export interface ConfigFlags {
   shadowTombstoneSeconds?: string | number;
   maxPackages?: string | number;
   maxVersionsPerPackage?: string | number;
+  leaseSeconds?: string | number;
 }
 
 export class ConfigError extends Error {}
@@ -195,5 +201,8 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     ...(sbomValidation ? { sbomValidation } : {}),
     ...(shadows ? { shadows } : {}),
     ...(catalogQuotas ? { catalogQuotas } : {}),
+    leaseMs: positive(flags.leaseSeconds, 'LEASE_SECONDS', '--lease-seconds', 1000) ?? DEFAULT_LEASE_MS,
   };
 }
+
+export const DEFAULT_LEASE_MS = 15_000;

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, Dialect } from './schema.js';
 
 declare module './schema.js' {
@@ -28,6 +28,14 @@ export interface JobExecutionRow {
   timeout_at: number | null;
 }
 
+/** A set-based transition: the status executions move to, and what else it changes. */
+export interface BulkPatch {
+  status: string;
+  bumpVersion: boolean;
+  forceCanceled?: boolean;
+  now: number;
+}
+
 /** What a compare-and-set expects to find: the status and versionNumber the row was read with. */
 export interface ExpectedState {
   status: string;
@@ -40,18 +48,7 @@ export interface ExecutionKey {
   executionNumber: number;
 }
 
-/** A target to expand into executions: a thing, or a thing group with its materialized path. */
-export interface FanOutTarget {
-  position: number;
-  type: 'thing' | 'thinggroup';
-  name: string;
-  /**
-   * Group path ('/root/child/'); every group whose path starts with it is in the tree. Names are
-   * `[a-zA-Z0-9:_-]` and '/' separates them, all below '~', so the range [p, p + '~') is exactly
-   * that prefix on the C-collated column (migration 0002), and uses its index.
-   */
-  path?: string;
-}
+export type { FanOutTarget } from './target-things.js';
 
 const PENDING = ['QUEUED', 'IN_PROGRESS'];
 
@@ -171,44 +168,6 @@ export class JobExecutionStore {
   }
 
   /**
-   * Creates a QUEUED execution (number 1, version 1) for every thing the targets name — thing
-   * groups expanded with all their descendants, each thing once, in target order — in one
-   * INSERT … SELECT, so a 100,000-thing group never passes through JavaScript. With `onlyNew`,
-   * things that already have an execution of this job are skipped. Returns the rows inserted;
-   * their queue_seq values are `seqBase + 1 … seqBase + n`.
-   */
-  async fanOut(input: { jobId: string; namespaceId: string; targets: FanOutTarget[]; now: number; seqBase: number; onlyNew: boolean }): Promise<number> {
-    const parts: RawBuilder<unknown>[] = input.targets.map((t) =>
-      t.type === 'thing'
-        ? sql`select cast(${t.name} as text) as thing_name, cast(${t.position} as integer) as pos`
-        : sql`select m.thing_name as thing_name, cast(${t.position} as integer) as pos
-              from thing_group_members m join thing_groups g on g.group_name = m.group_name
-              where g.path >= ${t.path!} and g.path < ${`${t.path!}~`}`,
-    );
-    if (parts.length === 0) return 0;
-    // Dedupe and numbering sort every target thing once; keep that sort in memory (PostgreSQL's
-    // 4 MB default spills 100,000 names to disk). SET LOCAL ends with the caller's transaction.
-    if (this.dialect === 'postgres') await sql`set local work_mem = '64MB'`.execute(this.db);
-    const union = sql.join(parts, sql` union all `);
-    // With one target every row has the same position: ordering by name alone lets the database
-    // number the rows straight off the grouped (already name-ordered) input instead of sorting again.
-    const order = input.targets.length === 1 ? sql`c.thing_name` : sql`c.pos, c.thing_name`;
-    const skipExisting = input.onlyNew
-      ? sql`where not exists (select 1 from job_executions e where e.job_id = ${input.jobId} and e.thing_name = c.thing_name)`
-      : sql``;
-    const result = await sql`
-      insert into job_executions
-        (job_id, thing_name, execution_number, namespace_id, status, queue_seq, queued_at, last_updated_at,
-         version_number, force_canceled, retry_attempt)
-      select cast(${input.jobId} as text), c.thing_name, 1, cast(${input.namespaceId} as text), 'QUEUED',
-             cast(${input.seqBase} as bigint) + row_number() over (order by ${order}),
-             cast(${input.now} as bigint), cast(${input.now} as bigint), 1, 0, 0
-      from (select u.thing_name, min(u.pos) as pos from (${union}) u group by u.thing_name) c
-      ${skipExisting}`.execute(this.db);
-    return Number(result.numAffectedRows ?? 0n);
-  }
-
-  /**
    * Refreshes the planner's statistics after a large fan-out. PostgreSQL's autovacuum gets to it
    * only later; until then it misjudges the table and pages a big job's executions by scanning and
    * sorting. SQLite's planner does well without statistics here.
@@ -218,11 +177,13 @@ export class JobExecutionStore {
   }
 
   /**
-   * Moves every execution of a job in status `from` to `to` in one statement (CancelJob, deletion
-   * of things). Returns how many moved.
+   * Moves every execution of a job in status `from` to `to` in one statement (CancelJob, abort,
+   * endBehavior), timers cleared. With `skipLocked` (PostgreSQL), rows another transaction holds
+   * are left out instead of waited for: for callers that already hold the job row, which a device
+   * holding one of those rows may be waiting for. Returns how many moved.
    */
-  async bulkTransition(jobId: string, from: string, patch: { status: string; bumpVersion: boolean; forceCanceled?: boolean; now: number }): Promise<number> {
-    const result = await this.db
+  async bulkTransition(jobId: string, from: string, patch: BulkPatch, opts: { skipLocked?: boolean } = {}): Promise<number> {
+    let q = this.db
       .updateTable('job_executions')
       .set((eb) => ({
         status: patch.status,
@@ -234,9 +195,57 @@ export class JobExecutionStore {
         ...(patch.forceCanceled ? { force_canceled: 1 } : {}),
       }))
       .where('job_id', '=', jobId)
-      .where('status', '=', from)
-      .executeTakeFirst();
+      .where('status', '=', from);
+    if (opts.skipLocked && this.dialect === 'postgres') {
+      q = q.where('thing_name', 'in', (eb) =>
+        eb.selectFrom('job_executions as l').select('l.thing_name').where('l.job_id', '=', jobId).where('l.status', '=', from).forUpdate().skipLocked());
+    }
+    const result = await q.executeTakeFirst();
     return Number(result.numUpdatedRows);
+  }
+
+  /**
+   * Moves up to `limit` executions in status `from` whose deadline (`timeout_at`) has passed to
+   * `patch` (the timeout reconciler), earliest first, and returns them as they are now. A
+   * compare-and-set like every transition (the status is part of the condition); on PostgreSQL
+   * rows another node is moving are skipped, so two nodes never time out the same execution.
+   */
+  async timeOutDue(now: number, from: string, patch: BulkPatch, limit: number): Promise<JobExecutionRow[]> {
+    let due = this.db
+      .selectFrom('job_executions as d')
+      .select(['d.job_id', 'd.thing_name', 'd.execution_number'])
+      .where('d.timeout_at', '<=', now)
+      .where('d.status', '=', from)
+      .orderBy('d.timeout_at')
+      .limit(limit);
+    if (this.dialect === 'postgres') due = due.forUpdate().skipLocked();
+    const keys = await due.execute();
+    if (keys.length === 0) return [];
+    return this.db
+      .updateTable('job_executions')
+      .set((eb) => ({
+        status: patch.status,
+        last_updated_at: patch.now,
+        step_deadline_at: null,
+        in_progress_deadline_at: null,
+        timeout_at: null,
+        ...(patch.bumpVersion ? { version_number: eb('version_number', '+', 1) } : {}),
+      }))
+      .where('status', '=', from)
+      .where((eb) => eb(eb.refTuple('job_id', 'thing_name', 'execution_number'), 'in', keys.map((k) => eb.tuple(k.job_id, k.thing_name, k.execution_number))))
+      .returningAll()
+      .execute();
+  }
+
+  /** Inserts new executions (retries) in one statement. */
+  async insertMany(rows: JobExecutionRow[]): Promise<void> {
+    if (rows.length > 0) await this.db.insertInto('job_executions').values(rows).execute();
+  }
+
+  /** The earliest running deadline of any execution (what the timeout reconciler waits for). */
+  async nextTimeoutAt(): Promise<number | undefined> {
+    const row = await this.db.selectFrom('job_executions').select((eb) => eb.fn.min('timeout_at').as('at')).where('timeout_at', 'is not', null).executeTakeFirst();
+    return row?.at === null || row?.at === undefined ? undefined : Number(row.at);
   }
 
   /**

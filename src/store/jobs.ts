@@ -54,6 +54,8 @@ export interface JobTargetRow {
   target_type: 'thing' | 'thinggroup';
   target_name: string;
   target_id: string | null;
+  /** The last rollout queue entry this target contributed (null: none, or created before the engine). */
+  last_seq: number | null;
 }
 
 /** The counter column of each execution status; only this store knows the columns. */
@@ -104,6 +106,13 @@ export class JobStore {
     return true;
   }
 
+  /** Records the last rollout queue entry each target position contributed. */
+  async setTargetLastSeqs(jobId: string, lastSeqByPosition: Map<number, number>): Promise<void> {
+    for (const [position, last] of lastSeqByPosition) {
+      await this.db.updateTable('job_targets').set({ last_seq: last }).where('job_id', '=', jobId).where('position', '=', position).execute();
+    }
+  }
+
   async addTargets(targets: JobTargetRow[]): Promise<void> {
     if (targets.length > 0) await this.db.insertInto('job_targets').values(targets).execute();
   }
@@ -146,14 +155,17 @@ export class JobStore {
     return q.execute().then((rows) => rows.map((r) => r.job_id));
   }
 
-  /** A SNAPSHOT job with nothing pending becomes COMPLETED; true when this call completed it. */
-  async completeIfDone(jobId: string, now: number): Promise<boolean> {
+  /**
+   * The job becomes COMPLETED if it is still IN_PROGRESS and nothing is pending (its QUEUED and
+   * IN_PROGRESS counters are 0), in one conditional statement; true when this call completed it.
+   * Whether the job may complete at all is the job lifecycle's rule (domain/jobs/job-lifecycle.ts).
+   */
+  async completeWhenNothingPending(jobId: string, now: number): Promise<boolean> {
     const result = await this.db
       .updateTable('jobs')
       .set({ status: 'COMPLETED', completed_at: now, last_updated_at: now })
       .where('job_id', '=', jobId)
       .where('status', '=', 'IN_PROGRESS')
-      .where('target_selection', '=', 'SNAPSHOT')
       .where('n_queued', '=', 0)
       .where('n_in_progress', '=', 0)
       .executeTakeFirst();

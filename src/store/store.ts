@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { IdempotencyStore, SettingsStore } from './idempotency.js';
 import { JobExecutionStore } from './job-executions.js';
+import { JobRolloutStore } from './job-rollouts.js';
 import { JobTemplateStore } from './job-templates.js';
 import { JobStore } from './jobs.js';
 import { ObjectMetadataStore } from './objects.js';
@@ -27,6 +28,7 @@ export class Store {
   readonly settings: SettingsStore;
   readonly jobs: JobStore;
   readonly jobExecutions: JobExecutionStore;
+  readonly jobRollouts: JobRolloutStore;
   readonly jobTemplates: JobTemplateStore;
   readonly objects: ObjectMetadataStore;
   readonly things: ThingStore;
@@ -50,6 +52,7 @@ export class Store {
     this.settings = new SettingsStore(db);
     this.jobs = new JobStore(db, dialect);
     this.jobExecutions = new JobExecutionStore(db, dialect);
+    this.jobRollouts = new JobRolloutStore(db, dialect);
     this.jobTemplates = new JobTemplateStore(db);
     this.objects = new ObjectMetadataStore(db);
     this.things = new ThingStore(db, dialect);

@@ -4,7 +4,7 @@ import { CancelJobCommand, CreateJobCommand, DeleteJobCommand, DescribeJobComman
 import { StartNextPendingJobExecutionCommand, UpdateJobExecutionCommand, type IoTJobsDataPlaneClient } from '@aws-sdk/client-iot-jobs-data-plane';
 import { Arns } from '../../src/domain/arns.js';
 import { DEFAULT_LIMITS } from '../../src/domain/context.js';
-import { ExecutionService } from '../../src/domain/jobs/execution-service.js';
+import { createJobDomain } from '../../src/domain/jobs/job-domain.js';
 import type { JobNotification } from '../../src/domain/jobs/job-notifications.js';
 import { JobService } from '../../src/domain/jobs/job-service.js';
 import { testBackends } from '../support/backends.js';
@@ -74,10 +74,10 @@ for (const backend of await testBackends()) {
 
     it('shows DELETION_IN_PROGRESS and allows at most 10 deletions at once', async () => {
       const ctx = { store: t.server.store, clock: t.clock, arns: new Arns(REGION, ACCOUNT), limits: DEFAULT_LIMITS };
-      const executions = new ExecutionService(ctx, { notifier: { publish: () => undefined }, packageConfiguration: { current: async () => ({ enabled: false }) } });
+      const domain = createJobDomain(ctx, { notifier: { publish: () => undefined }, packageConfiguration: { current: async () => ({ enabled: false }) } });
       const deferred: (() => Promise<void>)[] = [];
       // The same service the server runs, with deletions held back so the in-between state is visible.
-      const jobs = new JobService(ctx, executions, (run) => deferred.push(run));
+      const jobs = new JobService(ctx, domain, (run) => deferred.push(run));
       for (let i = 0; i < 11; i++) await t.iot.send(new CreateJobCommand({ jobId: `del-${i}`, targets: [thingArn('n3')], document: '{}' }));
       for (let i = 0; i < 10; i++) await jobs.deleteJob({ jobId: `del-${i}`, force: true });
       assert.equal((await t.iot.send(new DescribeJobCommand({ jobId: 'del-0' }))).job?.status, 'DELETION_IN_PROGRESS');

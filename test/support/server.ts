@@ -23,6 +23,8 @@ export interface TestServer {
   /** The PostgreSQL schema the server lives in (undefined on SQLite); a restart reuses it. */
   schema?: string;
   iot: IoTClient;
+  /** Moves the virtual clock forward by `ms`, running the rollout engine at every due moment on the way. */
+  advance(ms: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -44,6 +46,7 @@ export async function startTestServer(backend: Backend, overrides: Partial<Serve
     dataDir,
     schema,
     iot,
+    advance: (ms) => server.engine.advance(ms),
     async close() {
       iot.destroy();
       await server.close();

@@ -55,6 +55,9 @@ export class ContinuousJobMembership implements MembershipListener {
     const jobs = await tx.jobs.continuousJobsTargetingGroups(await groupsAndAncestors(tx, groupNames));
     if (jobs.length === 0) return;
     for (const { job_id } of jobs) {
+      // A thing not released yet has no execution: it simply leaves the rollout queue.
+      const rollout = await tx.jobRollouts.get(job_id);
+      if (rollout && Number(rollout.released) < Number(rollout.total)) await this.dropUnreleased(tx, job_id, Number(rollout.released), thingNames);
       // A thing's pending execution of a job is always its latest one, so QUEUED rows are exactly
       // the "latest is QUEUED" executions.
       const queued = await tx.jobExecutions.queuedOfJobForThings(job_id, thingNames);
@@ -71,11 +74,18 @@ export class ContinuousJobMembership implements MembershipListener {
     }
   }
 
+  /** Unreleased queue entries of things no longer targeted go; a thing still in another target group stays queued. */
+  private async dropUnreleased(tx: Store, jobId: string, releasedUpTo: number, thingNames: string[]): Promise<void> {
+    const still = await this.stillTargeted(tx, jobId, thingNames);
+    await tx.jobRollouts.dropUnreleased(jobId, releasedUpTo, thingNames.filter((n) => !still.has(n)));
+  }
+
   /** The things of `rows` that are a target themselves or in the tree of any of the job's target groups. */
-  private async stillTargeted(tx: Store, jobId: string, rows: JobExecutionRow[]): Promise<Set<string>> {
+  private async stillTargeted(tx: Store, jobId: string, rows: (JobExecutionRow | string)[]): Promise<Set<string>> {
+    const names = rows.map((r) => (typeof r === 'string' ? r : r.thing_name));
     const still = new Set<string>();
     for (const t of await tx.jobs.targets(jobId)) {
-      const open = rows.map((r) => r.thing_name).filter((name) => !still.has(name));
+      const open = names.filter((name) => !still.has(name));
       if (open.length === 0) break;
       if (t.target_type === 'thing') {
         if (open.includes(t.target_name)) still.add(t.target_name);

@@ -1,9 +1,11 @@
-import type { ExecutionKey, FanOutTarget, JobExecutionRow } from '../../store/job-executions.js';
+import type { ExecutionKey, JobExecutionRow } from '../../store/job-executions.js';
 import type { JobRow } from '../../store/jobs.js';
 import type { Store } from '../../store/store.js';
 import type { DomainContext } from '../context.js';
 import { DomainError } from '../errors.js';
-import { isPending, jobCancelPlan, timeoutAt, type JobExecutionStatus, type Transition } from './execution-state-machine.js';
+import { isPending, NEW_EXECUTION, timeoutAt, type Transition } from './execution-state-machine.js';
+import type { JobExecutionsRetryConfig } from './job-config-rules.js';
+import { shouldRetry } from './job-lifecycle.js';
 import type { DestinationPackageVersion } from './job-document.js';
 import { notificationFor, type JobNotification, type JobNotifier } from './job-notifications.js';
 import { executionPatch, parseJson } from './job-views.js';
@@ -17,26 +19,33 @@ export interface PackageConfigurationReader {
   current(): Promise<{ enabled: boolean }>;
 }
 
-/** Fan-outs this large change the executions table enough to refresh its planner statistics. */
-const LARGE_FAN_OUT = 10_000;
-/** Pending executions of a cancelled or deleted job read per page when their things are told. */
-const PENDING_PAGE = 1_000;
 /**
  * Attempts at one transition before giving up. Each retry reads the row locked, so on PostgreSQL the
  * second attempt holds the lock and cannot lose; SQLite has one writer and never loses.
  */
 const MAX_RACE_RETRIES = 5;
-const frontId = (row: JobExecutionRow | undefined) => (row ? `${row.job_id}#${Number(row.execution_number)}` : undefined);
+export const frontId = (row: JobExecutionRow | undefined) => (row ? `${row.job_id}#${Number(row.execution_number)}` : undefined);
 export const keyOf = (row: JobExecutionRow): ExecutionKey => ({ jobId: row.job_id, thingName: row.thing_name, executionNumber: Number(row.execution_number) });
 
 /**
- * The one place where job executions change. Every door (control plane, HTTPS data plane, MQTT,
- * membership events, timers) computes a transition with the state machine and hands it here, inside
- * its transaction. This service writes it and everything that must move with it, in the same
- * transaction: the job's counters (always exact, never counted), SNAPSHOT completion, the
- * `$package` shadow on SUCCEEDED, and — after commit — the notify / notify-next intents.
+ * What the job lifecycle does after executions of a job reached a terminal status (their counters
+ * already moved): the abort check, then completion (JobLifecycleService).
+ */
+export interface JobOutcomes {
+  afterTerminal(tx: Store, job: JobRow): Promise<void>;
+}
+
+/**
+ * The one place where a job execution changes. Every door (control plane, HTTPS data plane, MQTT,
+ * membership events) computes a transition with the state machine and hands it here, inside its
+ * transaction. This service writes it and everything that must move with it, in the same
+ * transaction: the job's counters (always exact, never counted), a retry, the job's abort check and
+ * completion, the `$package` shadow on SUCCEEDED, and — after commit — the notify / notify-next
+ * intents. Set-based changes of many executions are in ExecutionBulk.
  */
 export class ExecutionService {
+  private outcomes?: JobOutcomes;
+
   constructor(
     private readonly ctx: DomainContext,
     private readonly deps: {
@@ -45,6 +54,16 @@ export class ExecutionService {
       packageShadow?: PackageShadowRecorder;
     },
   ) {}
+
+  /** The job lifecycle is built on this service; it plugs its after-terminal rules in here. */
+  setOutcomes(outcomes: JobOutcomes): void {
+    this.outcomes = outcomes;
+  }
+
+  /** After executions of `job` ended (their counters moved): the job lifecycle's turn. */
+  async afterTerminal(tx: Store, job: JobRow): Promise<void> {
+    await this.outcomes?.afterTerminal(tx, job);
+  }
 
   /**
    * Whether a SUCCEEDED execution writes `$package`. Read before the transaction: on SQLite the
@@ -59,7 +78,7 @@ export class ExecutionService {
   }
 
   /** Per-thing intents are worth computing only for a notifier that keeps them. */
-  private get wantsThingNotifications(): boolean {
+  get wantsThingNotifications(): boolean {
     return this.deps.notifier.wantsThingNotifications !== false;
   }
 
@@ -83,7 +102,8 @@ export class ExecutionService {
     return (await this.front(tx, row.thing_name, row.namespace_id)) !== frontId(frontBefore);
   }
 
-  private publish(tx: Store, notes: (JobNotification | undefined)[]): void {
+  /** Hands notifications to the notifier once the transaction commits. */
+  publish(tx: Store, notes: (JobNotification | undefined)[]): void {
     const list = notes.filter((n): n is JobNotification => n !== undefined);
     if (list.length > 0) tx.afterCommit(() => this.deps.notifier.publish(list));
   }
@@ -107,14 +127,29 @@ export class ExecutionService {
     const next: JobExecutionRow = { ...row, ...patch };
     if (t.statusChanged) {
       await tx.jobs.adjustCounters(job.job_id, { [t.before.status]: -1, [t.after.status]: 1 });
-      if (t.leftPending) await tx.jobs.completeIfDone(job.job_id, this.ctx.clock.now());
       if (t.after.status === 'SUCCEEDED' && opts.packageUpdates) await this.recordPackages(tx, row.thing_name, job);
       if (notify) {
         const frontChanged = await this.frontMoved(tx, row, frontBefore, t.before.status, t.after.status);
         this.publish(tx, [notificationFor(row.thing_name, { pendingBefore, pendingAfter, frontChanged })]);
       }
+      if (t.enteredTerminal) {
+        // A retry is queued in the same transaction as the failure (§3.6); the abort check that
+        // follows sees it, and an abort cancels it.
+        await this.retryIfDue(tx, next, job);
+        await this.afterTerminal(tx, job);
+      }
     }
     return next;
+  }
+
+  /** A FAILED or TIMED_OUT execution with retries left gets a new one: executionNumber + 1, retryAttempt + 1. */
+  async retryIfDue(tx: Store, ended: JobExecutionRow, job: JobRow): Promise<boolean> {
+    if (!shouldRetry(parseJson<JobExecutionsRetryConfig>(job.retry_config), ended.status, Number(ended.retry_attempt))) return false;
+    // Read again: the counters just moved hold the job row, so this is its state until commit (a
+    // job cancelled or aborted meanwhile gets no retry).
+    const current = await tx.jobs.get(job.job_id);
+    if (!current || (current.status !== 'IN_PROGRESS' && current.status !== 'SCHEDULED')) return false;
+    return this.create(tx, current, ended.thing_name, Number(ended.execution_number) + 1, Number(ended.retry_attempt) + 1);
   }
 
   /**
@@ -164,34 +199,18 @@ export class ExecutionService {
   }
 
   /**
-   * A new QUEUED execution of `job` on one thing (a CONTINUOUS job's thing joining a target group).
-   * False when a concurrent writer created that execution first; nothing is counted twice then.
+   * A new QUEUED execution of `job` on one thing: a CONTINUOUS job's thing joining a target group
+   * (not paced by the rollout, §2.3), or a retry. False when a concurrent writer created that
+   * execution first; nothing is counted twice then.
    */
-  async create(tx: Store, job: JobRow, thingName: string, executionNumber: number): Promise<boolean> {
+  async create(tx: Store, job: JobRow, thingName: string, executionNumber: number, retryAttempt = 0): Promise<boolean> {
     const namespaceId = job.namespace_id ?? '';
     const seq = (await tx.jobExecutions.lockQueueSeq()) + 1;
     const now = this.ctx.clock.now();
-    const inserted = await tx.jobExecutions.insert({
-      job_id: job.job_id,
-      thing_name: thingName,
-      execution_number: executionNumber,
-      namespace_id: namespaceId,
-      status: 'QUEUED',
-      queue_seq: seq,
-      queued_at: now,
-      started_at: null,
-      last_updated_at: now,
-      version_number: 1,
-      status_details: null,
-      force_canceled: 0,
-      retry_attempt: 0,
-      step_deadline_at: null,
-      in_progress_deadline_at: null,
-      timeout_at: null,
-    });
+    const inserted = await tx.jobExecutions.insert(newExecutionRow(job.job_id, thingName, executionNumber, namespaceId, seq, now, retryAttempt));
     if (!inserted) return false;
     await tx.jobExecutions.advanceQueueSeq(seq);
-    await tx.jobs.adjustCounters(job.job_id, { QUEUED: 1 });
+    await tx.jobs.adjustCounters(job.job_id, { [NEW_EXECUTION.status]: 1 });
     if (this.wantsThingNotifications) {
       // Joining the list moves its front iff the new execution is the front now.
       const frontChanged = (await this.front(tx, thingName, namespaceId)) === `${job.job_id}#${executionNumber}`;
@@ -211,80 +230,31 @@ export class ExecutionService {
     if (!(await tx.jobExecutions.deleteIf(keyOf(row), { status: row.status, versionNumber: Number(row.version_number) }))) return false;
     await tx.jobs.adjustCounters(job.job_id, { [row.status]: -1 });
     if (pending) {
-      await tx.jobs.completeIfDone(job.job_id, this.ctx.clock.now());
+      await this.afterTerminal(tx, job);
       if (frontChanged !== undefined) this.publish(tx, [notificationFor(row.thing_name, { pendingBefore: true, pendingAfter: false, frontChanged })]);
     }
     return true;
   }
-
-  /**
-   * Creates the executions of a job's targets set-based (CreateJob, AssociateTargetsWithJob) and
-   * counts them onto the job. A SNAPSHOT job that reaches no thing is complete at once.
-   */
-  async fanOut(tx: Store, job: JobRow, targets: FanOutTarget[], onlyNew: boolean): Promise<number> {
-    const base = await tx.jobExecutions.lockQueueSeq();
-    const now = this.ctx.clock.now();
-    const created = await tx.jobExecutions.fanOut({ jobId: job.job_id, namespaceId: job.namespace_id ?? '', targets, now, seqBase: base, onlyNew });
-    if (created > 0) {
-      await tx.jobExecutions.advanceQueueSeq(base + created);
-      await tx.jobs.adjustCounters(job.job_id, { QUEUED: created });
-      this.publish(tx, [{ kind: 'fanOut', jobId: job.job_id, fromQueueSeq: base + 1 }]);
-      if (created >= LARGE_FAN_OUT) tx.afterCommit(() => void this.ctx.store.jobExecutions.refreshStatistics().catch(() => undefined));
-    }
-    await tx.jobs.completeIfDone(job.job_id, now);
-    return created;
-  }
-
-  /**
-   * CancelJob's effect on executions, set-based, following jobCancelPlan: QUEUED → CANCELED and,
-   * with force, IN_PROGRESS → CANCELED (forceCanceled). Terminal executions are untouched.
-   */
-  async cancelAll(tx: Store, job: JobRow, force: boolean): Promise<void> {
-    const plan = jobCancelPlan(force);
-    const pass = async (steps: typeof plan) => {
-      await this.tellPendingThings(tx, job.job_id, steps.map((p) => p.from));
-      const now = this.ctx.clock.now();
-      const delta: Partial<Record<JobExecutionStatus, number>> = {};
-      for (const step of steps) {
-        const n = await tx.jobExecutions.bulkTransition(job.job_id, step.from, { status: step.to, bumpVersion: step.bumpVersion, forceCanceled: step.forceCanceled, now });
-        delta[step.from] = (delta[step.from] ?? 0) - n;
-        delta[step.to] = (delta[step.to] ?? 0) + n;
-      }
-      // Moving the counters takes the job row's lock (executions are always locked before it).
-      await tx.jobs.adjustCounters(job.job_id, delta);
-    };
-    await pass(plan);
-    // A CONTINUOUS job's new member holds the job row while it adds its execution, so once the
-    // counters moved, any such execution has committed: the second look cancels it too, and none
-    // can be added after (the job row is ours until commit).
-    await pass(plan.filter((p) => p.from === 'QUEUED'));
-  }
-
-  /**
-   * Before a set-based change takes the job's executions in `statuses` out of the pending lists:
-   * notify for each of their things, notify-next where it was the front. Read page by page, and
-   * not at all when the notifier drops per-thing intents.
-   */
-  private async tellPendingThings(tx: Store, jobId: string, statuses: string[]): Promise<void> {
-    if (!this.wantsThingNotifications) return;
-    for (const status of statuses) {
-      let after: { thingName: string; executionNumber: number } | undefined;
-      for (;;) {
-        const rows = await tx.jobExecutions.pendingThingsOfJob(jobId, status, after, PENDING_PAGE);
-        this.publish(tx, rows.map((a) => ({ kind: 'thing' as const, thingName: a.thingName, notify: true, notifyNext: a.front })));
-        if (rows.length < PENDING_PAGE) break;
-        after = rows[rows.length - 1];
-      }
-    }
-  }
-
-  /**
-   * DeleteJob: every execution of the job disappears. Things with a pending one are told (their
-   * pending lists change); the rows go in one statement.
-   */
-  async deleteAllOfJob(tx: Store, jobId: string): Promise<void> {
-    await this.tellPendingThings(tx, jobId, ['QUEUED', 'IN_PROGRESS']);
-    await tx.jobExecutions.deleteForJob(jobId);
-  }
 }
 
+/** An execution as the state machine creates it (NEW_EXECUTION), as a row. */
+export function newExecutionRow(jobId: string, thingName: string, executionNumber: number, namespaceId: string, queueSeq: number, now: number, retryAttempt: number): JobExecutionRow {
+  return {
+    job_id: jobId,
+    thing_name: thingName,
+    execution_number: executionNumber,
+    namespace_id: namespaceId,
+    status: NEW_EXECUTION.status,
+    queue_seq: queueSeq,
+    queued_at: now,
+    started_at: null,
+    last_updated_at: now,
+    version_number: NEW_EXECUTION.versionNumber,
+    status_details: null,
+    force_canceled: 0,
+    retry_attempt: retryAttempt,
+    step_deadline_at: null,
+    in_progress_deadline_at: null,
+    timeout_at: null,
+  };
+}

@@ -17,6 +17,9 @@ export const PENDING_STATUSES: readonly JobExecutionStatus[] = ['QUEUED', 'IN_PR
 /** What a device may report (UpdateJobExecution `status`). */
 const DEVICE_TARGETS: readonly JobExecutionStatus[] = ['IN_PROGRESS', 'SUCCEEDED', 'FAILED', 'REJECTED'];
 
+/** Every execution begins QUEUED at version 1, never started, not force-cancelled (§3.3). */
+export const NEW_EXECUTION = { status: 'QUEUED' as JobExecutionStatus, versionNumber: 1 } as const;
+
 export const isTerminal = (s: string): boolean => (TERMINAL_STATUSES as readonly string[]).includes(s);
 export const isPending = (s: string): boolean => s === 'QUEUED' || s === 'IN_PROGRESS';
 
@@ -208,6 +211,9 @@ export function applyRemove(state: ExecutionState, now: number): Transition {
   if (!isPending(state.status)) return unchanged(state);
   return transition(state, { ...withoutTimers(state), status: 'REMOVED', lastUpdatedAt: now });
 }
+
+/** applyTimeout for many executions at once: what the timeout reconciler writes set-based. */
+export const TIMEOUT_PATCH = { status: 'TIMED_OUT' as JobExecutionStatus, bumpVersion: true } as const;
 
 /** The timeout reconciler: a pending execution whose deadline passed → TIMED_OUT (version+1). */
 export function applyTimeout(state: ExecutionState, now: number): Transition {

@@ -1,6 +1,5 @@
 import type { JobRow } from '../../store/jobs.js';
 import type { Store } from '../../store/store.js';
-import type { Clock } from '../../clock.js';
 import { EXECUTION_STATUSES, type JobExecutionStatus } from './execution-state-machine.js';
 import { jobProcessDetails } from './job-views.js';
 
@@ -57,7 +56,8 @@ export class JobConsistency {
 
   constructor(
     private readonly store: Store,
-    private readonly clock: Clock,
+    /** The job lifecycle's completion (JobLifecycleService.completeIfDone). */
+    private readonly completeIfDone: (tx: Store, job: JobRow) => Promise<boolean>,
   ) {}
 
   /** Every job that disagrees with its executions, page by page of job ids. */
@@ -94,7 +94,7 @@ export class JobConsistency {
       const byStatus: Partial<Record<JobExecutionStatus, number>> = {};
       for (const status of EXECUTION_STATUSES) byStatus[status] = counts[status] ?? 0;
       await tx.jobs.setCounters(jobId, byStatus);
-      await tx.jobs.completeIfDone(jobId, this.clock.now());
+      await this.completeIfDone(tx, job);
       return finding;
     });
   }

@@ -5,7 +5,8 @@ import { DomainError, invalidRequest } from '../errors.js';
 import { isDeployable } from '../packages/lifecycle.js';
 import { checkTagList } from '../tags/tag-rules.js';
 import { FieldErrors } from '../validation.js';
-import type { ExecutionService } from './execution-service.js';
+import { initialStatus, jobSchedule } from './job-lifecycle.js';
+import type { JobRollout } from './job-rollout.js';
 import {
   checkDestinationPackageVersions,
   checkJobConfigs,
@@ -44,7 +45,7 @@ const ARN = /^arn:[!-~]+$/;
 export class JobCreationService {
   constructor(
     private readonly ctx: DomainContext,
-    private readonly executions: ExecutionService,
+    private readonly rollout: JobRollout,
     private readonly deps: { templates?: JobTemplateResolver; documentSource: JobDocumentSource },
   ) {}
 
@@ -120,8 +121,7 @@ export class JobCreationService {
     const targets = targetArns!.map((arn) => parseTarget(this.ctx.arns, arn));
     // Only a start time or maintenance windows make a job wait (jobs.md §2.1); an endTime alone, or
     // an empty schedulingConfig, starts it at once.
-    const scheduling = configs.schedulingConfig;
-    const scheduled = scheduling?.startTime !== undefined || (scheduling?.maintenanceWindows?.length ?? 0) > 0;
+    const status = initialStatus(jobSchedule(configs.schedulingConfig), now);
     const jobArn = this.ctx.arns.job(jobId);
     const json = (v: unknown) => (v === undefined ? null : JSON.stringify(v));
 
@@ -132,8 +132,8 @@ export class JobCreationService {
       const row = {
         job_id: jobId,
         namespace_id: namespaceId ?? null,
-        // The rollout/scheduling engine starts SCHEDULED jobs; until then they create no executions.
-        status: scheduled ? 'SCHEDULED' : 'IN_PROGRESS',
+        // The rollout engine releases the targets of an IN_PROGRESS job; a SCHEDULED one waits for it.
+        status,
         target_selection: targetSelection,
         description: description ?? null,
         targets: JSON.stringify(targetArns),
@@ -166,7 +166,8 @@ export class JobCreationService {
       };
       if (!(await tx.jobs.insert(row, targetRows))) throw exists();
       if (tags) await tx.tags.put(jobArn, tags);
-      if (!scheduled) await this.executions.fanOut(tx, row, fanOutTargets(targetRows, await groupPaths(tx, targetRows)), false);
+      // Targets are queued, and the first burst released, in this transaction.
+      await this.rollout.enqueue(tx, row, fanOutTargets(targetRows, await groupPaths(tx, targetRows)), { skipExisting: false });
     });
     return { jobArn, jobId, ...(description !== undefined ? { description } : {}) };
   }
@@ -234,7 +235,7 @@ export async function resolveTargets(tx: Store, jobId: string, targets: ParsedTa
     if (t.type === 'thing') id = (await tx.things.get(t.name))?.thing_id;
     else id = groups.get(t.name)?.group_id;
     if (id === undefined) throw new DomainError('ResourceNotFoundException', `${t.type === 'thing' ? 'Thing' : 'Thing group'} ${t.name} cannot be found.`);
-    rows.push({ job_id: jobId, position: firstPosition + i, target_arn: t.arn, target_type: t.type, target_name: t.name, target_id: id });
+    rows.push({ job_id: jobId, position: firstPosition + i, target_arn: t.arn, target_type: t.type, target_name: t.name, target_id: id, last_seq: null });
   }
   return rows;
 }

@@ -3,7 +3,11 @@ import type { DomainContext } from '../context.js';
 import { DomainError, invalidRequest } from '../errors.js';
 import { decodeToken, page, pageSize } from '../pagination.js';
 import { FieldErrors } from '../validation.js';
-import type { ExecutionService } from './execution-service.js';
+import type { ExecutionBulk } from './execution-bulk.js';
+import { checkCancellable, checkDeletable, checkTargetsAssociable, checkUpdatable } from './job-lifecycle.js';
+import type { JobLifecycleService } from './job-lifecycle-service.js';
+import type { WorkSignal } from './job-domain.js';
+import type { JobRollout } from './job-rollout.js';
 import { checkJobConfigs, checkRetryConfigUpdate, type JobExecutionsRetryConfig } from './job-config-rules.js';
 import { fanOutTargets, groupPaths, resolveTargets } from './job-creation.js';
 import {
@@ -21,7 +25,7 @@ import {
   parseTarget,
   TARGET_SELECTIONS,
 } from './job-rules.js';
-import { jobSummaryView, jobView, parseJson } from './job-views.js';
+import { jobSummaryView, jobView, parseJson, rolloutState } from './job-views.js';
 
 const isJobCursor = (k: unknown): k is [number, string] => Array.isArray(k) && k.length === 2 && typeof k[0] === 'number' && typeof k[1] === 'string';
 
@@ -37,7 +41,7 @@ export class JobService {
 
   constructor(
     private readonly ctx: DomainContext,
-    private readonly executions: ExecutionService,
+    private readonly jobs: { bulk: ExecutionBulk; lifecycle: JobLifecycleService; rollout: JobRollout; workDue: WorkSignal },
     private readonly scheduleDeletion: DeletionScheduler = (run) => setImmediate(() => void run()),
     /** Told when a background deletion fails; it is retried, and resumed again at the next start. */
     private readonly reportDeletionFailure: (jobId: string, err: unknown, attempt: number) => void = () => undefined,
@@ -55,7 +59,8 @@ export class JobService {
     const before = checkFlag(errors, input.beforeSubstitution, 'beforeSubstitution');
     errors.throwIfAny();
     const row = await this.requireJob(jobId);
-    return { ...(row.document_source !== null ? { documentSource: row.document_source } : {}), job: jobView(row, this.ctx.arns, before, this.ctx.clock.now()) };
+    const rollout = rolloutState(row, await this.ctx.store.jobRollouts.get(jobId), await this.ctx.store.jobs.targets(jobId));
+    return { ...(row.document_source !== null ? { documentSource: row.document_source } : {}), job: jobView(row, this.ctx.arns, before, this.ctx.clock.now(), rollout) };
   }
 
   /** Parameters and package placeholders resolved unless beforeSubstitution; presigned URLs never (§7.6). */
@@ -82,7 +87,7 @@ export class JobService {
       const row = await tx.jobs.getForUpdate(jobId);
       if (!row) throw jobNotFound(jobId);
       if (!members.some((m) => input[m] !== undefined)) throw invalidRequest(`Update Job request for job ${jobId} cannot be empty.`);
-      if (row.status !== 'IN_PROGRESS') throw invalidRequest(`Job ${jobId} in status ${row.status} cannot be updated.`);
+      checkUpdatable(jobId, row.status);
       if (configs.jobExecutionsRetryConfig) {
         checkRetryConfigUpdate(parseJson<JobExecutionsRetryConfig>(row.retry_config), configs.jobExecutionsRetryConfig);
       }
@@ -95,6 +100,11 @@ export class JobService {
       if (configs.timeoutConfig) patch.timeout_config = JSON.stringify(configs.timeoutConfig);
       if (configs.jobExecutionsRetryConfig) patch.retry_config = JSON.stringify(configs.jobExecutionsRetryConfig);
       await tx.jobs.update(jobId, patch);
+      // A new pace applies from the engine's next look, which is now.
+      if (configs.jobExecutionsRolloutConfig) {
+        await tx.jobRollouts.dueBy(jobId, this.ctx.clock.now());
+        tx.afterCommit(() => this.jobs.workDue.notify());
+      }
       return {};
     });
   }
@@ -115,19 +125,8 @@ export class JobService {
       // Executions are written before the job row everywhere, so the job row is not locked first.
       const row = await tx.jobs.get(jobId);
       if (!row) throw jobNotFound(jobId);
-      const again = row.status === 'CANCELED' && force && row.force_canceled === 0;
-      if (row.status !== 'IN_PROGRESS' && row.status !== 'SCHEDULED' && !again) {
-        throw new DomainError('InvalidStateTransitionException', `Job ${jobId} in status ${row.status} cannot be canceled.`);
-      }
-      await this.executions.cancelAll(tx, row, force);
-      const now = this.ctx.clock.now();
-      await tx.jobs.update(jobId, {
-        status: 'CANCELED',
-        force_canceled: force ? 1 : row.force_canceled,
-        reason_code: reasonCode ?? row.reason_code,
-        comment: comment ?? row.comment,
-        last_updated_at: now,
-      });
+      checkCancellable(jobId, { status: row.status, forceCanceled: row.force_canceled === 1 }, force);
+      await this.jobs.lifecycle.cancel(tx, row, { force, reasonCode, comment });
       return { jobArn: this.ctx.arns.job(jobId), jobId, ...(row.description !== null ? { description: row.description } : {}) };
     });
   }
@@ -145,12 +144,7 @@ export class JobService {
     await this.ctx.store.transaction(async (tx) => {
       const row = await tx.jobs.getForUpdate(jobId);
       if (!row) throw jobNotFound(jobId);
-      if (row.status === 'DELETION_IN_PROGRESS') {
-        throw new DomainError('InvalidStateTransitionException', `Job ${jobId} is already being deleted.`);
-      }
-      if (!force && row.status !== 'COMPLETED' && row.status !== 'CANCELED') {
-        throw new DomainError('InvalidStateTransitionException', `Job ${jobId} in status ${row.status} cannot be deleted without force.`);
-      }
+      checkDeletable(jobId, row.status, force);
       if ((await tx.jobs.countByStatus('DELETION_IN_PROGRESS')) >= MAX_DELETIONS_IN_PROGRESS) {
         throw new DomainError('LimitExceededException', `At most ${MAX_DELETIONS_IN_PROGRESS} jobs can be in DELETION_IN_PROGRESS status at once.`);
       }
@@ -186,7 +180,7 @@ export class JobService {
     await this.ctx.store.transaction(async (tx) => {
       const row = await tx.jobs.get(jobId);
       if (!row || row.status !== 'DELETION_IN_PROGRESS') return;
-      await this.executions.deleteAllOfJob(tx, jobId);
+      await this.jobs.bulk.deleteAllOfJob(tx, jobId);
       await tx.jobs.delete(jobId);
       await tx.tags.removeAll(this.ctx.arns.job(jobId));
     });
@@ -222,8 +216,9 @@ export class JobService {
     );
     const { items, nextToken } = page(rows, limit, list, (r) => [Number(r.created_at), r.job_id]);
     const groupIds = await this.ctx.store.jobs.firstGroupIds(items.map((r) => r.job_id));
+    const rollouts = await this.ctx.store.jobRollouts.getMany(items.map((r) => r.job_id));
     return {
-      jobs: items.map((r) => jobSummaryView(r, this.ctx.arns, groupIds.get(r.job_id))),
+      jobs: items.map((r) => jobSummaryView(r, this.ctx.arns, groupIds.get(r.job_id), rolloutState(r, rollouts.get(r.job_id)).isConcurrent)),
       ...(nextToken ? { nextToken } : {}),
     };
   }
@@ -246,8 +241,7 @@ export class JobService {
       // Locked: two concurrent calls would otherwise number their targets from the same count.
       const row = await tx.jobs.getForUpdate(jobId);
       if (!row) throw jobNotFound(jobId);
-      if (row.target_selection !== 'CONTINUOUS') throw invalidRequest(`Targets can only be associated with a CONTINUOUS job; job ${jobId} is SNAPSHOT.`);
-      if (row.status !== 'IN_PROGRESS') throw invalidRequest(`Job ${jobId} in status ${row.status} cannot have targets associated.`);
+      checkTargetsAssociable(jobId, { status: row.status, targetSelection: row.target_selection });
       const existing = JSON.parse(row.targets) as string[];
       const added = targets.filter((t, i) => !existing.includes(t.arn) && targets.findIndex((o) => o.arn === t.arn) === i);
       if (existing.length + added.length > MAX_TARGETS) {
@@ -260,7 +254,8 @@ export class JobService {
         last_updated_at: this.ctx.clock.now(),
         ...(comment !== undefined ? { comment } : {}),
       });
-      if (rows.length > 0) await this.executions.fanOut(tx, row, fanOutTargets(rows, await groupPaths(tx, rows)), true);
+      // Paced like the job's first targets; things that already have an execution are left out.
+      if (rows.length > 0) await this.jobs.rollout.enqueue(tx, row, fanOutTargets(rows, await groupPaths(tx, rows)), { skipExisting: true });
       return { jobArn: this.ctx.arns.job(jobId), jobId, ...(row.description !== null ? { description: row.description } : {}) };
     });
   }

@@ -1,5 +1,6 @@
 import type { JobExecutionRow } from '../../store/job-executions.js';
-import type { JobRow } from '../../store/jobs.js';
+import type { JobRolloutRow } from '../../store/job-rollouts.js';
+import type { JobRow, JobTargetRow } from '../../store/jobs.js';
 import type { Arns } from '../arns.js';
 import { parseJson } from '../json.js';
 import { approximateSecondsBeforeTimedOut, type ExecutionState, type JobExecutionStatus } from './execution-state-machine.js';
@@ -142,8 +143,19 @@ function scheduledJobRollouts(row: JobRow, scheduling: SchedulingConfig | undefi
     .map((o) => ({ startTime: o.startTime }));
 }
 
+/**
+ * What the rollout shows of itself (jobs.md §2.1, §4): `isConcurrent` while targets are still
+ * being released or queued executions cancelled, and the targets not fully released yet.
+ */
+export function rolloutState(row: JobRow, rollout: JobRolloutRow | undefined, targets: JobTargetRow[] = []): { isConcurrent: boolean; processingTargets?: string[] } {
+  const releasing = rollout !== undefined && (row.status === 'IN_PROGRESS' || row.status === 'SCHEDULED') && rollout.stopped === 0 && Number(rollout.released) < Number(rollout.total);
+  const cancelling = rollout?.cancel_pending === 1;
+  const processing = releasing ? targets.filter((t) => t.last_seq !== null && Number(t.last_seq) > Number(rollout!.released)).map((t) => t.target_arn) : [];
+  return { isConcurrent: releasing || cancelling, ...(processing.length > 0 ? { processingTargets: processing } : {}) };
+}
+
 /** DescribeJob's `job` (jobs.md §8). */
-export function jobView(row: JobRow, arns: Arns, beforeSubstitution: boolean, nowMs: number) {
+export function jobView(row: JobRow, arns: Arns, beforeSubstitution: boolean, nowMs: number, rollout: { isConcurrent: boolean; processingTargets?: string[] } = { isConcurrent: false }) {
   const destinations = parseJson<DestinationPackageVersion[]>(row.destination_package_versions);
   const scheduling = parseJson<SchedulingConfig>(row.scheduling_config);
   const rollouts = scheduledJobRollouts(row, scheduling, nowMs);
@@ -164,14 +176,14 @@ export function jobView(row: JobRow, arns: Arns, beforeSubstitution: boolean, no
     createdAt: new Date(Number(row.created_at)),
     lastUpdatedAt: new Date(Number(row.last_updated_at)),
     ...(row.completed_at !== null ? { completedAt: new Date(Number(row.completed_at)) } : {}),
-    jobProcessDetails: jobProcessDetails(row),
+    jobProcessDetails: { ...jobProcessDetails(row), ...(rollout.processingTargets ? { processingTargets: rollout.processingTargets } : {}) },
     // AWS answers {} for these two when none was set (jobs.md §6).
     timeoutConfig: parseJson(row.timeout_config) ?? {},
     ...opt('namespaceId', row.namespace_id),
     ...opt('jobTemplateArn', row.job_template_arn),
     ...opt('jobExecutionsRetryConfig', parseJson(row.retry_config)),
     ...opt('documentParameters', parseJson(row.document_parameters)),
-    isConcurrent: false,
+    isConcurrent: rollout.isConcurrent,
     schedulingConfig: scheduling ?? {},
     ...(rollouts ? { scheduledJobRollouts: rollouts } : {}),
     ...(destinations && destinations.length > 0
@@ -180,7 +192,7 @@ export function jobView(row: JobRow, arns: Arns, beforeSubstitution: boolean, no
   };
 }
 
-export function jobSummaryView(row: JobRow, arns: Arns, thingGroupId: string | undefined) {
+export function jobSummaryView(row: JobRow, arns: Arns, thingGroupId: string | undefined, isConcurrent: boolean) {
   return {
     jobArn: arns.job(row.job_id),
     jobId: row.job_id,
@@ -190,6 +202,6 @@ export function jobSummaryView(row: JobRow, arns: Arns, thingGroupId: string | u
     createdAt: new Date(Number(row.created_at)),
     lastUpdatedAt: new Date(Number(row.last_updated_at)),
     ...(row.completed_at !== null ? { completedAt: new Date(Number(row.completed_at)) } : {}),
-    isConcurrent: false,
+    isConcurrent,
   };
 }
