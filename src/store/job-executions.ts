@@ -50,8 +50,6 @@ export interface ExecutionKey {
 
 export type { FanOutTarget } from './target-things.js';
 
-const PENDING = ['QUEUED', 'IN_PROGRESS'];
-
 export class JobExecutionStore {
   constructor(
     private readonly db: Kysely<Database>,
@@ -292,36 +290,23 @@ export class JobExecutionStore {
       .execute();
   }
 
-  /** Pending executions of a thing on a job (any number), oldest first. */
-  pendingOfThing(thingName: string): Promise<JobExecutionRow[]> {
-    return this.db
+  /**
+   * The first `limit` executions of a thing in one status, in queue order (index range scan),
+   * leaving out executions of jobs in `hiddenJobStatuses`.
+   */
+  ofThingInStatus(thingName: string, namespaceId: string, status: string, limit: number, hiddenJobStatuses: readonly string[] = []): Promise<JobExecutionRow[]> {
+    let q = this.db
       .selectFrom('job_executions')
-      .selectAll()
-      .where('thing_name', '=', thingName)
-      .where('status', 'in', PENDING)
-      .orderBy('queue_seq')
-      .execute();
-  }
-
-  /** The first `limit` executions of a thing in one status, in queue order (index range scan). */
-  ofThingInStatus(thingName: string, namespaceId: string, status: string, limit: number): Promise<JobExecutionRow[]> {
-    return this.db
-      .selectFrom('job_executions')
-      .selectAll()
-      .where('thing_name', '=', thingName)
-      .where('namespace_id', '=', namespaceId)
-      .where('status', '=', status)
-      .orderBy('queue_seq')
-      .limit(limit)
-      .execute();
-  }
-
-  /** The front of a thing's pending list: the first IN_PROGRESS execution, else the oldest QUEUED. */
-  async front(thingName: string, namespaceId: string): Promise<JobExecutionRow | undefined> {
-    const [inProgress] = await this.ofThingInStatus(thingName, namespaceId, 'IN_PROGRESS', 1);
-    if (inProgress) return inProgress;
-    const [queued] = await this.ofThingInStatus(thingName, namespaceId, 'QUEUED', 1);
-    return queued;
+      .selectAll('job_executions')
+      .where('job_executions.thing_name', '=', thingName)
+      .where('job_executions.namespace_id', '=', namespaceId)
+      .where('job_executions.status', '=', status)
+      .orderBy('job_executions.queue_seq')
+      .limit(limit);
+    if (hiddenJobStatuses.length > 0) {
+      q = q.where((eb) => eb.not(eb.exists(eb.selectFrom('jobs').select('jobs.job_id').whereRef('jobs.job_id', '=', 'job_executions.job_id').where('jobs.status', 'in', hiddenJobStatuses))));
+    }
+    return q.execute();
   }
 
   /** A job's executions by thing name, then executionNumber (keyset; served by the primary key or the by-status index). */
@@ -368,7 +353,7 @@ export class JobExecutionStore {
   }
 
   /** Executions of a thing in the given statuses across all jobs (thing deletion). */
-  ofThingInStatuses(thingName: string, statuses: string[]): Promise<JobExecutionRow[]> {
+  ofThingInStatuses(thingName: string, statuses: readonly string[]): Promise<JobExecutionRow[]> {
     return this.db
       .selectFrom('job_executions')
       .selectAll()

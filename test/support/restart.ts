@@ -26,6 +26,7 @@ export async function restartTestServer(t: TestServer, backend: Backend, overrid
     dataDir: t.dataDir,
     schema: t.schema,
     iot,
+    advance: (ms) => server.engine.advance(ms),
     async close() {
       iot.destroy();
       await server.close();

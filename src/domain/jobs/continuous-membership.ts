@@ -3,7 +3,7 @@ import type { Store } from '../../store/store.js';
 import type { DomainContext } from '../context.js';
 import type { MembershipListener } from '../things/membership-events.js';
 import type { ExecutionService } from './execution-service.js';
-import { applyRemove, isPending } from './execution-state-machine.js';
+import { applyRemove, isPending, PENDING_STATUSES } from './execution-state-machine.js';
 import { executionState } from './job-views.js';
 
 /** Every group on the paths of the given groups ('/a/b/' → a, b), plus the names themselves. */
@@ -98,7 +98,7 @@ export class ContinuousJobMembership implements MembershipListener {
 
   async thingDeleted(tx: Store, thingName: string): Promise<void> {
     const now = this.ctx.clock.now();
-    for (const row of await tx.jobExecutions.ofThingInStatuses(thingName, ['QUEUED', 'IN_PROGRESS'])) {
+    for (const row of await tx.jobExecutions.ofThingInStatuses(thingName, PENDING_STATUSES)) {
       const job = await tx.jobs.get(row.job_id);
       if (!job) continue;
       await this.executions.applyFresh(tx, row, job, (current) => applyRemove(executionState(current), now));

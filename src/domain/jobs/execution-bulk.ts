@@ -58,6 +58,11 @@ export class ExecutionBulk {
     return { created, cursor };
   }
 
+  /** Every thing with a QUEUED execution of the job is told that its pending list changed. */
+  announceQueued(tx: Store, jobId: string): void {
+    this.executions.publish(tx, [{ kind: 'fanOut', jobId, fromQueueSeq: 0 }]);
+  }
+
   /**
    * CancelJob's effect on executions, set-based, following jobCancelPlan: QUEUED → CANCELED and,
    * with force, IN_PROGRESS → CANCELED (forceCanceled). Terminal executions are untouched. With

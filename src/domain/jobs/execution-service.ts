@@ -8,6 +8,7 @@ import type { JobExecutionsRetryConfig } from './job-config-rules.js';
 import { shouldRetry } from './job-lifecycle.js';
 import type { DestinationPackageVersion } from './job-document.js';
 import { notificationFor, type JobNotification, type JobNotifier } from './job-notifications.js';
+import { frontOf } from './pending-list.js';
 import { executionPatch, parseJson } from './job-views.js';
 
 /** Writes the installed versions into a thing's `$package` shadow (ShadowService provides it). */
@@ -74,7 +75,7 @@ export class ExecutionService {
   }
 
   private async front(tx: Store, thingName: string, namespaceId: string): Promise<string | undefined> {
-    return frontId(await tx.jobExecutions.front(thingName, namespaceId));
+    return frontId(await frontOf(tx, thingName, namespaceId));
   }
 
   /** Per-thing intents are worth computing only for a notifier that keeps them. */
@@ -121,7 +122,7 @@ export class ExecutionService {
     const pendingAfter = isPending(t.after.status);
     // The pending list moves only when the status changes on a pending side.
     const notify = t.statusChanged && (pendingBefore || pendingAfter) && this.wantsThingNotifications;
-    const frontBefore = notify && pendingBefore ? await tx.jobExecutions.front(row.thing_name, row.namespace_id) : undefined;
+    const frontBefore = notify && pendingBefore ? await frontOf(tx, row.thing_name, row.namespace_id) : undefined;
     const patch = executionPatch(t.after, timeoutAt(t.after));
     if (!(await tx.jobExecutions.compareAndSet(key, { status: t.before.status, versionNumber: t.before.versionNumber }, patch))) return undefined;
     const next: JobExecutionRow = { ...row, ...patch };

@@ -106,6 +106,8 @@ export class JobRollout {
     if (phase.status !== status) {
       status = phase.status;
       await tx.jobs.update(job.job_id, { status, last_updated_at: now });
+      // Its QUEUED executions come into devices' view, or leave it (pending-list.ts).
+      this.bulk.announceQueued(tx, job.job_id);
     }
     let nextRelease: number | undefined;
     if (mayRelease(status, stopped)) {

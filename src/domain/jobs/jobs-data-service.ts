@@ -18,6 +18,7 @@ import type { TimeoutConfig } from './job-config-rules.js';
 import { resolvePresignedPlaceholders, type DestinationPackageVersion } from './job-document.js';
 import type { JobDocumentUrls } from './job-ports.js';
 import { checkNamespaceId, checkThingName, jobNotFound } from './job-rules.js';
+import { frontOf, pendingList } from './pending-list.js';
 import { devicePlaneExecution, devicePlaneExecutionSummary, executionState, parseJson } from './job-views.js';
 
 /** Pending executions listed to a device (GetPendingJobExecutions, notify): at most 10 (jobs.md §10.2). */
@@ -64,8 +65,7 @@ export class JobsDataService {
     const thingName = checkThingName(errors, input.thingName);
     const namespaceId = checkNamespaceId(errors, input.namespaceId) ?? '';
     errors.throwIfAny();
-    const inProgress = await this.ctx.store.jobExecutions.ofThingInStatus(thingName, namespaceId, 'IN_PROGRESS', MAX_PENDING_LISTED);
-    const queued = await this.ctx.store.jobExecutions.ofThingInStatus(thingName, namespaceId, 'QUEUED', MAX_PENDING_LISTED - inProgress.length);
+    const { inProgress, queued } = await pendingList(this.ctx.store, thingName, namespaceId, MAX_PENDING_LISTED);
     return { inProgressJobs: inProgress.map(devicePlaneExecutionSummary), queuedJobs: queued.map(devicePlaneExecutionSummary) };
   }
 
@@ -105,7 +105,7 @@ export class JobsDataService {
     const namespaceId = checkNamespaceId(errors, input.namespaceId) ?? '';
     errors.throwIfAny();
     if (jobId === NEXT) {
-      const front = await this.ctx.store.jobExecutions.front(thingName, namespaceId);
+      const front = await frontOf(this.ctx.store, thingName, namespaceId);
       return front ? { execution: await this.withDocument(front, undefined, includeJobDocument) } : {};
     }
     const row = await findExecution(this.ctx.store, jobId, thingName, executionNumber);
@@ -174,7 +174,7 @@ const MAX_FRONT_ATTEMPTS = 10;
  * null when the front read changed before it could be locked (the caller looks again).
  */
 async function lockFront(tx: Store, thingName: string, namespaceId: string): Promise<JobExecutionRow | undefined | null> {
-  const front = await tx.jobExecutions.front(thingName, namespaceId);
+  const front = await frontOf(tx, thingName, namespaceId);
   if (!front) return undefined;
   const row = await tx.jobExecutions.lock({ jobId: front.job_id, thingName, executionNumber: Number(front.execution_number) });
   return row && row.status === front.status && Number(row.version_number) === Number(front.version_number) ? row : null;
