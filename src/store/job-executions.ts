@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database, Dialect } from './schema.js';
 
 declare module './schema.js' {
@@ -148,21 +148,35 @@ export class JobExecutionStore {
   }
 
   /**
-   * Locks the global queue sequence (PostgreSQL row lock until commit) and returns its value. New
-   * executions take numbers above it; `advanceQueueSeq` stores the new high mark.
+   * The next `queue_seq` (a thing's pending list and history are in this order). PostgreSQL draws
+   * it from a sequence, which no transaction holds to its commit; SQLite keeps a counter row,
+   * which its single writer serialises anyway.
    */
-  async lockQueueSeq(): Promise<number> {
+  async nextQueueSeq(): Promise<number> {
+    return (await this.queueSeqSource(1)).next();
+  }
+
+  /**
+   * Where the executions one statement creates take their `queue_seq`: on PostgreSQL the sequence
+   * per row; on SQLite `max` numbers reserved on the counter row, handed out by row_number() in
+   * `order`. Rows of one statement are each a different thing, so their order among themselves
+   * does not matter.
+   */
+  async queueSeqSource(max: number): Promise<{ expression: (order: RawBuilder<unknown>) => RawBuilder<unknown>; next: () => Promise<number> }> {
+    if (this.dialect === 'postgres') {
+      return {
+        expression: () => sql`nextval('job_queue_seq')`,
+        next: async () => Number((await sql<{ v: number }>`select nextval('job_queue_seq') as v`.execute(this.db)).rows[0].v),
+      };
+    }
     const row = await this.db
       .updateTable('job_sequences')
-      .set((eb) => ({ value: eb.ref('value') }))
+      .set((eb) => ({ value: eb('value', '+', max) }))
       .where('name', '=', 'queue')
       .returning('value')
       .executeTakeFirstOrThrow();
-    return Number(row.value);
-  }
-
-  async advanceQueueSeq(value: number): Promise<void> {
-    await this.db.updateTable('job_sequences').set({ value }).where('name', '=', 'queue').execute();
+    const base = Number(row.value) - max;
+    return { expression: (order) => sql`cast(${base} as bigint) + row_number() over (order by ${order})`, next: async () => base + 1 };
   }
 
   /**

@@ -1,4 +1,4 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely, type RawBuilder } from 'kysely';
 import type { Database, Dialect } from './schema.js';
 import { targetThings, type FanOutTarget } from './target-things.js';
 
@@ -124,24 +124,30 @@ export class JobRolloutStore {
 
   /**
    * Releases the queue entries `fromSeq < seq ≤ toSeq`: one new execution per thing that still
-   * exists and has no pending execution of the job, numbered after its previous ones, in queue
-   * order (queue_seq `queueSeqBase + 1 …`). One INSERT … SELECT; returns how many were created.
+   * exists and has no pending execution of the job, numbered after its previous ones, its
+   * queue_seq from `queueSeq`. One INSERT … SELECT; returns how many were created and the lowest
+   * queue_seq among them.
    */
-  async release(input: { jobId: string; namespaceId: string; fromSeq: number; toSeq: number; now: number; queueSeqBase: number; shape: NewExecutionShape }): Promise<number> {
+  async release(input: { jobId: string; namespaceId: string; fromSeq: number; toSeq: number; now: number; shape: NewExecutionShape; queueSeq: (order: RawBuilder<unknown>) => RawBuilder<unknown> }): Promise<{ created: number; firstQueueSeq?: number }> {
     const pending = sql.join(input.shape.pendingStatuses.map((s) => sql`${s}`));
-    const result = await sql`
+    const result = await sql<{ queue_seq: number }>`
       insert into job_executions
         (job_id, thing_name, execution_number, namespace_id, status, queue_seq, queued_at, last_updated_at, version_number, force_canceled, retry_attempt)
       select q.job_id, q.thing_name,
              coalesce((select max(e.execution_number) from job_executions e where e.job_id = q.job_id and e.thing_name = q.thing_name), 0) + 1,
              cast(${input.namespaceId} as text), cast(${input.shape.status} as text),
-             cast(${input.queueSeqBase} as bigint) + row_number() over (order by q.seq),
+             ${input.queueSeq(sql`q.seq`)},
              cast(${input.now} as bigint), cast(${input.now} as bigint), cast(${input.shape.versionNumber} as integer), 0, 0
       from job_rollout_queue q
       where q.job_id = ${input.jobId} and q.seq > ${input.fromSeq} and q.seq <= ${input.toSeq}
         and exists (select 1 from things t where t.thing_name = q.thing_name)
-        and not exists (select 1 from job_executions p where p.job_id = q.job_id and p.thing_name = q.thing_name and p.status in (${pending}))`.execute(this.db);
-    return Number(result.numAffectedRows ?? 0n);
+        -- A thing's pending execution of a job is always its latest: one primary-key probe per
+        -- entry (an anti-join on the by-status index degrades as the job's executions grow).
+        and coalesce((select l.status from job_executions l where l.job_id = q.job_id and l.thing_name = q.thing_name
+                      order by l.execution_number desc limit 1), '') not in (${pending})
+      returning queue_seq`.execute(this.db);
+    const seqs = result.rows.map((r) => Number(r.queue_seq));
+    return { created: seqs.length, ...(seqs.length > 0 ? { firstQueueSeq: Math.min(...seqs) } : {}) };
   }
 
   /** Queue entries of `thingNames` not released yet are dropped (they left a CONTINUOUS job's groups). */

@@ -1,12 +1,16 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, Dialect } from './schema.js';
 
 declare module './schema.js' {
   interface Database {
     jobs: JobRow;
     job_targets: JobTargetRow;
+    job_counter_shards: { job_id: string; shard: number } & Record<CounterColumn, number>;
   }
 }
+
+/** Shards of a job's counters a single execution's change lands in (by thing name): decision 0014. */
+export const COUNTER_SHARDS = 16;
 
 export interface JobRow {
   job_id: string;
@@ -73,6 +77,13 @@ type CounterColumn = (typeof COUNTER_COLUMN)[keyof typeof COUNTER_COLUMN];
 /** An execution status as the counters know it (the same names as the domain's JobExecutionStatus). */
 export type CountedExecutionStatus = keyof typeof COUNTER_COLUMN;
 
+/** The shard of a thing's changes: stable, and spread evenly over the shards (FNV-1a). */
+function shardOf(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return (h >>> 0) % COUNTER_SHARDS;
+}
+
 export interface JobListFilter {
   status?: string;
   targetSelection?: string;
@@ -87,15 +98,43 @@ export class JobStore {
     private readonly dialect: Dialect,
   ) {}
 
-  get(jobId: string): Promise<JobRow | undefined> {
-    return this.db.selectFrom('jobs').selectAll().where('job_id', '=', jobId).executeTakeFirst();
+  /**
+   * A job, its counters being its row's columns plus the sum of its shards. A caller that reads no
+   * counters (a device's update needs the job's settings only) passes `{ counters: false }` and
+   * saves the sum; the counter columns then hold the row's part alone.
+   */
+  async get(jobId: string, opts: { counters?: boolean } = {}): Promise<JobRow | undefined> {
+    const row = await this.db.selectFrom('jobs').selectAll().where('job_id', '=', jobId).executeTakeFirst();
+    return row && opts.counters !== false ? this.withShards(row) : row;
   }
 
-  /** Reads the job and, on PostgreSQL, locks its row until the transaction ends. */
-  getForUpdate(jobId: string): Promise<JobRow | undefined> {
+  /** QUEUED + IN_PROGRESS executions of a job as this statement sees them (row and shards). */
+  async pendingCount(jobId: string): Promise<number | undefined> {
+    const row = await sql<{ n: number }>`
+      select j.n_queued + j.n_in_progress + coalesce((select sum(s.n_queued + s.n_in_progress) from job_counter_shards s where s.job_id = j.job_id), 0) as n
+      from jobs j where j.job_id = ${jobId}`.execute(this.db);
+    return row.rows.length === 0 ? undefined : Number(row.rows[0].n);
+  }
+
+  /** Reads the job and, on PostgreSQL, locks its row until the transaction ends (not its shards). */
+  async getForUpdate(jobId: string): Promise<JobRow | undefined> {
     let q = this.db.selectFrom('jobs').selectAll().where('job_id', '=', jobId);
     if (this.dialect === 'postgres') q = q.forUpdate();
-    return q.executeTakeFirst();
+    const row = await q.executeTakeFirst();
+    return row && this.withShards(row);
+  }
+
+  private async withShards(row: JobRow): Promise<JobRow> {
+    const cols = Object.values(COUNTER_COLUMN);
+    const sums = await this.db
+      .selectFrom('job_counter_shards')
+      .select(cols.map((c) => sql<number>`coalesce(sum(${sql.ref(c)}), 0)`.as(c)))
+      .where('job_id', '=', row.job_id)
+      .executeTakeFirst();
+    if (!sums) return row;
+    const out = { ...row };
+    for (const c of cols) out[c] = Number(row[c]) + Number((sums as Record<string, unknown>)[c] ?? 0);
+    return out;
   }
 
   /** False when a job with this id already exists (a concurrent CreateJob won). */
@@ -123,9 +162,11 @@ export class JobStore {
 
   /**
    * Moves `delta` executions between counters in one statement (keyed by execution status, e.g.
-   * `{ QUEUED: -1, IN_PROGRESS: 1 }`); the row lock serializes writers.
+   * `{ QUEUED: -1, IN_PROGRESS: 1 }`). With a `shardKey` (a single execution's change, keyed by its
+   * thing) the delta lands in one of COUNTER_SHARDS shard rows, so devices of one job do not wait
+   * for each other; without one (set-based changes, which hold the job row anyway) in the job row.
    */
-  async adjustCounters(jobId: string, delta: Partial<Record<CountedExecutionStatus, number>>): Promise<void> {
+  async adjustCounters(jobId: string, delta: Partial<Record<CountedExecutionStatus, number>>, shardKey?: string): Promise<void> {
     const byColumn = new Map<CounterColumn, number>();
     for (const [status, n] of Object.entries(delta)) {
       if (n === undefined || n === 0) continue;
@@ -135,17 +176,20 @@ export class JobStore {
     }
     const entries = [...byColumn].filter(([, n]) => n !== 0);
     if (entries.length === 0) return;
+    if (shardKey !== undefined) {
+      const values = Object.fromEntries(entries);
+      await this.db
+        .insertInto('job_counter_shards')
+        .values({ job_id: jobId, shard: shardOf(shardKey), ...values } as never)
+        .onConflict((oc) => oc.columns(['job_id', 'shard']).doUpdateSet((eb) => Object.fromEntries(entries.map(([col, n]) => [col, eb(sql.ref(`job_counter_shards.${col}`), '+', n)])) as never))
+        .execute();
+      return;
+    }
     await this.db
       .updateTable('jobs')
       .set((eb) => Object.fromEntries(entries.map(([col, n]) => [col, eb(col, '+', n)])))
       .where('job_id', '=', jobId)
       .execute();
-  }
-
-  /** Sets every counter of a job (keyed by execution status; a status left out counts 0). */
-  async setCounters(jobId: string, counts: Partial<Record<CountedExecutionStatus, number>>): Promise<void> {
-    const values = Object.fromEntries(Object.entries(COUNTER_COLUMN).map(([status, col]) => [col, counts[status as CountedExecutionStatus] ?? 0]));
-    await this.db.updateTable('jobs').set(values).where('job_id', '=', jobId).execute();
   }
 
   /** Job ids in order, one keyset page after `after`. */
@@ -161,18 +205,33 @@ export class JobStore {
    * Whether the job may complete at all is the job lifecycle's rule (domain/jobs/job-lifecycle.ts).
    */
   async completeWhenNothingPending(jobId: string, now: number): Promise<boolean> {
+    const shardsPending = sql<number>`(select coalesce(sum(s.n_queued + s.n_in_progress), 0) from job_counter_shards s where s.job_id = ${jobId})`;
     const result = await this.db
       .updateTable('jobs')
       .set({ status: 'COMPLETED', completed_at: now, last_updated_at: now })
       .where('job_id', '=', jobId)
       .where('status', '=', 'IN_PROGRESS')
-      .where('n_queued', '=', 0)
-      .where('n_in_progress', '=', 0)
+      .where((eb) => eb(eb(eb.ref('n_queued'), '+', eb.ref('n_in_progress')), '+', shardsPending), '=', 0)
       .executeTakeFirst();
     return Number(result.numUpdatedRows) > 0;
   }
 
+  /**
+   * Sets a job's counters so that, with its shards, they equal `counts` (fleetjobs check --repair):
+   * the row takes `counts − shards`, both read in the caller's snapshot.
+   */
+  async setCountersWithShards(jobId: string, counts: Partial<Record<CountedExecutionStatus, number>>): Promise<void> {
+    const row = await this.db.selectFrom('jobs').selectAll().where('job_id', '=', jobId).executeTakeFirst();
+    if (!row) return;
+    const merged = await this.withShards(row);
+    const values = Object.fromEntries(
+      Object.entries(COUNTER_COLUMN).map(([status, col]) => [col, (counts[status as CountedExecutionStatus] ?? 0) - (Number(merged[col]) - Number(row[col]))]),
+    );
+    await this.db.updateTable('jobs').set(values).where('job_id', '=', jobId).execute();
+  }
+
   async delete(jobId: string): Promise<void> {
+    await this.db.deleteFrom('job_counter_shards').where('job_id', '=', jobId).execute();
     await this.db.deleteFrom('job_targets').where('job_id', '=', jobId).execute();
     await this.db.deleteFrom('jobs').where('job_id', '=', jobId).execute();
   }

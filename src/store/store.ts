@@ -61,11 +61,17 @@ export class Store {
     this.shadows = new ShadowStore(db, dialect);
   }
 
-  /** Runs `fn` in one transaction; nested calls join the outer one. */
-  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` in one transaction; nested calls join the outer one. `snapshot` asks PostgreSQL for
+   * one snapshot for the whole transaction (REPEATABLE READ) instead of one per statement; SQLite's
+   * single writer sees one state anyway.
+   */
+  transaction<T>(fn: (tx: Store) => Promise<T>, opts: { snapshot?: boolean } = {}): Promise<T> {
     if (this.inTransaction) return fn(this);
     const hooks: (() => void)[] = [];
-    return this.db.transaction().execute((trx) => fn(new Store(trx, this.dialect, true, hooks))).then((result) => {
+    let builder = this.db.transaction();
+    if (opts.snapshot && this.dialect === 'postgres') builder = builder.setIsolationLevel('repeatable read');
+    return builder.execute((trx) => fn(new Store(trx, this.dialect, true, hooks))).then((result) => {
       for (const hook of hooks) hook();
       return result;
     });

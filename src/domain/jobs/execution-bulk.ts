@@ -36,20 +36,17 @@ export class ExecutionBulk {
     const now = this.ctx.clock.now();
     while (created < count && cursor < total) {
       const toSeq = Math.min(total, cursor + (count - created));
-      const base = await tx.jobExecutions.lockQueueSeq();
-      const n = await tx.jobRollouts.release({
+      const seqs = await tx.jobExecutions.queueSeqSource(toSeq - cursor);
+      const { created: n, firstQueueSeq } = await tx.jobRollouts.release({
         jobId: job.job_id,
         namespaceId: job.namespace_id ?? '',
         fromSeq: cursor,
         toSeq,
         now,
-        queueSeqBase: base,
+        queueSeq: seqs.expression,
         shape: { status: NEW_EXECUTION.status, versionNumber: NEW_EXECUTION.versionNumber, pendingStatuses: PENDING_STATUSES },
       });
-      if (n > 0) {
-        await tx.jobExecutions.advanceQueueSeq(base + n);
-        this.executions.publish(tx, [{ kind: 'fanOut', jobId: job.job_id, fromQueueSeq: base + 1 }]);
-      }
+      if (firstQueueSeq !== undefined) this.executions.publish(tx, [{ kind: 'fanOut', jobId: job.job_id, fromQueueSeq: firstQueueSeq }]);
       created += n;
       cursor = toSeq;
     }
@@ -101,7 +98,7 @@ export class ExecutionBulk {
         await tx.jobs.adjustCounters(jobId, { IN_PROGRESS: -timedOut.length, [TIMEOUT_PATCH.status]: timedOut.length });
         const job = await tx.jobs.get(jobId);
         if (!job) continue;
-        for (const r of timedOut) await this.executions.retryIfDue(tx, r, job);
+        for (const r of timedOut) await this.executions.retryIfDue(tx, r, job, { counters: 'job' });
         this.executions.publish(tx, timedOut.map((r) => ({ kind: 'thing' as const, thingName: r.thing_name, notify: true, notifyNext: true })));
         await this.executions.afterTerminal(tx, job);
       }

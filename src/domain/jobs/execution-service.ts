@@ -127,7 +127,8 @@ export class ExecutionService {
     if (!(await tx.jobExecutions.compareAndSet(key, { status: t.before.status, versionNumber: t.before.versionNumber }, patch))) return undefined;
     const next: JobExecutionRow = { ...row, ...patch };
     if (t.statusChanged) {
-      await tx.jobs.adjustCounters(job.job_id, { [t.before.status]: -1, [t.after.status]: 1 });
+      // In the thing's counter shard: devices of one job do not queue on one row (decision 0014).
+      await tx.jobs.adjustCounters(job.job_id, { [t.before.status]: -1, [t.after.status]: 1 }, row.thing_name);
       if (t.after.status === 'SUCCEEDED' && opts.packageUpdates) await this.recordPackages(tx, row.thing_name, job);
       if (notify) {
         const frontChanged = await this.frontMoved(tx, row, frontBefore, t.before.status, t.after.status);
@@ -144,13 +145,13 @@ export class ExecutionService {
   }
 
   /** A FAILED or TIMED_OUT execution with retries left gets a new one: executionNumber + 1, retryAttempt + 1. */
-  async retryIfDue(tx: Store, ended: JobExecutionRow, job: JobRow): Promise<boolean> {
+  async retryIfDue(tx: Store, ended: JobExecutionRow, job: JobRow, opts: { counters?: 'shard' | 'job' } = {}): Promise<boolean> {
     if (!shouldRetry(parseJson<JobExecutionsRetryConfig>(job.retry_config), ended.status, Number(ended.retry_attempt))) return false;
     // Read again: the counters just moved hold the job row, so this is its state until commit (a
     // job cancelled or aborted meanwhile gets no retry).
-    const current = await tx.jobs.get(job.job_id);
+    const current = await tx.jobs.get(job.job_id, { counters: false });
     if (!current || (current.status !== 'IN_PROGRESS' && current.status !== 'SCHEDULED')) return false;
-    return this.create(tx, current, ended.thing_name, Number(ended.execution_number) + 1, Number(ended.retry_attempt) + 1);
+    return this.create(tx, current, ended.thing_name, Number(ended.execution_number) + 1, Number(ended.retry_attempt) + 1, opts);
   }
 
   /**
@@ -204,14 +205,14 @@ export class ExecutionService {
    * (not paced by the rollout, §2.3), or a retry. False when a concurrent writer created that
    * execution first; nothing is counted twice then.
    */
-  async create(tx: Store, job: JobRow, thingName: string, executionNumber: number, retryAttempt = 0): Promise<boolean> {
+  async create(tx: Store, job: JobRow, thingName: string, executionNumber: number, retryAttempt = 0, opts: { counters?: 'shard' | 'job' } = {}): Promise<boolean> {
     const namespaceId = job.namespace_id ?? '';
-    const seq = (await tx.jobExecutions.lockQueueSeq()) + 1;
+    const seq = await tx.jobExecutions.nextQueueSeq();
     const now = this.ctx.clock.now();
     const inserted = await tx.jobExecutions.insert(newExecutionRow(job.job_id, thingName, executionNumber, namespaceId, seq, now, retryAttempt));
     if (!inserted) return false;
-    await tx.jobExecutions.advanceQueueSeq(seq);
-    await tx.jobs.adjustCounters(job.job_id, { [NEW_EXECUTION.status]: 1 });
+    // A set-based caller holds the job row already and counts there; a single change uses its shard.
+    await tx.jobs.adjustCounters(job.job_id, { [NEW_EXECUTION.status]: 1 }, opts.counters === 'job' ? undefined : thingName);
     if (this.wantsThingNotifications) {
       // Joining the list moves its front iff the new execution is the front now.
       const frontChanged = (await this.front(tx, thingName, namespaceId)) === `${job.job_id}#${executionNumber}`;
@@ -229,7 +230,7 @@ export class ExecutionService {
     // Leaving the list moves its front iff this execution was the front.
     const frontChanged = pending && this.wantsThingNotifications ? (await this.front(tx, row.thing_name, row.namespace_id)) === frontId(row) : undefined;
     if (!(await tx.jobExecutions.deleteIf(keyOf(row), { status: row.status, versionNumber: Number(row.version_number) }))) return false;
-    await tx.jobs.adjustCounters(job.job_id, { [row.status]: -1 });
+    await tx.jobs.adjustCounters(job.job_id, { [row.status]: -1 }, row.thing_name);
     if (pending) {
       await this.afterTerminal(tx, job);
       if (frontChanged !== undefined) this.publish(tx, [notificationFor(row.thing_name, { pendingBefore: true, pendingAfter: false, frontChanged })]);

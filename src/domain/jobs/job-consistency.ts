@@ -79,10 +79,10 @@ export class JobConsistency {
   }
 
   /**
-   * Recounts one job in one transaction: its counters from its executions, then SNAPSHOT
-   * completion. The job row is locked first; a transition running meanwhile moves the counters
-   * after this commits (it waits for the row), so the recount stays exact while devices report.
-   * Returns what was wrong, or undefined when the job agreed (or is gone).
+   * Recounts one job in one transaction with one snapshot: the job row locked first, its
+   * executions counted, and its counters set so that row + shards equal the count. A transition
+   * committing meanwhile adds its own delta to a shard afterwards, so the recount stays exact while
+   * devices report. Returns what was wrong, or undefined when the job agreed (or is gone).
    */
   async repair(jobId: string): Promise<JobFinding | undefined> {
     return this.store.transaction(async (tx) => {
@@ -93,9 +93,10 @@ export class JobConsistency {
       if (!finding) return undefined;
       const byStatus: Partial<Record<JobExecutionStatus, number>> = {};
       for (const status of EXECUTION_STATUSES) byStatus[status] = counts[status] ?? 0;
-      await tx.jobs.setCounters(jobId, byStatus);
-      await this.completeIfDone(tx, job);
+      await tx.jobs.setCountersWithShards(jobId, byStatus);
+      const repaired = await tx.jobs.get(jobId);
+      if (repaired) await this.completeIfDone(tx, repaired);
       return finding;
-    });
+    }, { snapshot: true });
   }
 }

@@ -10,6 +10,13 @@ import type { WorkSignal } from './job-domain.js';
 import type { SchedulingConfig } from './schedule-rules.js';
 import { parseJson } from './job-views.js';
 
+/**
+ * Pending executions (as one transaction sees them) at or under which completion is checked again
+ * with the job row held: more than the transitions that can be in flight at once on every node (a
+ * node's database pool holds 10), so above it the job cannot be done whatever is in flight.
+ */
+const NEAR_END = 256;
+
 /** A job's counters by execution status. */
 export function executionCounts(job: JobRow): ExecutionCounts {
   return {
@@ -100,6 +107,12 @@ export class JobLifecycleService implements JobOutcomes {
     const endPassed = schedulePhase(schedule, now).ended;
     // The store completes only an IN_PROGRESS job, checking its pending counters in the same statement.
     if (!mayComplete({ status: 'IN_PROGRESS', targetSelection: job.target_selection, rolloutDone: rolloutDone(rollout), endPassed })) return false;
+    // Counters are sharded: the last executions of a job may end at the same moment in different
+    // shards, each transaction not yet seeing the other's. Near the end each takes the job row
+    // before looking again: the last to get it sees every other one committed (decision 0014).
+    const pending = await tx.jobs.pendingCount(job.job_id);
+    if (pending === undefined || pending > NEAR_END) return false;
+    if (pending > 0) await tx.jobs.getForUpdate(job.job_id);
     return tx.jobs.completeWhenNothingPending(job.job_id, now);
   }
 }

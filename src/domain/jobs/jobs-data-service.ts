@@ -82,7 +82,7 @@ export class JobsDataService {
         const row = await lockFront(tx, thingName, namespaceId);
         if (row === null) continue;
         if (!row) return undefined;
-        const job = await tx.jobs.get(row.job_id);
+        const job = await tx.jobs.get(row.job_id, { counters: false });
         if (!job) return undefined;
         const t = applyStartNext(executionState(row), { statusDetails, stepTimeoutInMinutes }, { now: this.ctx.clock.now(), ...timeoutOf(job) });
         // A lost compare-and-set means the front changed under us: look for the front again.
@@ -137,7 +137,7 @@ export class JobsDataService {
     errors.throwIfAny();
     const packageUpdates = status === 'SUCCEEDED' ? await this.executions.packageUpdatesEnabled() : false;
     const { row, job } = await this.ctx.store.transaction(async (tx) => {
-      const job = await tx.jobs.get(jobId);
+      const job = await tx.jobs.get(jobId, { counters: false });
       if (!job) throw jobNotFound(jobId);
       // One read: the row is locked as it is found (the latest one when no executionNumber is given).
       const locked = executionNumber === undefined

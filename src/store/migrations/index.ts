@@ -10,6 +10,7 @@ import * as m0004 from './0004-jobs.js';
 import * as m0005 from './0005-job-templates.js';
 import * as m0008 from './0008-idempotency-expiry.js';
 import * as m0009 from './0009-rollout-engine.js';
+import * as m0010 from './0010-counter-shards.js';
 
 /**
  * Versioned migrations, applied in name order at every start. Append new files; never edit one
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0005-job-templates': m0005,
   '0008-idempotency-expiry': m0008,
   '0009-rollout-engine': m0009,
+  '0010-counter-shards': m0010,
 };
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
