@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
-import { systemClock, type Clock } from './clock.js';
+import { ControllableClock, systemClock, type Clock } from './clock.js';
 import type { Config } from './config/config.js';
 import { loadOrCreateCredentials, type Credentials } from './config/credentials.js';
 import { Arns } from './domain/arns.js';
@@ -44,8 +44,10 @@ import { s3Api } from './protocol/s3/s3-routes.js';
 import { openDatabase } from './store/db.js';
 import { migrateToLatest } from './store/migrations/index.js';
 import { Store } from './store/store.js';
+import { ClockControl } from './test-mode/clock-control.js';
+import { testModeRoutes } from './protocol/test-mode/test-mode-routes.js';
 import { Engine } from './workers/engine.js';
-import { executionTimeouts, jobTicker } from './workers/job-reconcilers.js';
+import { executionTimeouts, jobTicker, notificationOutbox } from './workers/job-reconcilers.js';
 import { SbomValidationWorker, type SbomValidationSettings } from './workers/sbom-validation-worker.js';
 
 export interface ServerOptions {
@@ -84,7 +86,9 @@ export interface RunningServer {
 /** Composition root: config → store → domain services → doors. */
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const { config } = options;
-  const clock = options.clock ?? systemClock;
+  // Test mode drives everything time-based from a clock users can move (issue 13).
+  const controllable = config.testMode && !options.clock ? new ControllableClock() : undefined;
+  const clock = options.clock ?? controllable ?? systemClock;
   const logger = options.logger ?? pino({ level: config.logLevel });
 
   const opened = await openDatabase({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, schema: options.databaseSchema });
@@ -159,6 +163,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   tags.register('jobtemplate', async (s, path) => path.length === 1 && (await s.jobTemplates.get(path[0])) !== undefined);
   await jobServices.jobs.resumeDeletions();
 
+  // The rollout engine: job ticks (releases, window edges, start and end times, abort sweeps) and
+  // execution timeouts, as reconcilers that are safe on every node (decision 0013).
+  const engine = new Engine(
+    [
+      jobTicker({ store, clock, rollout: jobDomain.rollout, leaseMs, log: logger.child({ component: 'engine' }) }),
+      executionTimeouts({ store, bulk: jobDomain.bulk }),
+      // The outbox's age is real time: it is about a process that died, not about domain time.
+      notificationOutbox({ store, clock: systemClock, leaseMs, notifier: jobNotifier }),
+    ],
+    clock,
+    logger.child({ component: 'engine' }),
+  );
+  jobDomain.workDue.listen(() => engine.poke());
+
   // Each feature adds its control-plane routes here; other planes add a ServiceApi to `apis`.
   // Known once the port is bound (port 0 picks one).
   let publicUrl: URL | undefined;
@@ -169,6 +187,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...jobRoutes(jobServices),
     ...jobTemplateRoutes(jobTemplates),
     ...endpointRoutes(() => publicUrl!),
+    ...(controllable ? testModeRoutes(new ClockControl(controllable, engine)) : []),
   ];
   const apis: ServiceApi[] = [
     { signingNames: ['iot', 'execute-api'], badRequestError: 'InvalidRequestException', routes: iotRoutes },
@@ -218,17 +237,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   objects.setBaseUrl(baseUrl);
   await sbomValidation.start();
 
-  // The rollout engine: job ticks (releases, window edges, start and end times, abort sweeps) and
-  // execution timeouts, as reconcilers that are safe on every node (decision 0013).
-  const engine = new Engine(
-    [
-      jobTicker({ store, clock, rollout: jobDomain.rollout, leaseMs, log: logger.child({ component: 'engine' }) }),
-      executionTimeouts({ store, bulk: jobDomain.bulk }),
-    ],
-    clock,
-    logger.child({ component: 'engine' }),
-  );
-  jobDomain.workDue.listen(() => engine.poke());
   engine.start();
 
   let closed = false;

@@ -82,3 +82,70 @@ export class VirtualClock implements SettableClock {
     for (const t of due) t.fire();
   }
 }
+
+/**
+ * The test-double mode's clock (`--test-mode`): it runs with the wall clock until told otherwise,
+ * and can be frozen, set, advanced and let run again. Its timers fire when real time or a jump
+ * passes them.
+ */
+export class ControllableClock implements SettableClock {
+  private offset = 0;
+  private frozenAt?: number;
+  private timers: { at: number; fire: () => void }[] = [];
+  private armed?: NodeJS.Timeout;
+
+  now(): number {
+    return this.frozenAt ?? Date.now() + this.offset;
+  }
+
+  get frozen(): boolean {
+    return this.frozenAt !== undefined;
+  }
+
+  freeze(): void {
+    this.frozenAt = this.now();
+    this.rearm();
+  }
+
+  /** Sets the time and freezes the clock there. */
+  set(ms: number): void {
+    this.frozenAt = ms;
+    this.rearm();
+  }
+
+  /** Lets the clock run on from where it stands. */
+  run(): void {
+    if (this.frozenAt === undefined) return;
+    this.offset = this.frozenAt - Date.now();
+    this.frozenAt = undefined;
+    this.rearm();
+  }
+
+  setTimer(atMs: number, fire: () => void): () => void {
+    const timer = { at: atMs, fire };
+    this.timers.push(timer);
+    this.rearm();
+    return () => {
+      this.timers = this.timers.filter((t) => t !== timer);
+      this.rearm();
+    };
+  }
+
+  /** Fires what is due, and while running waits in real time for the earliest of the rest. */
+  private rearm(): void {
+    if (this.armed) clearTimeout(this.armed);
+    this.armed = undefined;
+    const now = this.now();
+    const due = this.timers.filter((t) => t.at <= now);
+    if (due.length > 0) {
+      this.timers = this.timers.filter((t) => t.at > now);
+      queueMicrotask(() => {
+        for (const t of due) t.fire();
+      });
+    }
+    if (this.frozenAt !== undefined || this.timers.length === 0) return;
+    const next = Math.min(...this.timers.map((t) => t.at));
+    this.armed = setTimeout(() => this.rearm(), Math.min(Math.max(0, next - now), MAX_TIMEOUT_MS));
+    this.armed.unref();
+  }
+}

@@ -34,6 +34,8 @@ program
   .addOption(new Option('--max-packages <n>', 'most packages the catalog holds; CreatePackage answers 402 beyond (FLEETJOBS_MAX_PACKAGES, default 10000)'))
   .addOption(new Option('--max-versions-per-package <n>', 'most versions a package holds (FLEETJOBS_MAX_VERSIONS_PER_PACKAGE, default 1000)'))
   .addOption(new Option('--lease-seconds <n>', 'how long a node\'s claim on background work lasts before another node takes it over (FLEETJOBS_LEASE_SECONDS, default 15)'))
+  .option('--test-mode', 'the test double: a clock to move (/_fleetjobs/clock) (FLEETJOBS_TEST_MODE=1); loopback only')
+  .option('--test-mode-any-host', 'allow --test-mode on a non-loopback address (FLEETJOBS_TEST_MODE_ANY_HOST=1)')
   .option('--no-auth', 'accept unsigned and wrongly signed requests (local experiments only)')
   .action(async (flags) => {
     let config;
@@ -57,6 +59,9 @@ program
       process.exit(1);
     }
     process.stdout.write(`fleetjobs listening on ${server.url} (region ${config.region}, account ${config.accountId}, storage ${server.storage})\n`);
+    if (config.testMode) {
+      process.stdout.write('*** TEST MODE: the clock can be frozen, set and advanced (POST /_fleetjobs/clock). Not for production. ***\n');
+    }
     if (!config.auth) {
       process.stdout.write('WARNING: authentication is OFF (--no-auth): any request is accepted without a valid signature. Never expose this server.\n');
     } else if (server.generatedCredentials && server.credentials) {

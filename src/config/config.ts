@@ -37,6 +37,8 @@ export interface Config {
    * external-broker lease). Work a node claimed and did not finish is taken over after this.
    */
   leaseMs: number;
+  /** `--test-mode`: a controllable clock and the `/_fleetjobs/` endpoints (issue 13). */
+  testMode: boolean;
 }
 
 export interface CatalogQuotaConfig {
@@ -92,6 +94,8 @@ export interface ConfigFlags {
   maxPackages?: string | number;
   maxVersionsPerPackage?: string | number;
   leaseSeconds?: string | number;
+  testMode?: boolean;
+  testModeAnyHost?: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -123,6 +127,13 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
   const secretAccessKey = env.FLEETJOBS_SECRET_ACCESS_KEY || undefined;
   if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
     throw new ConfigError('set both FLEETJOBS_ACCESS_KEY_ID and FLEETJOBS_SECRET_ACCESS_KEY, or neither');
+  }
+  const truthy = (v: string | undefined) => v === '1' || v === 'true';
+  const testMode = flags.testMode === true || truthy(env.FLEETJOBS_TEST_MODE);
+  const host = pick(flags.host, 'HOST') ?? '127.0.0.1';
+  const loopback = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/.test(host);
+  if (testMode && !loopback && !(flags.testModeAnyHost === true || truthy(env.FLEETJOBS_TEST_MODE_ANY_HOST))) {
+    throw new ConfigError(`test mode lets anyone with the key move the clock: it binds only to loopback, not ${host} (add --test-mode-any-host to allow it)`);
   }
   const logLevel = pick(flags.logLevel, 'LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`invalid log level: ${logLevel} (one of ${LOG_LEVELS.join(', ')})`);
@@ -185,7 +196,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
   });
 
   return {
-    host: pick(flags.host, 'HOST') ?? '127.0.0.1',
+    host,
     port,
     dataDir: pick(flags.dataDir, 'DATA_DIR') ?? './.fleetjobs',
     databaseUrl,
@@ -202,6 +213,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     ...(shadows ? { shadows } : {}),
     ...(catalogQuotas ? { catalogQuotas } : {}),
     leaseMs: positive(flags.leaseSeconds, 'LEASE_SECONDS', '--lease-seconds', 1000) ?? DEFAULT_LEASE_MS,
+    testMode,
   };
 }
 

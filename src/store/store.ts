@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { IdempotencyStore, SettingsStore } from './idempotency.js';
 import { JobExecutionStore } from './job-executions.js';
 import { JobRolloutStore } from './job-rollouts.js';
+import { JobOutboxStore } from './job-outbox.js';
 import { JobTemplateStore } from './job-templates.js';
 import { JobStore } from './jobs.js';
 import { ObjectMetadataStore } from './objects.js';
@@ -29,6 +30,7 @@ export class Store {
   readonly jobs: JobStore;
   readonly jobExecutions: JobExecutionStore;
   readonly jobRollouts: JobRolloutStore;
+  readonly jobOutbox: JobOutboxStore;
   readonly jobTemplates: JobTemplateStore;
   readonly objects: ObjectMetadataStore;
   readonly things: ThingStore;
@@ -53,6 +55,7 @@ export class Store {
     this.jobs = new JobStore(db, dialect);
     this.jobExecutions = new JobExecutionStore(db, dialect);
     this.jobRollouts = new JobRolloutStore(db, dialect);
+    this.jobOutbox = new JobOutboxStore(db, dialect);
     this.jobTemplates = new JobTemplateStore(db);
     this.objects = new ObjectMetadataStore(db);
     this.things = new ThingStore(db, dialect);

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { ExecutionBulk } from '../domain/jobs/execution-bulk.js';
+import type { JobNotification, JobNotifier } from '../domain/jobs/job-notifications.js';
 import { ReleaseRaceLost, type JobRollout } from '../domain/jobs/job-rollout.js';
 import type { Store } from '../store/store.js';
 import type { Reconciler } from './engine.js';
@@ -42,5 +43,25 @@ export function executionTimeouts(deps: { store: Store; bulk: ExecutionBulk }): 
       return (await deps.bulk.timeOutDue(TIMEOUTS_PER_ROUND)) === TIMEOUTS_PER_ROUND;
     },
     nextDueAt: () => deps.store.jobExecutions.nextTimeoutAt(),
+  };
+}
+
+/**
+ * The notification outbox: entries a node wrote and did not cross off after commit (it died in
+ * between) are sent once they are older than a lease, by whichever node takes them.
+ */
+export function notificationOutbox(deps: { store: Store; clock: Clock; leaseMs: number; notifier: JobNotifier }): Reconciler {
+  const BATCH = 500;
+  return {
+    name: 'notification-outbox',
+    async run() {
+      if (deps.notifier.wantsThingNotifications === false) return false;
+      const rows = await deps.store.jobOutbox.takeOlderThan(deps.clock.now() - deps.leaseMs, BATCH);
+      for (const r of rows) deps.notifier.publish(JSON.parse(r.payload) as JobNotification[]);
+      return rows.length === BATCH;
+    },
+    // Its times are wall-clock times, which the engine's (possibly virtual) clock cannot wait for:
+    // the engine's poll finds leftovers, and they are rare (a crash between commit and send).
+    nextDueAt: async () => undefined,
   };
 }

@@ -46,7 +46,7 @@ export class ExecutionBulk {
         queueSeq: seqs.expression,
         shape: { status: NEW_EXECUTION.status, versionNumber: NEW_EXECUTION.versionNumber, pendingStatuses: PENDING_STATUSES },
       });
-      if (firstQueueSeq !== undefined) this.executions.publish(tx, [{ kind: 'fanOut', jobId: job.job_id, fromQueueSeq: firstQueueSeq }]);
+      if (firstQueueSeq !== undefined) await this.executions.publish(tx, [{ kind: 'fanOut', jobId: job.job_id, fromQueueSeq: firstQueueSeq }]);
       created += n;
       cursor = toSeq;
     }
@@ -56,8 +56,8 @@ export class ExecutionBulk {
   }
 
   /** Every thing with a QUEUED execution of the job is told that its pending list changed. */
-  announceQueued(tx: Store, jobId: string): void {
-    this.executions.publish(tx, [{ kind: 'fanOut', jobId, fromQueueSeq: 0 }]);
+  async announceQueued(tx: Store, jobId: string): Promise<void> {
+    await this.executions.publish(tx, [{ kind: 'fanOut', jobId, fromQueueSeq: 0 }]);
   }
 
   /**
@@ -99,7 +99,7 @@ export class ExecutionBulk {
         const job = await tx.jobs.get(jobId);
         if (!job) continue;
         for (const r of timedOut) await this.executions.retryIfDue(tx, r, job, { counters: 'job' });
-        this.executions.publish(tx, timedOut.map((r) => ({ kind: 'thing' as const, thingName: r.thing_name, notify: true, notifyNext: true })));
+        await this.executions.publish(tx, timedOut.map((r) => ({ kind: 'thing' as const, thingName: r.thing_name, notify: true, notifyNext: true })));
         await this.executions.afterTerminal(tx, job);
       }
       return rows.length;
@@ -117,7 +117,7 @@ export class ExecutionBulk {
       let after: { thingName: string; executionNumber: number } | undefined;
       for (;;) {
         const rows = await tx.jobExecutions.pendingThingsOfJob(jobId, status, after, PENDING_PAGE);
-        this.executions.publish(tx, rows.map((a) => ({ kind: 'thing' as const, thingName: a.thingName, notify: true, notifyNext: a.front })));
+        await this.executions.publish(tx, rows.map((a) => ({ kind: 'thing' as const, thingName: a.thingName, notify: true, notifyNext: a.front })));
         if (rows.length < PENDING_PAGE) break;
         after = rows[rows.length - 1];
       }

@@ -1,6 +1,7 @@
 import type { ExecutionKey, JobExecutionRow } from '../../store/job-executions.js';
 import type { JobRow } from '../../store/jobs.js';
 import type { Store } from '../../store/store.js';
+import { systemClock, type Clock } from '../../clock.js';
 import type { DomainContext } from '../context.js';
 import { DomainError } from '../errors.js';
 import { isPending, NEW_EXECUTION, timeoutAt, type Transition } from './execution-state-machine.js';
@@ -53,6 +54,8 @@ export class ExecutionService {
       notifier: JobNotifier;
       packageConfiguration: PackageConfigurationReader;
       packageShadow?: PackageShadowRecorder;
+      /** The real time of the outbox (systemClock unless a test says otherwise). */
+      wallClock?: Clock;
     },
   ) {}
 
@@ -103,10 +106,20 @@ export class ExecutionService {
     return (await this.front(tx, row.thing_name, row.namespace_id)) !== frontId(frontBefore);
   }
 
-  /** Hands notifications to the notifier once the transaction commits. */
-  publish(tx: Store, notes: (JobNotification | undefined)[]): void {
+  /**
+   * Notifications leave from the outbox: written in this transaction, handed to the notifier once
+   * it commits and then crossed off; what a crash left behind is sent by the outbox reconciler.
+   */
+  async publish(tx: Store, notes: (JobNotification | undefined)[]): Promise<void> {
     const list = notes.filter((n): n is JobNotification => n !== undefined);
-    if (list.length > 0) tx.afterCommit(() => this.deps.notifier.publish(list));
+    if (list.length === 0 || this.deps.notifier.wantsThingNotifications === false) return;
+    // Stamped with the wall clock: the outbox's age is about a process that died, in real time,
+    // not about the domain's (possibly virtual) time.
+    const id = await tx.jobOutbox.add(JSON.stringify(list), (this.deps.wallClock ?? systemClock).now());
+    tx.afterCommit(() => {
+      this.deps.notifier.publish(list);
+      void this.ctx.store.jobOutbox.delete([id]).catch(() => undefined);
+    });
   }
 
   /**
@@ -132,7 +145,7 @@ export class ExecutionService {
       if (t.after.status === 'SUCCEEDED' && opts.packageUpdates) await this.recordPackages(tx, row.thing_name, job);
       if (notify) {
         const frontChanged = await this.frontMoved(tx, row, frontBefore, t.before.status, t.after.status);
-        this.publish(tx, [notificationFor(row.thing_name, { pendingBefore, pendingAfter, frontChanged })]);
+        await this.publish(tx, [notificationFor(row.thing_name, { pendingBefore, pendingAfter, frontChanged })]);
       }
       if (t.enteredTerminal) {
         // A retry is queued in the same transaction as the failure (§3.6); the abort check that
@@ -216,7 +229,7 @@ export class ExecutionService {
     if (this.wantsThingNotifications) {
       // Joining the list moves its front iff the new execution is the front now.
       const frontChanged = (await this.front(tx, thingName, namespaceId)) === `${job.job_id}#${executionNumber}`;
-      this.publish(tx, [notificationFor(thingName, { pendingBefore: false, pendingAfter: true, frontChanged })]);
+      await this.publish(tx, [notificationFor(thingName, { pendingBefore: false, pendingAfter: true, frontChanged })]);
     }
     return true;
   }
@@ -233,7 +246,7 @@ export class ExecutionService {
     await tx.jobs.adjustCounters(job.job_id, { [row.status]: -1 }, row.thing_name);
     if (pending) {
       await this.afterTerminal(tx, job);
-      if (frontChanged !== undefined) this.publish(tx, [notificationFor(row.thing_name, { pendingBefore: true, pendingAfter: false, frontChanged })]);
+      if (frontChanged !== undefined) await this.publish(tx, [notificationFor(row.thing_name, { pendingBefore: true, pendingAfter: false, frontChanged })]);
     }
     return true;
   }

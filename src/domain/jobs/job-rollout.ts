@@ -107,7 +107,7 @@ export class JobRollout {
       status = phase.status;
       await tx.jobs.update(job.job_id, { status, last_updated_at: now });
       // Its QUEUED executions come into devices' view, or leave it (pending-list.ts).
-      this.bulk.announceQueued(tx, job.job_id);
+      await this.bulk.announceQueued(tx, job.job_id);
     }
     let nextRelease: number | undefined;
     if (mayRelease(status, stopped)) {

@@ -11,6 +11,7 @@ import * as m0005 from './0005-job-templates.js';
 import * as m0008 from './0008-idempotency-expiry.js';
 import * as m0009 from './0009-rollout-engine.js';
 import * as m0010 from './0010-counter-shards.js';
+import * as m0011 from './0011-notification-outbox.js';
 
 /**
  * Versioned migrations, applied in name order at every start. Append new files; never edit one
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0008-idempotency-expiry': m0008,
   '0009-rollout-engine': m0009,
   '0010-counter-shards': m0010,
+  '0011-notification-outbox': m0011,
 };
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
