@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import pino, { type Logger } from 'pino';
@@ -46,8 +47,11 @@ import { migrateToLatest } from './store/migrations/index.js';
 import { Store } from './store/store.js';
 import { ClockControl } from './test-mode/clock-control.js';
 import { testModeRoutes } from './protocol/test-mode/test-mode-routes.js';
+import { forecastRoutes } from './protocol/iot/forecast-routes.js';
+import { RolloutForecastService } from './domain/jobs/rollout-forecast.js';
 import { Engine } from './workers/engine.js';
 import { executionTimeouts, jobTicker, notificationOutbox } from './workers/job-reconcilers.js';
+import { idempotencyPurge, jobDeletions, sbomValidations } from './workers/maintenance-reconcilers.js';
 import { SbomValidationWorker, type SbomValidationSettings } from './workers/sbom-validation-worker.js';
 
 export interface ServerOptions {
@@ -117,6 +121,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     tempDir: join(config.dataDir, 'tmp', 'sbom-validation'),
     // Test options override the operator's settings, which override the defaults.
     settings: { ...config.sbomValidation, ...options.sbomValidation },
+    leaseMs,
   });
   const sbomQueue: SbomValidationQueue = sbomValidation;
   const catalog = {
@@ -161,7 +166,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   registry.addMembershipListener(new ContinuousJobMembership(ctx, executions));
   tags.register('job', async (s, path) => path.length === 1 && (await s.jobs.get(path[0])) !== undefined);
   tags.register('jobtemplate', async (s, path) => path.length === 1 && (await s.jobTemplates.get(path[0])) !== undefined);
-  await jobServices.jobs.resumeDeletions();
 
   // The rollout engine: job ticks (releases, window edges, start and end times, abort sweeps) and
   // execution timeouts, as reconcilers that are safe on every node (decision 0013).
@@ -171,6 +175,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       executionTimeouts({ store, bulk: jobDomain.bulk }),
       // The outbox's age is real time: it is about a process that died, not about domain time.
       notificationOutbox({ store, clock: systemClock, leaseMs, notifier: jobNotifier }),
+      jobDeletions({ store, clock, jobs: jobServices.jobs, leaseMs, log: logger.child({ component: 'engine' }) }),
+      sbomValidations({ store, worker: sbomValidation }),
+      idempotencyPurge({ store, clock, holder: randomUUID() }),
     ],
     clock,
     logger.child({ component: 'engine' }),
@@ -187,6 +194,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...jobRoutes(jobServices),
     ...jobTemplateRoutes(jobTemplates),
     ...endpointRoutes(() => publicUrl!),
+    ...forecastRoutes(new RolloutForecastService(ctx)),
     ...(controllable ? testModeRoutes(new ClockControl(controllable, engine)) : []),
   ];
   const apis: ServiceApi[] = [

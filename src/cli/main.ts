@@ -3,6 +3,7 @@ import { Command, Option } from 'commander';
 import { startServer } from '../app.js';
 import { ConfigError, resolveConfig } from '../config/config.js';
 import { checkCommand } from './check.js';
+import { forecastCommand } from './forecast.js';
 
 const program = new Command();
 program.name('fleetjobs').description('Self-hosted AWS IoT Software Package Catalog and IoT Jobs');
@@ -88,6 +89,7 @@ program
   });
 
 program.addCommand(checkCommand());
+program.addCommand(forecastCommand());
 
 program.parseAsync().catch((err) => {
   process.stderr.write(`fleetjobs: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);

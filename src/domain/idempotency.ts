@@ -11,16 +11,6 @@ export function checkClientToken(errors: FieldErrors, token: unknown): string | 
   return errors.string(token, 'clientToken', { min: 36, max: 64, pattern: /^\S{36,64}$/, patternText: '\\S{36,64}' });
 }
 
-/** The SDKs send a token with every mutation, so expired records are cleared every so many calls. */
-const PURGE_EVERY = 500;
-let callsSincePurge = 0;
-
-function purgeExpiredNowAndThen(store: Store, clock: Clock): void {
-  if (++callsSincePurge < PURGE_EVERY) return;
-  callsSincePurge = 0;
-  void store.idempotency.purgeOlderThan(clock.now() - IDEMPOTENCY_WINDOW_MS).catch(() => undefined);
-}
-
 export interface IdempotentOptions {
   /** The error for a token reused with other parameters. */
   errorName?: AwsErrorName;
@@ -35,7 +25,8 @@ export interface IdempotentOptions {
 /**
  * Runs a mutating operation at most once per (operation, clientToken): the same token with the same
  * parameters replays the stored response; with different parameters it is refused. The lookup, the
- * change and the record commit in one transaction. Failed operations leave no record.
+ * change and the record commit in one transaction. Failed operations leave no record. Records
+ * past the window count as absent here, and the idempotency-purge reconciler deletes them.
  */
 export async function idempotent<T>(
   store: Store,
@@ -50,7 +41,6 @@ export async function idempotent<T>(
     await options.precheck?.();
     return retryOnDuplicateKey(() => store.transaction(run));
   }
-  purgeExpiredNowAndThen(store, clock);
   const requestHash = createHash('sha256').update(JSON.stringify(parameters ?? null)).digest('hex');
   const replay = async (reader: Store): Promise<{ response: T } | undefined> => {
     const previous = await reader.idempotency.get(operation, clientToken);

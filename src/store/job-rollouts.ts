@@ -20,6 +20,8 @@ export interface JobRolloutRow {
   notified: number;
   /** JSON [[atMs, count], …]: releases of the last 60 s. */
   release_window: string | null;
+  /** JSON [[atMs, releasedSoFar], …]: one entry per tick that released anything (the forecast's past). */
+  release_log: string | null;
   stopped: number;
   cancel_pending: number;
   cancel_force: number;

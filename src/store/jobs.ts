@@ -259,6 +259,11 @@ export class JobStore {
       .execute() as Promise<{ job_id: string; destination_package_versions: string }[]>;
   }
 
+  /** Jobs in `status` whose last change is older than `before` (left there by a node that died). */
+  idsInStatusSince(status: string, before: number): Promise<string[]> {
+    return this.db.selectFrom('jobs').select('job_id').where('status', '=', status).where('last_updated_at', '<', before).execute().then((rows) => rows.map((r) => r.job_id));
+  }
+
   idsByStatus(status: string): Promise<string[]> {
     return this.db.selectFrom('jobs').select('job_id').where('status', '=', status).execute().then((rows) => rows.map((r) => r.job_id));
   }

@@ -34,6 +34,9 @@ export interface PackageVersionRow {
   sbom_generation: number;
   created_at: number;
   updated_at: number;
+  /** The node validating the SBOM holds it until then (wall-clock ms; migration 0013). */
+  sbom_lease_until?: number | null;
+  sbom_lease_owner?: string | null;
 }
 
 export interface SbomValidationResultRow {

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { BackgroundLeaseStore } from './background-leases.js';
 import { IdempotencyStore, SettingsStore } from './idempotency.js';
 import { JobExecutionStore } from './job-executions.js';
 import { JobRolloutStore } from './job-rollouts.js';
@@ -27,6 +28,7 @@ export class Store {
   readonly tags: TagStore;
   readonly idempotency: IdempotencyStore;
   readonly settings: SettingsStore;
+  readonly leases: BackgroundLeaseStore;
   readonly jobs: JobStore;
   readonly jobExecutions: JobExecutionStore;
   readonly jobRollouts: JobRolloutStore;
@@ -52,6 +54,7 @@ export class Store {
     this.tags = new TagStore(db);
     this.idempotency = new IdempotencyStore(db);
     this.settings = new SettingsStore(db);
+    this.leases = new BackgroundLeaseStore(db);
     this.jobs = new JobStore(db, dialect);
     this.jobExecutions = new JobExecutionStore(db, dialect);
     this.jobRollouts = new JobRolloutStore(db, dialect);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Logger } from 'pino';
@@ -56,6 +57,8 @@ export interface SbomValidationWorkerDeps {
   settings?: Partial<SbomValidationSettings>;
   /** Validates one file; by default on worker threads of its own, one per concurrent validation. A validator passed in is not closed by close(). */
   validator?: SbomFileValidator;
+  /** How long this node's claim on a validation lasts without renewal (another node then takes it). */
+  leaseMs?: number;
 }
 
 function jobKey(job: { packageName: string; versionName: string }): string {
@@ -70,6 +73,8 @@ function notAccessible(what: 'bucket' | 'key' | 'version'): string {
 
 export class SbomValidationWorker implements SbomValidationQueue {
   readonly settings: SbomValidationSettings;
+  /** This process, as the owner of the leases it takes. */
+  private readonly owner = randomUUID();
   /** Latest job per version, in arrival order. */
   private readonly queued = new Map<string, SbomValidationJob>();
   private readonly running = new Map<string, { job: SbomValidationJob; abort: AbortController; done: Promise<void> }>();
@@ -134,6 +139,8 @@ export class SbomValidationWorker implements SbomValidationQueue {
     for (const r of inFlight) r.abort.abort();
     if (this.ownsValidator) await this.validator.close();
     await Promise.all(inFlight.map((r) => r.done));
+    // What this node gave up is free for the next one at once, not after its lease.
+    await this.deps.store.sbomValidations.releaseAll(this.owner).catch(() => undefined);
     this.settleIdle();
   }
 
@@ -199,8 +206,22 @@ export class SbomValidationWorker implements SbomValidationQueue {
     await nextTurn();
     const current = await this.isCurrent(job);
     if (!current) return; // re-associated, disassociated or deleted meanwhile
+    // One node validates an association: the lease is renewed while this one works on it, and a
+    // node that dies leaves it to whichever takes it after the lease (decision 0013). Wall-clock
+    // time: the lease is about real work of a real process.
+    const leaseMs = this.deps.leaseMs ?? 15_000;
+    if (!(await this.deps.store.sbomValidations.claim(job.packageName, job.versionName, job.generation, this.owner, Date.now(), Date.now() + leaseMs))) return;
+    const heartbeat = setInterval(() => {
+      void this.deps.store.sbomValidations.renew(job.packageName, job.versionName, this.owner, Date.now() + leaseMs).catch(() => undefined);
+    }, Math.max(1000, Math.floor(leaseMs / 3)));
+    heartbeat.unref();
     const started = Date.now();
-    const results = prepareForStorage(await this.validateObject(current.location, signal));
+    let results: SbomFileResult[];
+    try {
+      results = prepareForStorage(await this.validateObject(current.location, signal));
+    } finally {
+      clearInterval(heartbeat);
+    }
     signal.throwIfAborted();
     const status = overallStatus(results);
     const written = await this.deps.store.transaction(async (tx) => {

@@ -5,11 +5,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { VirtualClock } from '../../src/clock.js';
 import { IDEMPOTENCY_WINDOW_MS, idempotent } from '../../src/domain/idempotency.js';
+import { idempotencyPurge } from '../../src/workers/maintenance-reconcilers.js';
 import { openDatabase, type OpenedDatabase } from '../../src/store/db.js';
 import { migrateToLatest } from '../../src/store/migrations/index.js';
 import { Store } from '../../src/store/store.js';
 
-/** Idempotency records expire after the window, and expired ones are cleared as calls go by. */
+/** Idempotency records expire after the window, and the purge reconciler clears expired ones. */
 describe('idempotency token expiry', () => {
   let dir: string;
   let opened: OpenedDatabase;
@@ -31,8 +32,13 @@ describe('idempotency token expiry', () => {
     await idempotent(store, clock, 'Op', token(0), { i: 0 }, async () => ({ n: 0 }));
     clock.advance(IDEMPOTENCY_WINDOW_MS + 60_000);
     for (let i = 1; i <= 600; i++) await idempotent(store, clock, 'Op', token(i), { i }, async () => ({ n: i }));
-    await new Promise((r) => setImmediate(r));
+    const a = idempotencyPurge({ store, clock, holder: 'node-a' });
+    const b = idempotencyPurge({ store, clock, holder: 'node-b' });
+    await a.run();
     assert.equal(await store.idempotency.get('Op', token(0)), undefined, 'the expired record is gone');
+    // One node at a time holds the purge for its period: the other does not run it meanwhile.
+    assert.equal(await store.leases.claim('idempotency-purge', 'node-b', Date.now(), Date.now() + 1000), false);
+    await b.run();
     assert.deepEqual(JSON.parse((await store.idempotency.get('Op', token(600)))!.response), { n: 600 });
     // An expired token is a new request again: it runs instead of replaying.
     assert.deepEqual(await idempotent(store, clock, 'Op', token(0), { i: 'new' }, async () => ({ n: 'again' })), { n: 'again' });

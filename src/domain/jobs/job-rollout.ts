@@ -9,11 +9,11 @@ import { endBehaviorPlan, jobSchedule, mayRelease, schedulePhase } from './job-l
 import type { WorkSignal } from './job-domain.js';
 import type { JobLifecycleService } from './job-lifecycle-service.js';
 import { parseJson } from './job-views.js';
-import { planRelease, recordRelease, rolloutRate, type ReleaseWindow } from './rollout-rules.js';
+import { planRelease, recordRelease, rolloutRate, type ReleaseLog, type ReleaseWindow } from './rollout-rules.js';
 import type { SchedulingConfig } from './schedule-rules.js';
 
 const emptyRollout = (jobId: string): JobRolloutRow => ({
-  job_id: jobId, total: 0, released: 0, notified: 0, release_window: null, stopped: 0, cancel_pending: 0, cancel_force: 0, due_at: null,
+  job_id: jobId, total: 0, released: 0, notified: 0, release_window: null, release_log: null, stopped: 0, cancel_pending: 0, cancel_force: 0, due_at: null,
 });
 
 const minDefined = (...xs: (number | undefined)[]) => {
@@ -116,10 +116,12 @@ export class JobRollout {
       const plan = planRelease(window, now, rate, Number(rollout.total) - Number(rollout.released));
       if (plan.count > 0) {
         const { created, cursor } = await this.bulk.release(tx, job, rollout, plan.count);
+        const log = parseJson<ReleaseLog>(rollout.release_log) ?? [];
         const moved = await tx.jobRollouts.advance(job.job_id, Number(rollout.released), {
           released: cursor,
           notified: Number(rollout.notified) + created,
           release_window: JSON.stringify(recordRelease(window, now, created)),
+          release_log: JSON.stringify(created > 0 ? [...log, [now, cursor]] : log),
         });
         // Another node released these first: undo ours (the transaction rolls back whole).
         if (!moved) throw new ReleaseRaceLost(job.job_id);

@@ -186,11 +186,6 @@ export class JobService {
     });
   }
 
-  /** Finishes deletions a previous process left DELETION_IN_PROGRESS. */
-  async resumeDeletions(): Promise<void> {
-    for (const jobId of await this.ctx.store.jobs.idsByStatus('DELETION_IN_PROGRESS')) await this.finishDeletion(jobId);
-  }
-
   /** Waits for deletions under way (clean shutdown). */
   async drain(): Promise<void> {
     while (this.pendingDeletions.size > 0) await Promise.all([...this.pendingDeletions]);

@@ -20,6 +20,9 @@ export const RELEASE_WINDOW_MS = 60_000;
 /** [atMs, count]: one tick's releases. */
 export type ReleaseWindow = [number, number][];
 
+/** [atMs, cursor]: after the tick at atMs, the queue was released up to entry `cursor`. */
+export type ReleaseLog = [number, number][];
+
 export interface RolloutProgress {
   /** Executions the rollout has created so far. */
   notified: number;

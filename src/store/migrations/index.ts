@@ -12,6 +12,8 @@ import * as m0008 from './0008-idempotency-expiry.js';
 import * as m0009 from './0009-rollout-engine.js';
 import * as m0010 from './0010-counter-shards.js';
 import * as m0011 from './0011-notification-outbox.js';
+import * as m0012 from './0012-release-log.js';
+import * as m0013 from './0013-background-leases.js';
 
 /**
  * Versioned migrations, applied in name order at every start. Append new files; never edit one
@@ -31,6 +33,8 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0009-rollout-engine': m0009,
   '0010-counter-shards': m0010,
   '0011-notification-outbox': m0011,
+  '0012-release-log': m0012,
+  '0013-background-leases': m0013,
 };
 
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
