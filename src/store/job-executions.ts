@@ -1,4 +1,4 @@
-import { sql, type Kysely, type RawBuilder } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely, type RawBuilder } from 'kysely';
 import type { Database, Dialect } from './schema.js';
 
 declare module './schema.js' {
@@ -32,8 +32,21 @@ export interface JobExecutionRow {
 export interface BulkPatch {
   status: string;
   bumpVersion: boolean;
+  /** The step and in-progress timers end (the state machine's rule for leaving the pending set). */
+  clearTimers: boolean;
   forceCanceled?: boolean;
   now: number;
+}
+
+/** The columns a set-based transition writes. */
+function bulkSet(eb: ExpressionBuilder<Database, 'job_executions'>, patch: BulkPatch) {
+  return {
+    status: patch.status,
+    last_updated_at: patch.now,
+    ...(patch.clearTimers ? { step_deadline_at: null, in_progress_deadline_at: null, timeout_at: null } : {}),
+    ...(patch.bumpVersion ? { version_number: eb('version_number', '+', 1) } : {}),
+    ...(patch.forceCanceled ? { force_canceled: 1 } : {}),
+  };
 }
 
 /** What a compare-and-set expects to find: the status and versionNumber the row was read with. */
@@ -197,15 +210,7 @@ export class JobExecutionStore {
   async bulkTransition(jobId: string, from: string, patch: BulkPatch, opts: { skipLocked?: boolean } = {}): Promise<number> {
     let q = this.db
       .updateTable('job_executions')
-      .set((eb) => ({
-        status: patch.status,
-        last_updated_at: patch.now,
-        step_deadline_at: null,
-        in_progress_deadline_at: null,
-        timeout_at: null,
-        ...(patch.bumpVersion ? { version_number: eb('version_number', '+', 1) } : {}),
-        ...(patch.forceCanceled ? { force_canceled: 1 } : {}),
-      }))
+      .set((eb) => bulkSet(eb, patch))
       .where('job_id', '=', jobId)
       .where('status', '=', from);
     if (opts.skipLocked && this.dialect === 'postgres') {
@@ -235,14 +240,7 @@ export class JobExecutionStore {
     if (keys.length === 0) return [];
     return this.db
       .updateTable('job_executions')
-      .set((eb) => ({
-        status: patch.status,
-        last_updated_at: patch.now,
-        step_deadline_at: null,
-        in_progress_deadline_at: null,
-        timeout_at: null,
-        ...(patch.bumpVersion ? { version_number: eb('version_number', '+', 1) } : {}),
-      }))
+      .set((eb) => bulkSet(eb, patch))
       .where('status', '=', from)
       .where((eb) => eb(eb.refTuple('job_id', 'thing_name', 'execution_number'), 'in', keys.map((k) => eb.tuple(k.job_id, k.thing_name, k.execution_number))))
       .returningAll()

@@ -1,6 +1,8 @@
 import { AddThingToThingGroupCommand, CreateThingCommand, CreateThingGroupCommand, DescribeJobCommand } from '@aws-sdk/client-iot';
 import { IoTJobsDataPlaneClient } from '@aws-sdk/client-iot-jobs-data-plane';
-import { ACCOUNT, REGION, TEST_CREDENTIALS, type TestServer } from './server.js';
+import { after, before } from 'node:test';
+import type { Backend } from './backends.js';
+import { ACCOUNT, REGION, startTestServer, TEST_CREDENTIALS, type TestServer } from './server.js';
 
 /** An iot-jobs-data (HTTPS device data plane) client pointed at a test server; the caller destroys it. */
 export function jobsDataClient(t: TestServer): IoTJobsDataPlaneClient {
@@ -52,3 +54,20 @@ export const pickCounters = (s: Awaited<ReturnType<typeof jobState>>) => ({
   queued: s.queued, inProgress: s.inProgress, succeeded: s.succeeded, failed: s.failed,
   rejected: s.rejected, canceled: s.canceled, removed: s.removed, timedOut: s.timedOut,
 });
+
+/**
+ * For a describe block: a test server on `backend` and a jobs data-plane client, started before its
+ * tests and closed after them. Read them as `s.t` and `s.devices` inside the tests.
+ */
+export function jobsServerForSuite(backend: Backend): { t: TestServer; devices: IoTJobsDataPlaneClient } {
+  const suite = {} as { t: TestServer; devices: IoTJobsDataPlaneClient };
+  before(async () => {
+    suite.t = await startTestServer(backend);
+    suite.devices = jobsDataClient(suite.t);
+  });
+  after(async () => {
+    suite.devices?.destroy();
+    await suite.t?.close();
+  });
+  return suite;
+}

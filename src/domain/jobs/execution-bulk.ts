@@ -73,7 +73,7 @@ export class ExecutionBulk {
     const delta: Partial<Record<JobExecutionStatus, number>> = {};
     let moved = 0;
     for (const step of plan) {
-      const n = await tx.jobExecutions.bulkTransition(job.job_id, step.from, { status: step.to, bumpVersion: step.bumpVersion, forceCanceled: step.forceCanceled, now }, opts);
+      const n = await tx.jobExecutions.bulkTransition(job.job_id, step.from, { status: step.to, bumpVersion: step.bumpVersion, clearTimers: step.clearTimers, forceCanceled: step.forceCanceled, now }, opts);
       delta[step.from] = (delta[step.from] ?? 0) - n;
       delta[step.to] = (delta[step.to] ?? 0) + n;
       moved += n;

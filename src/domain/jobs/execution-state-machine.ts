@@ -213,7 +213,7 @@ export function applyRemove(state: ExecutionState, now: number): Transition {
 }
 
 /** applyTimeout for many executions at once: what the timeout reconciler writes set-based. */
-export const TIMEOUT_PATCH = { status: 'TIMED_OUT' as JobExecutionStatus, bumpVersion: true } as const;
+export const TIMEOUT_PATCH = { status: 'TIMED_OUT' as JobExecutionStatus, bumpVersion: true, clearTimers: true } as const;
 
 /** The timeout reconciler: a pending execution whose deadline passed → TIMED_OUT (version+1). */
 export function applyTimeout(state: ExecutionState, now: number): Transition {
@@ -234,11 +234,11 @@ export function checkDeletable(state: ExecutionState, force: boolean): void {
  * moves to CANCELED with version+1, IN_PROGRESS ones (force only) marked forceCanceled. Terminal
  * executions are untouched. Same rules as applyCancel, for every execution at once.
  */
-export function jobCancelPlan(force: boolean): { from: JobExecutionStatus; to: 'CANCELED'; bumpVersion: true; forceCanceled: boolean }[] {
-  const plan: { from: JobExecutionStatus; to: 'CANCELED'; bumpVersion: true; forceCanceled: boolean }[] = [
-    { from: 'QUEUED', to: 'CANCELED', bumpVersion: true, forceCanceled: false },
+export function jobCancelPlan(force: boolean): { from: JobExecutionStatus; to: 'CANCELED'; bumpVersion: true; clearTimers: true; forceCanceled: boolean }[] {
+  const plan: { from: JobExecutionStatus; to: 'CANCELED'; bumpVersion: true; clearTimers: true; forceCanceled: boolean }[] = [
+    { from: 'QUEUED', to: 'CANCELED', bumpVersion: true, clearTimers: true, forceCanceled: false },
   ];
-  if (force) plan.push({ from: 'IN_PROGRESS', to: 'CANCELED', bumpVersion: true, forceCanceled: true });
+  if (force) plan.push({ from: 'IN_PROGRESS', to: 'CANCELED', bumpVersion: true, clearTimers: true, forceCanceled: true });
   return plan;
 }
 

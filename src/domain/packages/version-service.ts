@@ -11,6 +11,7 @@ import { applyAction, assertEditable, PACKAGE_VERSION_ACTIONS, PACKAGE_VERSION_S
 import type { ObjectLocationCheck } from './object-check.js';
 import { lockPackage } from './package-service.js';
 import { checkArtifact, checkAttributes, checkDescription, checkPackageName, checkRecipe, checkVersionName } from './rules.js';
+import { DEPLOYING_STATUSES } from '../jobs/job-lifecycle.js';
 
 export async function requireVersion(store: Store, packageName: string, versionName: string): Promise<PackageVersionRow> {
   const row = await store.packageVersions.get(packageName, versionName);
@@ -23,16 +24,14 @@ const isVersionCursor = (k: unknown): k is [number, string] =>
 
 const packageMissing = (packageName: string) => validation(`Package ${packageName} does not exist; create the package before its versions.`);
 
-/** Jobs that are deploying, or about to deploy, what their destinationPackageVersions name. */
-const DEPLOYING_JOB_STATUSES = ['IN_PROGRESS', 'SCHEDULED'];
-
 /**
  * A version's recipe is frozen while a job deploys it (packages.md §7.1): devices of one rollout
  * must all get the same instructions. Active jobs are few, so they are read and their destinations
  * checked here rather than indexed.
  */
 async function assertRecipeNotDeploying(tx: Store, packageName: string, versionName: string): Promise<void> {
-  for (const job of await tx.jobs.withDestinationsInStatus(DEPLOYING_JOB_STATUSES)) {
+  // The job lifecycle says which jobs still deploy what they name.
+  for (const job of await tx.jobs.withDestinationsInStatus([...DEPLOYING_STATUSES])) {
     const destinations = parseJson<{ packageName: string; versionName: string }[]>(job.destination_package_versions) ?? [];
     if (destinations.some((d) => d.packageName === packageName && d.versionName === versionName)) {
       throw conflict(`The recipe of package ${packageName} version ${versionName} cannot change while job ${job.job_id} deploys it.`, versionName);
