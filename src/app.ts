@@ -29,6 +29,12 @@ import { TagService } from './domain/tags/tag-service.js';
 import { ThingRegistry } from './domain/things/registry.js';
 import type { RouteDefinition, ServiceApi } from './protocol/http/route.js';
 import { createHttpDoor } from './protocol/http/server.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from './protocol/mqtt/embedded-broker.js';
+import { clientIdIsThing } from './protocol/mqtt/identity.js';
+import { deviceRequestHandler } from './protocol/mqtt/mqtt-door.js';
+import { MqttJobNotifier } from './protocol/mqtt/mqtt-notifier.js';
+import { mqttShadowEvents } from './protocol/mqtt/shadow-mqtt.js';
+import type { MqttTransport } from './protocol/mqtt/transport.js';
 import { SigV4Verifier } from './protocol/http/sigv4.js';
 import { jobsDataRoutes } from './protocol/jobs-data/jobs-data-routes.js';
 import { shadowRoutes } from './protocol/iot-data/shadow-routes.js';
@@ -84,6 +90,11 @@ export interface RunningServer {
   sbomValidation: SbomValidationWorker;
   /** The rollout engine; tests call `step()`, or `advance(ms)` on a virtual clock. */
   engine: Engine;
+  /** The embedded MQTT broker's URL and port, unless the door is off. */
+  mqttUrl?: string;
+  mqttPort?: number;
+  /** notify / notify-next over MQTT; tests await `idle()`. */
+  mqttNotifications?: MqttJobNotifier;
   close(): Promise<void>;
 }
 
@@ -143,14 +154,22 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   tags.register('thinggroup', async (s, path) => path.length === 1 && (await s.thingGroups.get(path[0])) !== undefined);
   tags.register('thingtype', async (s, path) => path.length === 1 && (await s.thingTypes.get(path[0])) !== undefined);
 
+  // The MQTT door's publishing side exists before the broker does (the domain is wired first): its
+  // transport is attached once the broker has started.
+  let mqttTransport: MqttTransport | undefined;
+  const mqttLog = logger.child({ component: 'mqtt' });
+  let jobsData: JobsDataService;
+  const mqttNotifier = config.mqttPort !== undefined ? new MqttJobNotifier(() => jobsData, clock, mqttLog) : undefined;
+
   // Shadows are independent of the registry; Jobs writes `$package` through recordPackageVersions.
-  // The MQTT door, when it lands, passes its ShadowEvents as the second argument.
-  const shadows = new ShadowService(ctx, undefined, { ...config.shadows, ...options.shadowSettings });
+  // Every accepted change is published over MQTT, whichever door it came through.
+  const shadowEvents = config.mqttPort !== undefined ? mqttShadowEvents((topic, payload) => mqttTransport?.publish(topic, payload)) : undefined;
+  const shadows = new ShadowService(ctx, shadowEvents, { ...config.shadows, ...options.shadowSettings });
 
   // IoT Jobs. Every execution change goes through ExecutionService (counters, completion,
   // `$package`, notifications). The object-store feature replaces the two document ports; the MQTT
-  // door replaces the notifier; the job-templates feature passes its resolver as `templates`.
-  const jobNotifier: JobNotifier = options.jobNotifier ?? noopJobNotifier;
+  // door's notifier publishes notify / notify-next; the job-templates feature passes its resolver.
+  const jobNotifier: JobNotifier = options.jobNotifier ?? mqttNotifier ?? noopJobNotifier;
   const jobDocumentUrls: JobDocumentUrls = new ObjectStoreJobDocumentUrls(objects.store);
   const jobDocumentSource: JobDocumentSource = new ObjectStoreJobDocumentSource(objects.store);
   const jobDomain = createJobDomain(ctx, { notifier: jobNotifier, packageConfiguration: catalog.configuration, packageShadow: shadows });
@@ -162,7 +181,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       logger.error({ err, jobId, attempt }, 'job deletion failed; it is retried, and resumed at the next start')),
     executions: new ExecutionControlService(ctx, executions),
   };
-  const jobsData = new JobsDataService(ctx, executions, jobDocumentUrls);
+  jobsData = new JobsDataService(ctx, executions, jobDocumentUrls);
   registry.addMembershipListener(new ContinuousJobMembership(ctx, executions));
   tags.register('job', async (s, path) => path.length === 1 && (await s.jobs.get(path[0])) !== undefined);
   tags.register('jobtemplate', async (s, path) => path.length === 1 && (await s.jobTemplates.get(path[0])) !== undefined);
@@ -236,6 +255,26 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
+
+  // The MQTT device door: the embedded broker on the HTTP host (devices-and-engine.md §1).
+  let broker: EmbeddedBroker | undefined;
+  if (config.mqttPort !== undefined) {
+    try {
+      broker = await startEmbeddedBroker({
+        host: config.host,
+        port: config.mqttPort,
+        identity: clientIdIsThing(async (name) => (await store.things.get(name)) !== undefined),
+        log: mqttLog,
+        onRequest: deviceRequestHandler({ jobsData, shadows, notifier: mqttNotifier!, transport: () => mqttTransport!, clock, log: mqttLog }),
+      });
+    } catch (err) {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await opened.db.destroy();
+      throw err;
+    }
+    mqttTransport = broker.transport;
+    mqttNotifier?.attach((topic, payload) => mqttTransport?.publish(topic, payload), broker.transport.listening);
+  }
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   // Presigned URLs must name an address devices can reach: never a wildcard bind address.
@@ -250,6 +289,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let closed = false;
   return {
     url: `http://${host}:${port}`,
+    ...(broker ? { mqttUrl: broker.url, mqttPort: broker.port } : {}),
+    ...(mqttNotifier ? { mqttNotifications: mqttNotifier } : {}),
     port,
     credentials,
     generatedCredentials: generated,
@@ -262,6 +303,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (closed) return;
       closed = true;
       await engine.stop();
+      await broker?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -35,6 +35,8 @@ program
   .addOption(new Option('--max-packages <n>', 'most packages the catalog holds; CreatePackage answers 402 beyond (FLEETJOBS_MAX_PACKAGES, default 10000)'))
   .addOption(new Option('--max-versions-per-package <n>', 'most versions a package holds (FLEETJOBS_MAX_VERSIONS_PER_PACKAGE, default 1000)'))
   .addOption(new Option('--lease-seconds <n>', 'how long a node\'s claim on background work lasts before another node takes it over (FLEETJOBS_LEASE_SECONDS, default 15)'))
+  .addOption(new Option('--mqtt-port <port>', 'the embedded MQTT broker\'s port, 0 for any free port (FLEETJOBS_MQTT_PORT, default 1883)'))
+  .option('--no-mqtt', 'no MQTT device door (FLEETJOBS_NO_MQTT=1)')
   .option('--test-mode', 'the test double: a clock to move (/_fleetjobs/clock) (FLEETJOBS_TEST_MODE=1); loopback only')
   .option('--test-mode-any-host', 'allow --test-mode on a non-loopback address (FLEETJOBS_TEST_MODE_ANY_HOST=1)')
   .option('--no-auth', 'accept unsigned and wrongly signed requests (local experiments only)')
@@ -59,7 +61,7 @@ program
       process.stderr.write(`fleetjobs: cannot start: ${operational ? (err as Error).message : err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
       process.exit(1);
     }
-    process.stdout.write(`fleetjobs listening on ${server.url} (region ${config.region}, account ${config.accountId}, storage ${server.storage})\n`);
+    process.stdout.write(`fleetjobs listening on ${server.url}${server.mqttUrl ? ` and ${server.mqttUrl}` : ''} (region ${config.region}, account ${config.accountId}, storage ${server.storage})\n`);
     if (config.testMode) {
       process.stdout.write('*** TEST MODE: the clock can be frozen, set and advanced (POST /_fleetjobs/clock). Not for production. ***\n');
     }

@@ -39,6 +39,8 @@ export interface Config {
   leaseMs: number;
   /** `--test-mode`: a controllable clock and the `/_fleetjobs/` endpoints (issue 13). */
   testMode: boolean;
+  /** The MQTT device door: the embedded broker's port (0 = any free one), or undefined with --no-mqtt. */
+  mqttPort?: number;
 }
 
 export interface CatalogQuotaConfig {
@@ -96,6 +98,9 @@ export interface ConfigFlags {
   leaseSeconds?: string | number;
   testMode?: boolean;
   testModeAnyHost?: boolean;
+  mqttPort?: string | number;
+  /** commander's `--no-mqtt` sets this false. */
+  mqtt?: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -135,6 +140,10 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
   if (testMode && !loopback && !(flags.testModeAnyHost === true || truthy(env.FLEETJOBS_TEST_MODE_ANY_HOST))) {
     throw new ConfigError(`test mode lets anyone with the key move the clock: it binds only to loopback, not ${host} (add --test-mode-any-host to allow it)`);
   }
+  const mqttOn = flags.mqtt !== false && !truthy(env.FLEETJOBS_NO_MQTT);
+  const mqttPortText = pick(flags.mqttPort, 'MQTT_PORT') ?? '1883';
+  const mqttPort = Number(mqttPortText);
+  if (!/^\d+$/.test(mqttPortText) || mqttPort > 65535) throw new ConfigError(`invalid MQTT port: ${mqttPortText}`);
   const logLevel = pick(flags.logLevel, 'LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`invalid log level: ${logLevel} (one of ${LOG_LEVELS.join(', ')})`);
 
@@ -214,6 +223,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     ...(catalogQuotas ? { catalogQuotas } : {}),
     leaseMs: positive(flags.leaseSeconds, 'LEASE_SECONDS', '--lease-seconds', 1000) ?? DEFAULT_LEASE_MS,
     testMode,
+    ...(mqttOn ? { mqttPort } : {}),
   };
 }
 

@@ -27,12 +27,20 @@ export type AwsErrorName =
   | 'MethodNotAllowedException'
   | 'UnsupportedDocumentEncodingException';
 
+/**
+ * Why a state machine refused, for doors whose wire tells these apart (MQTT's VersionMismatch and
+ * TerminalStateReached are one InvalidStateTransitionException over HTTPS).
+ */
+export type RefusalReason = 'VERSION_MISMATCH' | 'TERMINAL_STATE' | 'ILLEGAL_TRANSITION';
+
 export class DomainError extends Error {
   constructor(
     readonly errorName: AwsErrorName,
     message: string,
     /** Extra modelled members, e.g. resourceId for ConflictException. */
     readonly members: Record<string, unknown> = {},
+    /** Never on the wire itself: each door maps it to its own name. */
+    readonly reason?: RefusalReason,
   ) {
     super(message);
     this.name = errorName;

@@ -286,6 +286,23 @@ export class JobExecutionStore {
   }
 
   /**
+   * Things with an execution of `jobId` in `status` numbered `fromQueueSeq` or above (the things a
+   * release reached), one keyset page by thing name.
+   */
+  async thingsOfJobInStatus(jobId: string, status: string, fromQueueSeq: number, after: string | undefined, limit: number): Promise<string[]> {
+    let q = this.db
+      .selectFrom('job_executions')
+      .select('thing_name')
+      .where('job_id', '=', jobId)
+      .where('status', '=', status)
+      .where('queue_seq', '>=', fromQueueSeq)
+      .orderBy('thing_name')
+      .limit(limit);
+    if (after !== undefined) q = q.where('thing_name', '>', after);
+    return (await q.execute()).map((r) => r.thing_name);
+  }
+
+  /**
    * The QUEUED executions of `jobId` on any of `thingNames` (membership changes of CONTINUOUS jobs).
    * A thing has at most one pending execution of a job, and it is its latest.
    */

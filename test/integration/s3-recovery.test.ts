@@ -17,7 +17,7 @@ import { REGION, TEST_CREDENTIALS } from '../support/server.js';
 /** A server on a data dir (and PostgreSQL schema) that outlives it, so it can be started again. */
 function boot(backend: Backend, dataDir: string, schema: string | undefined): Promise<RunningServer> {
   const config = resolveConfig(
-    { port: 0, dataDir, databaseUrl: backend.name === 'postgres' ? POSTGRES_URL : undefined },
+    { port: 0, mqttPort: 0, dataDir, databaseUrl: backend.name === 'postgres' ? POSTGRES_URL : undefined },
     { FLEETJOBS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, FLEETJOBS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey },
   );
   return startServer({ config, clock: new VirtualClock(Date.now()), logger: pino({ level: 'silent' }), databaseSchema: schema });

@@ -25,7 +25,7 @@ for (const backend of (await testBackends()).filter((b) => b.name === 'postgres'
     before(async () => {
       a = await startTestServer(backend);
       const config = resolveConfig(
-        { port: 0, dataDir: a.dataDir, databaseUrl: POSTGRES_URL },
+        { port: 0, mqttPort: 0, dataDir: a.dataDir, databaseUrl: POSTGRES_URL },
         { FLEETJOBS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, FLEETJOBS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey },
       );
       b = await startServer({ config, clock: a.clock, logger: pino({ level: 'silent' }), databaseSchema: a.schema });

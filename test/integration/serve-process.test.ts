@@ -48,7 +48,9 @@ for (const backend of await testBackends()) {
     });
 
     function serve(args: string[], env: Record<string, string> = {}): ServeProcess {
-      const p = new ServeProcess(['serve', ...args], env);
+      // Port 1883 is this machine's Mosquitto: the embedded broker takes any free port unless told.
+      const mqtt = args.includes('--mqtt-port') || args.includes('--no-mqtt') ? [] : ['--mqtt-port', '0'];
+      const p = new ServeProcess(['serve', ...mqtt, ...args], env);
       processes.push(p);
       return p;
     }
@@ -155,6 +157,8 @@ for (const backend of await testBackends()) {
           [['--port', '0'], { FLEETJOBS_ACCESS_KEY_ID: 'AKIAONLYHALF' }, /^fleetjobs: set both FLEETJOBS_ACCESS_KEY_ID and FLEETJOBS_SECRET_ACCESS_KEY, or neither$/m],
           // An operational failure is one line, not a stack trace.
           [['--port', takenPort], {}, /^fleetjobs: cannot start: listen EADDRINUSE: address already in use 127\.0\.0\.1:\d+\n$/],
+          [['--port', '0', '--mqtt-port', takenPort], {}, /^fleetjobs: cannot start: the MQTT port \d+ on 127\.0\.0\.1 is taken: pick another with --mqtt-port \(0 for any free port\), use a broker that runs there with --mqtt-url mqtt:\/\/127\.0\.0\.1:\d+, or turn the MQTT door off with --no-mqtt\n$/],
+          [['--mqtt-port', 'x'], {}, /^fleetjobs: invalid MQTT port: x$/m],
         ];
         try {
           await Promise.all(cases.map(async ([args, env, message], i) => {

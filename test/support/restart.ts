@@ -14,7 +14,7 @@ export async function restartTestServer(t: TestServer, backend: Backend, overrid
   t.iot.destroy();
   await t.server.close();
   const config = resolveConfig(
-    { port: 0, dataDir: t.dataDir, databaseUrl: backend.name === 'postgres' ? POSTGRES_URL : undefined },
+    { port: 0, mqttPort: 0, dataDir: t.dataDir, databaseUrl: backend.name === 'postgres' ? POSTGRES_URL : undefined },
     { FLEETJOBS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, FLEETJOBS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey },
   );
   const server = await startServer({ config, clock: t.clock, logger: pino({ level: 'silent' }), databaseSchema: t.schema, ...overrides });

@@ -68,7 +68,7 @@ export class ExecutionBulk {
    */
   async cancelAll(tx: Store, job: JobRow, force: boolean, opts: { skipLocked?: boolean } = {}): Promise<number> {
     const plan = jobCancelPlan(force);
-    await this.tellPendingThings(tx, job.job_id, plan.map((p) => p.from));
+    await this.tellPendingThings(tx, job.job_id, plan.map((p) => p.from), job.namespace_id);
     const now = this.ctx.clock.now();
     const delta: Partial<Record<JobExecutionStatus, number>> = {};
     let moved = 0;
@@ -99,7 +99,7 @@ export class ExecutionBulk {
         const job = await tx.jobs.get(jobId);
         if (!job) continue;
         for (const r of timedOut) await this.executions.retryIfDue(tx, r, job, { counters: 'job' });
-        await this.executions.publish(tx, timedOut.map((r) => ({ kind: 'thing' as const, thingName: r.thing_name, notify: true, notifyNext: true })));
+        await this.executions.publish(tx, timedOut.map((r) => ({ kind: 'thing' as const, thingName: r.thing_name, notify: true, notifyNext: true, namespaceId: r.namespace_id })));
         await this.executions.afterTerminal(tx, job);
       }
       return rows.length;
@@ -111,13 +111,13 @@ export class ExecutionBulk {
    * notify for each of their things, notify-next where it was the front. Read page by page, and
    * not at all when the notifier drops per-thing intents.
    */
-  private async tellPendingThings(tx: Store, jobId: string, statuses: string[]): Promise<void> {
+  private async tellPendingThings(tx: Store, jobId: string, statuses: string[], namespaceId: string | null): Promise<void> {
     if (!this.executions.wantsThingNotifications) return;
     for (const status of statuses) {
       let after: { thingName: string; executionNumber: number } | undefined;
       for (;;) {
         const rows = await tx.jobExecutions.pendingThingsOfJob(jobId, status, after, PENDING_PAGE);
-        await this.executions.publish(tx, rows.map((a) => ({ kind: 'thing' as const, thingName: a.thingName, notify: true, notifyNext: a.front })));
+        await this.executions.publish(tx, rows.map((a) => ({ kind: 'thing' as const, thingName: a.thingName, notify: true, notifyNext: a.front, ...(namespaceId ? { namespaceId } : {}) })));
         if (rows.length < PENDING_PAGE) break;
         after = rows[rows.length - 1];
       }
@@ -129,7 +129,8 @@ export class ExecutionBulk {
    * pending one are told (their pending lists change); the rows go in one statement.
    */
   async deleteAllOfJob(tx: Store, jobId: string): Promise<void> {
-    await this.tellPendingThings(tx, jobId, [...PENDING_STATUSES]);
+    const job = await tx.jobs.get(jobId, { counters: false });
+    await this.tellPendingThings(tx, jobId, [...PENDING_STATUSES], job?.namespace_id ?? null);
     await tx.jobExecutions.deleteForJob(jobId);
     await tx.jobRollouts.delete(jobId);
   }

@@ -145,7 +145,7 @@ export class ExecutionService {
       if (t.after.status === 'SUCCEEDED' && opts.packageUpdates) await this.recordPackages(tx, row.thing_name, job);
       if (notify) {
         const frontChanged = await this.frontMoved(tx, row, frontBefore, t.before.status, t.after.status);
-        await this.publish(tx, [notificationFor(row.thing_name, { pendingBefore, pendingAfter, frontChanged })]);
+        await this.publish(tx, [notificationFor(row.thing_name, { pendingBefore, pendingAfter, frontChanged, namespaceId: row.namespace_id })]);
       }
       if (t.enteredTerminal) {
         // A retry is queued in the same transaction as the failure (§3.6); the abort check that
@@ -229,7 +229,7 @@ export class ExecutionService {
     if (this.wantsThingNotifications) {
       // Joining the list moves its front iff the new execution is the front now.
       const frontChanged = (await this.front(tx, thingName, namespaceId)) === `${job.job_id}#${executionNumber}`;
-      await this.publish(tx, [notificationFor(thingName, { pendingBefore: false, pendingAfter: true, frontChanged })]);
+      await this.publish(tx, [notificationFor(thingName, { pendingBefore: false, pendingAfter: true, frontChanged, namespaceId })]);
     }
     return true;
   }
@@ -246,7 +246,7 @@ export class ExecutionService {
     await tx.jobs.adjustCounters(job.job_id, { [row.status]: -1 }, row.thing_name);
     if (pending) {
       await this.afterTerminal(tx, job);
-      if (frontChanged !== undefined) await this.publish(tx, [notificationFor(row.thing_name, { pendingBefore: true, pendingAfter: false, frontChanged })]);
+      if (frontChanged !== undefined) await this.publish(tx, [notificationFor(row.thing_name, { pendingBefore: true, pendingAfter: false, frontChanged, namespaceId: row.namespace_id })]);
     }
     return true;
   }

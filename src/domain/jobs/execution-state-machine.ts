@@ -103,6 +103,7 @@ function checkVersion(state: ExecutionState, expectedVersion: number | undefined
     errorName,
     `Expected version ${expectedVersion} but found version ${state.versionNumber}`,
     withState ? { executionState: executionStateView(state) } : {},
+    'VERSION_MISMATCH',
   );
 }
 
@@ -139,12 +140,13 @@ export function applyDeviceUpdate(state: ExecutionState, update: DeviceUpdate, e
       'InvalidStateTransitionException',
       `The job execution is in terminal state ${state.status} and its status cannot be changed to be ${update.status}`,
       { executionState: executionStateView(state) },
+      'TERMINAL_STATE',
     );
   }
   if (!DEVICE_TARGETS.includes(update.status)) {
     throw new DomainError('InvalidStateTransitionException', `The status of job execution cannot be changed to be ${update.status}`, {
       executionState: executionStateView(state),
-    });
+    }, 'ILLEGAL_TRANSITION');
   }
   const now = env.now;
   let next: ExecutionState = {

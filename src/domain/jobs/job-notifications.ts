@@ -6,8 +6,8 @@
  * it exists, the no-op notifier drops them.
  */
 export type JobNotification =
-  /** One thing; `notify` and/or `notifyNext` as computed from the change. */
-  | { kind: 'thing'; thingName: string; notify: boolean; notifyNext: boolean }
+  /** One thing; `notify` and/or `notifyNext` as computed from the change, in the execution's namespace ('' for none). */
+  | { kind: 'thing'; thingName: string; notify: boolean; notifyNext: boolean; namespaceId?: string }
   /**
    * Executions of `jobId` were created set-based (CreateJob, AssociateTargetsWithJob): every
    * thing with a QUEUED execution of it (numbered `fromQueueSeq` and above) gets notify; those for
@@ -34,9 +34,10 @@ export const noopJobNotifier: JobNotifier = { publish: () => undefined, wantsThi
  */
 export function notificationFor(
   thingName: string,
-  change: { pendingBefore: boolean; pendingAfter: boolean } & ({ frontBefore?: string; frontAfter?: string } | { frontChanged: boolean }),
+  change: { pendingBefore: boolean; pendingAfter: boolean; namespaceId?: string } & ({ frontBefore?: string; frontAfter?: string } | { frontChanged: boolean }),
 ): JobNotification | undefined {
   const notify = change.pendingBefore !== change.pendingAfter;
   const notifyNext = 'frontChanged' in change ? change.frontChanged : change.frontBefore !== change.frontAfter;
-  return notify || notifyNext ? { kind: 'thing', thingName, notify, notifyNext } : undefined;
+  if (!notify && !notifyNext) return undefined;
+  return { kind: 'thing', thingName, notify, notifyNext, ...(change.namespaceId ? { namespaceId: change.namespaceId } : {}) };
 }

@@ -12,6 +12,7 @@ import {
   checkStatusDetails,
   checkStepTimeout,
   executionStateView,
+  NEW_EXECUTION,
   type JobExecutionStatus,
 } from './execution-state-machine.js';
 import type { TimeoutConfig } from './job-config-rules.js';
@@ -67,6 +68,31 @@ export class JobsDataService {
     errors.throwIfAny();
     const { inProgress, queued } = await pendingList(this.ctx.store, thingName, namespaceId, MAX_PENDING_LISTED);
     return { inProgressJobs: inProgress.map(devicePlaneExecutionSummary), queuedJobs: queued.map(devicePlaneExecutionSummary) };
+  }
+
+  // ---- What the MQTT door's notifications carry (jobs.md §10.2), read after the change committed ----
+
+  /** notify: the thing's pending list, IN_PROGRESS then QUEUED, at most 10. */
+  async notifyContent(thingName: string, namespaceId: string) {
+    const { inProgress, queued } = await pendingList(this.ctx.store, thingName, namespaceId, MAX_PENDING_LISTED);
+    return { inProgress: inProgress.map(devicePlaneExecutionSummary), queued: queued.map(devicePlaneExecutionSummary) };
+  }
+
+  /** notify-next: the front of the thing's pending list with its document, or undefined when the list is empty. */
+  async notifyNextContent(thingName: string, namespaceId: string) {
+    const front = await frontOf(this.ctx.store, thingName, namespaceId);
+    return front ? this.withDocument(front, undefined, true) : undefined;
+  }
+
+  /** The things a release of `jobId` reached (QUEUED executions numbered `fromQueueSeq` and above), a page at a time. */
+  releasedThings(jobId: string, fromQueueSeq: number, after: string | undefined, limit: number): Promise<string[]> {
+    return this.ctx.store.jobExecutions.thingsOfJobInStatus(jobId, NEW_EXECUTION.status, fromQueueSeq, after, limit);
+  }
+
+  /** The namespace of a job ('' for none), for the topics its notifications go to. */
+  async namespaceOf(jobId: string): Promise<string | undefined> {
+    const job = await this.ctx.store.jobs.get(jobId, { counters: false });
+    return job ? (job.namespace_id ?? '') : undefined;
   }
 
   /** StartNextPendingJobExecution: the front execution; a QUEUED one starts, an IN_PROGRESS one is returned as is. */

@@ -29,7 +29,12 @@ export function controlPlaneJson(value: unknown): RouteResult {
 
 /** Device planes (iot-jobs-data, MQTT): a Date becomes whole epoch seconds. */
 export function devicePlaneJson(value: unknown): RouteResult {
-  return { rawBody: JSON.stringify(datesToNumbers(value ?? {}, wholeEpochSeconds)) };
+  return { rawBody: devicePlaneText(value) };
+}
+
+/** The device planes' JSON text (MQTT payloads use it as they are). */
+export function devicePlaneText(value: unknown): string {
+  return JSON.stringify(datesToNumbers(value ?? {}, wholeEpochSeconds));
 }
 
 /** Query values stay strings unless they look like what the member expects, so validators can report bad input. */

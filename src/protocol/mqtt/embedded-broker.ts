@@ -1,0 +1,158 @@
+import net, { type AddressInfo } from 'node:net';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import type { Logger } from 'pino';
+import type { DeviceIdentity } from './identity.js';
+import type { MqttTransport } from './transport.js';
+import { filterInThingSubtree, parseRequestTopic, thingOfTopic, type DeviceRequest } from './topics.js';
+
+/**
+ * The embedded MQTT 3.1.1 broker (aedes 1.x; devices-and-engine.md §1), started by `fleetjobs
+ * serve`. Each client acts for one thing (identity.ts) and may subscribe and publish only under
+ * its own `$aws/things/{thing}/`: a foreign subscription gets SUBACK 0x80 and the client stays; a
+ * foreign publish closes the connection; nothing of another thing's is delivered to it. Requests
+ * are answered as they are published, each client's in order, replies straight to the requester.
+ */
+export interface EmbeddedBrokerOptions {
+  host: string;
+  port: number;
+  identity: DeviceIdentity;
+  log: Logger;
+  /** Answers a device's request; its reply is sent to `client` directly. */
+  onRequest: (request: DeviceRequest, topic: string, payload: Buffer, reply: (topic: string, payload: string) => void) => Promise<void>;
+}
+
+export interface EmbeddedBroker {
+  url: string;
+  port: number;
+  transport: MqttTransport;
+  close(): Promise<void>;
+}
+
+/** AWS IoT accepts keepalives up to 1200 s (the Device SDK's default). */
+const KEEPALIVE_LIMIT_S = 1200;
+
+export class MqttPortInUseError extends Error {
+  /** An operational failure: the CLI prints the message alone. */
+  readonly code = 'EADDRINUSE';
+}
+
+export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
+  const broker = await Aedes.createBroker({ keepaliveLimit: KEEPALIVE_LIMIT_S, maxClientsIdLength: 128 });
+  /** Client id → the thing it acts for (equal today; the seam for certificates). */
+  const things = new Map<Client, string>();
+  const connected = new Map<string, number>();
+
+  broker.authenticate = (client, username, password, done) => {
+    o.identity.identify({ clientId: client.id, username, password }).then(
+      (d) => {
+        if ('thingName' in d) {
+          things.set(client, d.thingName);
+          done(null, true);
+          return;
+        }
+        o.log.warn({ clientId: client.id, reason: d.refused }, 'MQTT connection refused');
+        const err = Object.assign(new Error(d.refused), { returnCode: 5 }) as AuthenticateError;
+        done(err, false);
+      },
+      (err: unknown) => {
+        o.log.error({ err, clientId: client.id }, 'MQTT identity check failed');
+        done(Object.assign(new Error('identity check failed'), { returnCode: 3 }) as AuthenticateError, false);
+      },
+    );
+  };
+  broker.authorizeSubscribe = (client, sub, done) => {
+    const thing = things.get(client);
+    if (thing !== undefined && filterInThingSubtree(sub.topic, thing)) {
+      done(null, sub);
+      return;
+    }
+    o.log.warn({ clientId: client.id, topic: sub.topic }, 'MQTT subscription refused: outside the client\'s own topics');
+    done(null, null);
+  };
+  broker.authorizePublish = (client, packet, done) => {
+    if (client === null) {
+      done(null);
+      return;
+    }
+    const thing = things.get(client);
+    if (thing !== undefined && thingOfTopic(packet.topic) === thing) {
+      done(null);
+      return;
+    }
+    o.log.warn({ clientId: client.id, topic: packet.topic }, 'MQTT publish refused: outside the client\'s own topics; connection closed');
+    done(new Error('not authorized'));
+  };
+  broker.authorizeForward = (client, packet) => {
+    const thing = things.get(client);
+    return thing !== undefined && thingOfTopic(packet.topic) === thing ? packet : null;
+  };
+  broker.published = (packet, client, done) => {
+    if (!client) {
+      done();
+      return;
+    }
+    const request = parseRequestTopic(packet.topic);
+    if (!request) {
+      done();
+      return;
+    }
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    const reply = (topic: string, body: string) =>
+      client.publish({ cmd: 'publish', topic, payload: Buffer.from(body), qos: 0, retain: false, dup: false }, () => undefined);
+    o.onRequest(request, packet.topic, payload, reply).then(
+      () => done(),
+      (err: unknown) => {
+        o.log.error({ err, clientId: client.id, topic: packet.topic }, 'MQTT request failed');
+        done();
+      },
+    );
+  };
+  broker.on('clientReady', (client) => {
+    const thing = things.get(client);
+    if (thing !== undefined) connected.set(thing, (connected.get(thing) ?? 0) + 1);
+  });
+  broker.on('clientDisconnect', (client) => {
+    const thing = things.get(client);
+    things.delete(client);
+    if (thing === undefined) return;
+    const n = (connected.get(thing) ?? 1) - 1;
+    if (n <= 0) connected.delete(thing);
+    else connected.set(thing, n);
+  });
+  broker.on('clientError', () => undefined);
+  broker.on('connectionError', () => undefined);
+
+  const server = net.createServer(broker.handle);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(o.port, o.host, () => resolve());
+    });
+  } catch (err) {
+    await new Promise<void>((r) => broker.close(() => r()));
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new MqttPortInUseError(
+        `the MQTT port ${o.port} on ${o.host} is taken: pick another with --mqtt-port (0 for any free port), use a broker that runs there with --mqtt-url mqtt://${o.host}:${o.port}, or turn the MQTT door off with --no-mqtt`,
+      );
+    }
+    throw err;
+  }
+  const port = (server.address() as AddressInfo).port;
+  const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+  const transport: MqttTransport = {
+    publish(topic, payload) {
+      broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false }, () => undefined);
+    },
+    listening: (thingName) => connected.has(thingName),
+  };
+  return {
+    url: `mqtt://${host}:${port}`,
+    port,
+    transport,
+    async close() {
+      // Clients first (the broker disconnects them), then the listener has nothing left to wait for.
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,156 @@
+import type { Logger } from 'pino';
+import type { Clock } from '../../clock.js';
+import type { JobNotification, JobNotifier } from '../../domain/jobs/job-notifications.js';
+import type { JobsDataService } from '../../domain/jobs/jobs-data-service.js';
+import { devicePlaneText } from '../http/json.js';
+import { withObjectDocument } from './jobs-mqtt.js';
+import { jobsNotifyNextTopic, jobsNotifyTopic } from './topics.js';
+
+/**
+ * notify and notify-next over MQTT (jobs.md §10.2–10.3). The domain decides when they fire and hands
+ * the intents over after commit; this builds each payload from the state as it is then, and
+ * publishes it. Intents for one thing are merged while they wait (a payload says the current state,
+ * so two in a row say the same), things are worked on a few at a time, and a thing whose request is
+ * being answered is held until its reply has gone (update/accepted, then notify, then notify-next).
+ */
+interface Pending {
+  notify: boolean;
+  notifyNext: boolean;
+  /** notify-next only if the front is an execution of this job (a release reached the thing). */
+  nextIfJob?: string;
+}
+
+const CONCURRENCY = 16;
+const RELEASE_PAGE = 1000;
+
+export class MqttJobNotifier implements JobNotifier {
+  readonly wantsThingNotifications = true;
+  private readonly pending = new Map<string, Pending>();
+  private readonly held = new Set<string>();
+  private readonly fanOuts: { jobId: string; fromQueueSeq: number }[] = [];
+  private active = 0;
+  private idleWaiters: (() => void)[] = [];
+
+  constructor(
+    /** The data plane's reads; a function, as the notifier is wired before the jobs services exist. */
+    private readonly jobsData: () => JobsDataService,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private send: (topic: string, payload: string) => void = () => undefined,
+    /** Whether anyone can hear `thingName` now (the embedded broker knows its clients); absent: always. */
+    private listening: (thingName: string) => boolean = () => true,
+  ) {}
+
+  /** The door's transport, once it exists (the notifier is wired before the broker starts). */
+  attach(send: (topic: string, payload: string) => void, listening?: (thingName: string) => boolean): void {
+    this.send = send;
+    if (listening) this.listening = listening;
+  }
+
+  publish(notifications: JobNotification[]): void {
+    for (const n of notifications) {
+      if (n.kind === 'fanOut') this.fanOuts.push({ jobId: n.jobId, fromQueueSeq: n.fromQueueSeq });
+      else this.add(key(n.thingName, n.namespaceId ?? ''), { notify: n.notify, notifyNext: n.notifyNext });
+    }
+    this.pump();
+  }
+
+  /** While a device's request is answered, its notifications wait (they follow the reply). */
+  hold(thingName: string): void {
+    this.held.add(thingName);
+  }
+
+  release(thingName: string): void {
+    this.held.delete(thingName);
+    this.pump();
+  }
+
+  /** Resolves once nothing waits to be sent (tests, shutdown). */
+  idle(): Promise<void> {
+    if (this.pending.size === 0 && this.fanOuts.length === 0 && this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private add(k: string, p: Pending): void {
+    const was = this.pending.get(k);
+    if (!was) {
+      this.pending.set(k, p);
+      return;
+    }
+    was.notify ||= p.notify;
+    if (p.notifyNext) {
+      was.notifyNext = true;
+      was.nextIfJob = undefined;
+    } else if (p.nextIfJob && !was.notifyNext) was.nextIfJob = p.nextIfJob;
+  }
+
+  private pump(): void {
+    while (this.active < CONCURRENCY) {
+      const fan = this.fanOuts.shift();
+      if (fan) {
+        this.run(() => this.expand(fan.jobId, fan.fromQueueSeq));
+        continue;
+      }
+      let next: string | undefined;
+      for (const k of this.pending.keys()) {
+        if (!this.held.has(thingOf(k))) {
+          next = k;
+          break;
+        }
+      }
+      if (next === undefined) break;
+      const p = this.pending.get(next)!;
+      this.pending.delete(next);
+      this.run(() => this.deliver(thingOf(next), namespaceOf(next), p));
+    }
+    if (this.active === 0 && this.pending.size === 0 && this.fanOuts.length === 0) {
+      const w = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  private run(work: () => Promise<void>): void {
+    this.active++;
+    work()
+      .catch((err: unknown) => this.log.warn({ err }, 'a job notification could not be sent'))
+      .finally(() => {
+        this.active--;
+        this.pump();
+      });
+  }
+
+  /** A release reached many things: each is told, notify-next where the job is now its front. */
+  private async expand(jobId: string, fromQueueSeq: number): Promise<void> {
+    const namespaceId = (await this.jobsData().namespaceOf(jobId)) ?? '';
+    let after: string | undefined;
+    for (;;) {
+      const things = await this.jobsData().releasedThings(jobId, fromQueueSeq, after, RELEASE_PAGE);
+      for (const t of things) if (this.listening(t)) this.add(key(t, namespaceId), { notify: true, notifyNext: false, nextIfJob: jobId });
+      if (things.length < RELEASE_PAGE) return;
+      after = things[things.length - 1];
+    }
+  }
+
+  private async deliver(thingName: string, namespaceId: string, p: Pending): Promise<void> {
+    if (!this.listening(thingName)) return;
+    const timestamp = Math.floor(this.clock.now() / 1000);
+    if (p.notify && namespaceId === '') {
+      const { inProgress, queued } = await this.jobsData().notifyContent(thingName, namespaceId);
+      // Empty status keys are left out; `jobs: {}` when nothing is pending.
+      const jobs = { ...(inProgress.length ? { IN_PROGRESS: inProgress } : {}), ...(queued.length ? { QUEUED: queued } : {}) };
+      this.send(jobsNotifyTopic(thingName), devicePlaneText({ timestamp, jobs }));
+    }
+    if (p.notifyNext || p.nextIfJob) {
+      const next = await this.jobsData().notifyNextContent(thingName, namespaceId);
+      if (p.nextIfJob && next?.jobId !== p.nextIfJob) return;
+      // notify-next carries no thingName, and is bare when the list is empty.
+      const execution = next ? withObjectDocument((({ thingName: _t, ...rest }) => rest)(next)) : undefined;
+      this.send(jobsNotifyNextTopic(thingName, namespaceId || undefined), devicePlaneText({ timestamp, ...(execution ? { execution } : {}) }));
+    }
+  }
+}
+
+const key = (thingName: string, namespaceId: string) => `${thingName}\u0000${namespaceId}`;
+const thingOf = (k: string) => k.slice(0, k.indexOf('\u0000'));
+const namespaceOf = (k: string) => k.slice(k.indexOf('\u0000') + 1);

@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+
+/**
+ * A device over MQTT with mqtt.js, as tests drive it: every message it receives is kept, requests
+ * are matched to their replies by clientToken (as the AWS device SDKs do), and a test waits for
+ * the message it expects without sleeping.
+ */
+export interface Received {
+  topic: string;
+  payload: string;
+  json?: Record<string, unknown>;
+}
+
+export class TestDevice {
+  readonly received: Received[] = [];
+  private waiters: { match: (m: Received) => boolean; resolve: (m: Received) => void }[] = [];
+
+  private constructor(readonly client: MqttClient, readonly thingName: string) {
+    client.on('message', (topic, payload) => {
+      const m: Received = { topic, payload: payload.toString('utf8') };
+      try {
+        m.json = JSON.parse(m.payload) as Record<string, unknown>;
+      } catch {
+        /* kept as text */
+      }
+      this.received.push(m);
+      for (const w of [...this.waiters]) {
+        if (w.match(m)) {
+          this.waiters = this.waiters.filter((x) => x !== w);
+          w.resolve(m);
+        }
+      }
+    });
+  }
+
+  static async connect(url: string, thingName: string, options: IClientOptions = {}): Promise<TestDevice> {
+    const client = await mqtt.connectAsync(url, { clientId: thingName, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000, ...options });
+    return new TestDevice(client, thingName);
+  }
+
+  topic(suffix: string): string {
+    return `$aws/things/${this.thingName}/${suffix}`;
+  }
+
+  /** Subscribes and answers the granted QoS of each filter (128: refused; mqtt.js reports that as an error too). */
+  subscribe(...filters: string[]): Promise<number[]> {
+    const topics = filters.map((f) => (f.startsWith('$aws/') || f === '#' ? f : this.topic(f)));
+    return new Promise((resolve, reject) => {
+      this.client.subscribe(topics, { qos: 1 }, (err, granted) => {
+        // On a refusal mqtt.js keeps the SUBACK's codes on the error.
+        const codes = (err as { packet?: { granted?: number[] } } | null)?.packet?.granted;
+        if (codes) resolve(codes);
+        else if (!err && granted) resolve(granted.map((g) => g.qos));
+        else reject(err ?? new Error('no SUBACK'));
+      });
+    });
+  }
+
+  /** The first message (already received or still to come) that `match` accepts. */
+  next(match: (m: Received) => boolean, timeoutMs = 5000): Promise<Received> {
+    const seen = this.received.find(match);
+    if (seen) {
+      this.received.splice(this.received.indexOf(seen), 1);
+      return Promise.resolve(seen);
+    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${this.thingName}: no matching message within ${timeoutMs} ms; got ${JSON.stringify(this.received.map((r) => r.topic))}`)), timeoutMs);
+      this.waiters.push({
+        match,
+        resolve: (m) => {
+          clearTimeout(timer);
+          this.received.splice(this.received.indexOf(m), 1);
+          resolve(m);
+        },
+      });
+    });
+  }
+
+  /** Publishes a jobs or shadow request under this thing and waits for its accepted or rejected reply. */
+  async request(suffix: string, body: Record<string, unknown> = {}): Promise<{ accepted: boolean; body: Record<string, unknown> }> {
+    const clientToken = randomUUID();
+    const topic = this.topic(suffix);
+    const reply = this.next((m) => (m.topic === `${topic}/accepted` || m.topic === `${topic}/rejected`) && m.json?.clientToken === clientToken);
+    await this.client.publishAsync(topic, JSON.stringify({ ...body, clientToken }), { qos: 1 });
+    const m = await reply;
+    return { accepted: m.topic.endsWith('/accepted'), body: m.json! };
+  }
+
+  /** Publishes raw bytes (malformed payloads) and waits for the reply on `topic`'s accepted/rejected. */
+  async raw(suffix: string, payload: string | Buffer): Promise<Received> {
+    const topic = this.topic(suffix);
+    const reply = this.next((m) => m.topic === `${topic}/accepted` || m.topic === `${topic}/rejected`);
+    await this.client.publishAsync(topic, payload, { qos: 1 });
+    return reply;
+  }
+
+  async close(): Promise<void> {
+    await this.client.endAsync(true);
+  }
+}
