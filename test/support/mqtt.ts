@@ -24,12 +24,14 @@ export class TestDevice {
       } catch {
         /* kept as text */
       }
-      this.received.push(m);
-      for (const w of [...this.waiters]) {
-        if (w.match(m)) {
-          this.waiters = this.waiters.filter((x) => x !== w);
-          w.resolve(m);
-        }
+      // One message goes to one waiter (the oldest that wants it); otherwise it is kept for a
+      // later next().
+      const w = this.waiters.find((x) => x.match(m));
+      if (w) {
+        this.waiters = this.waiters.filter((x) => x !== w);
+        w.resolve(m);
+      } else {
+        this.received.push(m);
       }
     });
   }
@@ -65,15 +67,19 @@ export class TestDevice {
       return Promise.resolve(seen);
     }
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.thingName}: no matching message within ${timeoutMs} ms; got ${JSON.stringify(this.received.map((r) => r.topic))}`)), timeoutMs);
-      this.waiters.push({
+      const waiter = {
         match,
-        resolve: (m) => {
+        resolve: (m: Received) => {
           clearTimeout(timer);
-          this.received.splice(this.received.indexOf(m), 1);
           resolve(m);
         },
-      });
+      };
+      const timer = setTimeout(() => {
+        // A waiter that gave up must not swallow a message that comes later.
+        this.waiters = this.waiters.filter((x) => x !== waiter);
+        reject(new Error(`${this.thingName}: no matching message within ${timeoutMs} ms; got ${JSON.stringify(this.received.map((r) => r.topic))}`));
+      }, timeoutMs);
+      this.waiters.push(waiter);
     });
   }
 
