@@ -29,11 +29,11 @@ import { TagService } from './domain/tags/tag-service.js';
 import { ThingRegistry } from './domain/things/registry.js';
 import type { RouteDefinition, ServiceApi } from './protocol/http/route.js';
 import { createHttpDoor } from './protocol/http/server.js';
-import { startEmbeddedBroker, type EmbeddedBroker } from './protocol/mqtt/embedded-broker.js';
-import { clientIdIsThing } from './protocol/mqtt/identity.js';
+import type { ExternalBroker } from './protocol/mqtt/external-broker.js';
 import { deviceRequestHandler } from './protocol/mqtt/mqtt-door.js';
 import { MqttJobNotifier } from './protocol/mqtt/mqtt-notifier.js';
 import { mqttShadowEvents } from './protocol/mqtt/shadow-mqtt.js';
+import { startMqttDoor, type MqttDoor } from './protocol/mqtt/start-door.js';
 import type { MqttTransport } from './protocol/mqtt/transport.js';
 import { SigV4Verifier } from './protocol/http/sigv4.js';
 import { jobsDataRoutes } from './protocol/jobs-data/jobs-data-routes.js';
@@ -58,6 +58,7 @@ import { RolloutForecastService } from './domain/jobs/rollout-forecast.js';
 import { Engine } from './workers/engine.js';
 import { executionTimeouts, jobTicker, notificationOutbox } from './workers/job-reconcilers.js';
 import { idempotencyPurge, jobDeletions, sbomValidations } from './workers/maintenance-reconcilers.js';
+import { mqttSubscriberLease } from './workers/mqtt-subscriber-lease.js';
 import { SbomValidationWorker, type SbomValidationSettings } from './workers/sbom-validation-worker.js';
 
 export interface ServerOptions {
@@ -90,9 +91,12 @@ export interface RunningServer {
   sbomValidation: SbomValidationWorker;
   /** The rollout engine; tests call `step()`, or `advance(ms)` on a virtual clock. */
   engine: Engine;
-  /** The embedded MQTT broker's URL and port, unless the door is off. */
+  /** Where devices connect over MQTT (the embedded broker, or the external one), unless the door is off. */
   mqttUrl?: string;
+  /** The embedded broker's port. */
   mqttPort?: number;
+  /** The external broker's connection, in external-broker mode (tests read `serving`). */
+  mqttBroker?: ExternalBroker;
   /** notify / notify-next over MQTT; tests await `idle()`. */
   mqttNotifications?: MqttJobNotifier;
   close(): Promise<void>;
@@ -120,6 +124,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Object storage: the embedded store (served below as an S3 subset) unless an external S3 is
   // configured. The catalog checks artifact and SBOM locations against it, as AWS does.
   const leaseMs = config.leaseMs;
+  /** This process, as a holder of leases and as a client of an external broker. */
+  const nodeId = randomUUID();
   const objects = await openObjectStorage({ config, store, clock, signatureClock: options.signatureClock ?? systemClock, credentials: () => credentials });
   const locationCheck = new ObjectStoreLocationCheck(objects.store);
 
@@ -157,13 +163,14 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // The MQTT door's publishing side exists before the broker does (the domain is wired first): its
   // transport is attached once the broker has started.
   let mqttTransport: MqttTransport | undefined;
+  const mqttOn = config.mqttPort !== undefined || config.mqttBroker !== undefined;
   const mqttLog = logger.child({ component: 'mqtt' });
   let jobsData: JobsDataService;
-  const mqttNotifier = config.mqttPort !== undefined ? new MqttJobNotifier(() => jobsData, clock, mqttLog) : undefined;
+  const mqttNotifier = mqttOn ? new MqttJobNotifier(() => jobsData, clock, mqttLog) : undefined;
 
   // Shadows are independent of the registry; Jobs writes `$package` through recordPackageVersions.
   // Every accepted change is published over MQTT, whichever door it came through.
-  const shadowEvents = config.mqttPort !== undefined ? mqttShadowEvents((topic, payload) => mqttTransport?.publish(topic, payload)) : undefined;
+  const shadowEvents = mqttOn ? mqttShadowEvents((topic, payload) => mqttTransport?.publish(topic, payload)) : undefined;
   const shadows = new ShadowService(ctx, shadowEvents, { ...config.shadows, ...options.shadowSettings });
 
   // IoT Jobs. Every execution change goes through ExecutionService (counters, completion,
@@ -196,7 +203,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       notificationOutbox({ store, clock: systemClock, leaseMs, notifier: jobNotifier }),
       jobDeletions({ store, clock, jobs: jobServices.jobs, leaseMs, log: logger.child({ component: 'engine' }) }),
       sbomValidations({ store, worker: sbomValidation }),
-      idempotencyPurge({ store, clock, holder: randomUUID() }),
+      idempotencyPurge({ store, clock, holder: nodeId }),
     ],
     clock,
     logger.child({ component: 'engine' }),
@@ -256,24 +263,33 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     server.listen(config.port, config.host, () => resolve());
   });
 
-  // The MQTT device door: the embedded broker on the HTTP host (devices-and-engine.md §1).
-  let broker: EmbeddedBroker | undefined;
-  if (config.mqttPort !== undefined) {
-    try {
-      broker = await startEmbeddedBroker({
-        host: config.host,
-        port: config.mqttPort,
-        identity: clientIdIsThing(async (name) => (await store.things.get(name)) !== undefined),
-        log: mqttLog,
-        onRequest: deviceRequestHandler({ jobsData, shadows, notifier: mqttNotifier!, transport: () => mqttTransport!, clock, log: mqttLog }),
-      });
-    } catch (err) {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await opened.db.destroy();
-      throw err;
+  // The MQTT device door: the embedded broker, or an external one (protocol/mqtt/start-door.ts).
+  let mqttDoor: MqttDoor | undefined;
+  let subscriberLease: ReturnType<typeof mqttSubscriberLease> | undefined;
+  try {
+    mqttDoor = await startMqttDoor({
+      config,
+      nodeId,
+      thingExists: async (name) => (await store.things.get(name)) !== undefined,
+      onRequest: deviceRequestHandler({ jobsData, shadows, notifier: mqttNotifier!, transport: () => mqttTransport!, clock, log: mqttLog }),
+      log: mqttLog,
+    });
+    if (mqttDoor) {
+      mqttTransport = mqttDoor.transport;
+      mqttNotifier?.attach((topic, payload) => mqttTransport?.publish(topic, payload), mqttDoor.transport.listening);
     }
-    mqttTransport = broker.transport;
-    mqttNotifier?.attach((topic, payload) => mqttTransport?.publish(topic, payload), broker.transport.listening);
+    if (mqttDoor?.external && !mqttDoor.external.shared) {
+      // One node at a time subscribes to the device requests; the first look happens now, so a
+      // lone node serves devices from its start.
+      subscriberLease = mqttSubscriberLease({ store, clock, holder: nodeId, leaseMs, subscriber: mqttDoor.external, log: mqttLog });
+      engine.add(subscriberLease);
+      await subscriberLease.run();
+    }
+  } catch (err) {
+    await mqttDoor?.close().catch(() => undefined);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await opened.db.destroy();
+    throw err;
   }
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
@@ -289,7 +305,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let closed = false;
   return {
     url: `http://${host}:${port}`,
-    ...(broker ? { mqttUrl: broker.url, mqttPort: broker.port } : {}),
+    ...(mqttDoor ? { mqttUrl: mqttDoor.url } : {}),
+    ...(mqttDoor?.port !== undefined ? { mqttPort: mqttDoor.port } : {}),
+    ...(mqttDoor?.external ? { mqttBroker: mqttDoor.external } : {}),
     ...(mqttNotifier ? { mqttNotifications: mqttNotifier } : {}),
     port,
     credentials,
@@ -303,7 +321,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       if (closed) return;
       closed = true;
       await engine.stop();
-      await broker?.close();
+      await subscriberLease?.release();
+      await mqttDoor?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -4,6 +4,7 @@ import { startServer } from '../app.js';
 import { ConfigError, resolveConfig } from '../config/config.js';
 import { checkCommand } from './check.js';
 import { forecastCommand } from './forecast.js';
+import { mosquittoAclCommand } from './mosquitto-acl.js';
 
 const program = new Command();
 program.name('fleetjobs').description('Self-hosted AWS IoT Software Package Catalog and IoT Jobs');
@@ -36,6 +37,9 @@ program
   .addOption(new Option('--max-versions-per-package <n>', 'most versions a package holds (FLEETJOBS_MAX_VERSIONS_PER_PACKAGE, default 1000)'))
   .addOption(new Option('--lease-seconds <n>', 'how long a node\'s claim on background work lasts before another node takes it over (FLEETJOBS_LEASE_SECONDS, default 15)'))
   .addOption(new Option('--mqtt-port <port>', 'the embedded MQTT broker\'s port, 0 for any free port (FLEETJOBS_MQTT_PORT, default 1883)'))
+  .addOption(new Option('--mqtt-url <url>', 'serve devices through this MQTT broker (mqtt:// or mqtts://) instead of the embedded one (FLEETJOBS_MQTT_URL)'))
+  .addOption(new Option('--mqtt-username <name>', 'the user fleetjobs connects to the external broker as (FLEETJOBS_MQTT_USERNAME)'))
+  .addOption(new Option('--mqtt-password <password>', 'its password (FLEETJOBS_MQTT_PASSWORD)'))
   .option('--no-mqtt', 'no MQTT device door (FLEETJOBS_NO_MQTT=1)')
   .option('--test-mode', 'the test double: a clock to move (/_fleetjobs/clock) (FLEETJOBS_TEST_MODE=1); loopback only')
   .option('--test-mode-any-host', 'allow --test-mode on a non-loopback address (FLEETJOBS_TEST_MODE_ANY_HOST=1)')
@@ -61,9 +65,15 @@ program
       process.stderr.write(`fleetjobs: cannot start: ${operational ? (err as Error).message : err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
       process.exit(1);
     }
-    process.stdout.write(`fleetjobs listening on ${server.url}${server.mqttUrl ? ` and ${server.mqttUrl}` : ''} (region ${config.region}, account ${config.accountId}, storage ${server.storage})\n`);
+    const devices = server.mqttBroker ? ` (devices through the MQTT broker at ${server.mqttUrl})` : server.mqttUrl ? ` and ${server.mqttUrl}` : '';
+    process.stdout.write(`fleetjobs listening on ${server.url}${devices} (region ${config.region}, account ${config.accountId}, storage ${server.storage})\n`);
     if (config.testMode) {
       process.stdout.write('*** TEST MODE: the clock can be frozen, set and advanced (POST /_fleetjobs/clock). Not for production. ***\n');
+    }
+    if (config.mqttExposed) {
+      process.stdout.write(
+        `WARNING: the MQTT listener on ${config.host} checks no device credentials yet: any client whose id names a registered thing acts for it. Bind it to loopback, or put it behind a broker that authenticates devices (--mqtt-url).\n`,
+      );
     }
     if (!config.auth) {
       process.stdout.write('WARNING: authentication is OFF (--no-auth): any request is accepted without a valid signature. Never expose this server.\n');
@@ -92,6 +102,7 @@ program
 
 program.addCommand(checkCommand());
 program.addCommand(forecastCommand());
+program.addCommand(mosquittoAclCommand());
 
 program.parseAsync().catch((err) => {
   process.stderr.write(`fleetjobs: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);

@@ -39,8 +39,22 @@ export interface Config {
   leaseMs: number;
   /** `--test-mode`: a controllable clock and the `/_fleetjobs/` endpoints (issue 13). */
   testMode: boolean;
-  /** The MQTT device door: the embedded broker's port (0 = any free one), or undefined with --no-mqtt. */
+  /**
+   * The MQTT device door: the embedded broker's port (0 = any free one). Undefined with --no-mqtt,
+   * and with an external broker.
+   */
   mqttPort?: number;
+  /** `--mqtt-url`: serve the device topics through this broker instead of embedding one. */
+  mqttBroker?: ExternalBrokerConfig;
+  /** The embedded broker listens beyond loopback without device authentication (a warning at start). */
+  mqttExposed?: boolean;
+}
+
+export interface ExternalBrokerConfig {
+  /** mqtt://host:port or mqtts://host:port */
+  url: string;
+  username?: string;
+  password?: string;
 }
 
 export interface CatalogQuotaConfig {
@@ -99,6 +113,9 @@ export interface ConfigFlags {
   testMode?: boolean;
   testModeAnyHost?: boolean;
   mqttPort?: string | number;
+  mqttUrl?: string;
+  mqttUsername?: string;
+  mqttPassword?: string;
   /** commander's `--no-mqtt` sets this false. */
   mqtt?: boolean;
 }
@@ -141,7 +158,14 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     throw new ConfigError(`test mode lets anyone with the key move the clock: it binds only to loopback, not ${host} (add --test-mode-any-host to allow it)`);
   }
   const mqttOn = flags.mqtt !== false && !truthy(env.FLEETJOBS_NO_MQTT);
-  const mqttPortText = pick(flags.mqttPort, 'MQTT_PORT') ?? '1883';
+  const mqttBroker = externalBroker(pick(flags.mqttUrl, 'MQTT_URL'), pick(flags.mqttUsername, 'MQTT_USERNAME'), pick(flags.mqttPassword, 'MQTT_PASSWORD'));
+  const mqttPortGiven = pick(flags.mqttPort, 'MQTT_PORT');
+  if (mqttBroker && mqttPortGiven !== undefined) {
+    throw new ConfigError(
+      '--mqtt-port (FLEETJOBS_MQTT_PORT) is the embedded broker\'s port, and --mqtt-url (FLEETJOBS_MQTT_URL) replaces the embedded broker with an external one: give one of them',
+    );
+  }
+  const mqttPortText = mqttPortGiven ?? '1883';
   const mqttPort = Number(mqttPortText);
   if (!/^\d+$/.test(mqttPortText) || mqttPort > 65535) throw new ConfigError(`invalid MQTT port: ${mqttPortText}`);
   const logLevel = pick(flags.logLevel, 'LOG_LEVEL') ?? 'info';
@@ -223,8 +247,27 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     ...(catalogQuotas ? { catalogQuotas } : {}),
     leaseMs: positive(flags.leaseSeconds, 'LEASE_SECONDS', '--lease-seconds', 1000) ?? DEFAULT_LEASE_MS,
     testMode,
-    ...(mqttOn ? { mqttPort } : {}),
+    ...(mqttOn && mqttBroker ? { mqttBroker } : {}),
+    ...(mqttOn && !mqttBroker ? { mqttPort, mqttExposed: !loopback } : {}),
   };
+}
+
+function externalBroker(url: string | undefined, username: string | undefined, password: string | undefined): ExternalBrokerConfig | undefined {
+  if (url === undefined) {
+    if (username !== undefined || password !== undefined) throw new ConfigError('--mqtt-username and --mqtt-password are for an external broker: add --mqtt-url');
+    return undefined;
+  }
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new ConfigError(`invalid MQTT broker URL (mqtt://host:port or mqtts://host:port expected): ${url}`);
+  }
+  if ((parsed.protocol !== 'mqtt:' && parsed.protocol !== 'mqtts:') || parsed.hostname === '' || (parsed.pathname !== '' && parsed.pathname !== '/')) {
+    throw new ConfigError(`invalid MQTT broker URL (mqtt://host:port or mqtts://host:port expected): ${url}`);
+  }
+  if (password !== undefined && username === undefined) throw new ConfigError('--mqtt-password needs --mqtt-username');
+  return { url, ...(username !== undefined ? { username } : {}), ...(password !== undefined ? { password } : {}) };
 }
 
 export const DEFAULT_LEASE_MS = 15_000;

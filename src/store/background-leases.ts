@@ -27,6 +27,11 @@ export class BackgroundLeaseStore {
     return Number(r.numInsertedOrUpdatedRows ?? 0n) === 1;
   }
 
+  /** Gives the lease up at once, if `holder` has it (a clean shutdown). */
+  async release(name: string, holder: string): Promise<void> {
+    await this.db.updateTable('background_leases').set({ lease_until: 0 }).where('name', '=', name).where('holder', '=', holder).execute();
+  }
+
   /** When the lease on `name` lapses, if anyone holds it. */
   async until(name: string): Promise<number | undefined> {
     const row = await this.db.selectFrom('background_leases').select(sql<number>`lease_until`.as('u')).where('name', '=', name).executeTakeFirst();

@@ -84,6 +84,12 @@ export class Engine {
     await this.step();
   }
 
+  /** A reconciler that exists only once a door is up (the external broker's subscriber lease). */
+  add(reconciler: Reconciler): void {
+    this.reconcilers.push(reconciler);
+    this.poke();
+  }
+
   /** Asks the loop to look for work now (after a commit that made some due). */
   poke(): void {
     this.wake?.();

@@ -87,7 +87,8 @@ export class FleetProcess {
   ) {}
 
   static async start(storage: FleetStorage, extraArgs: string[] = []): Promise<FleetProcess> {
-    const args = ['serve', '--test-mode', '--port', '0', '--mqtt-port', '0', '--data-dir', storage.dataDir, ...extraArgs];
+    const external = extraArgs.includes('--mqtt-url');
+    const args = ['serve', '--test-mode', '--port', '0', ...(external ? [] : ['--mqtt-port', '0']), '--data-dir', storage.dataDir, ...extraArgs];
     if (storage.databaseUrl) args.push('--database-url', storage.databaseUrl);
     const proc = new ServeProcess(args, { FLEETJOBS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, FLEETJOBS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey, FLEETJOBS_LOG_LEVEL: 'error' });
     const url = await proc.url();

@@ -41,6 +41,11 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   /** Client id → the thing it acts for (equal today; the seam for certificates). */
   const things = new Map<Client, string>();
   const connected = new Map<string, number>();
+  /**
+   * Things whose clean=false session the broker keeps while they are away: what is published to
+   * them waits in that session (QoS 1) and is delivered when they reconnect, as on AWS.
+   */
+  const persistent = new Set<string>();
 
   broker.authenticate = (client, username, password, done) => {
     o.identity.identify({ clientId: client.id, username, password }).then(
@@ -109,7 +114,10 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   };
   broker.on('clientReady', (client) => {
     const thing = things.get(client);
-    if (thing !== undefined) connected.set(thing, (connected.get(thing) ?? 0) + 1);
+    if (thing === undefined) return;
+    connected.set(thing, (connected.get(thing) ?? 0) + 1);
+    if (client.clean) persistent.delete(thing);
+    else persistent.add(thing);
   });
   broker.on('clientDisconnect', (client) => {
     const thing = things.get(client);
@@ -143,7 +151,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     publish(topic, payload) {
       broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false }, () => undefined);
     },
-    listening: (thingName) => connected.has(thingName),
+    listening: (thingName) => connected.has(thingName) || persistent.has(thingName),
   };
   return {
     url: `mqtt://${host}:${port}`,

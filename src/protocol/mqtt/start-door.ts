@@ -1,0 +1,43 @@
+import type { Logger } from 'pino';
+import type { Config } from '../../config/config.js';
+import { startEmbeddedBroker } from './embedded-broker.js';
+import { connectExternalBroker, type ExternalBroker } from './external-broker.js';
+import { clientIdIsThing } from './identity.js';
+import type { DeviceRequest } from './topics.js';
+import type { MqttTransport } from './transport.js';
+
+/** The MQTT device door as the server runs it: the embedded broker, or a connection to an external one. */
+export interface MqttDoor {
+  /** Where devices connect. */
+  url: string;
+  /** The embedded broker's port. */
+  port?: number;
+  transport: MqttTransport;
+  /** Set in external-broker mode. */
+  external?: ExternalBroker;
+  close(): Promise<void>;
+}
+
+export async function startMqttDoor(deps: {
+  config: Config;
+  nodeId: string;
+  thingExists: (name: string) => Promise<boolean>;
+  onRequest: (request: DeviceRequest, topic: string, payload: Buffer, reply: (topic: string, payload: string) => void) => Promise<void>;
+  log: Logger;
+}): Promise<MqttDoor | undefined> {
+  const { config } = deps;
+  if (config.mqttBroker) {
+    const external = await connectExternalBroker({ broker: config.mqttBroker, nodeId: deps.nodeId, log: deps.log, onRequest: deps.onRequest });
+    return { url: external.url, transport: external.transport, external, close: () => external.close() };
+  }
+  if (config.mqttPort === undefined) return undefined;
+  // The embedded broker on the HTTP host (devices-and-engine.md §1).
+  const broker = await startEmbeddedBroker({
+    host: config.host,
+    port: config.mqttPort,
+    identity: clientIdIsThing(deps.thingExists),
+    log: deps.log,
+    onRequest: deps.onRequest,
+  });
+  return { url: broker.url, port: broker.port, transport: broker.transport, close: () => broker.close() };
+}
