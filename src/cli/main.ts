@@ -5,6 +5,7 @@ import { ConfigError, resolveConfig } from '../config/config.js';
 import { checkCommand } from './check.js';
 import { forecastCommand } from './forecast.js';
 import { mosquittoAclCommand } from './mosquitto-acl.js';
+import { simulateCommand } from './simulate.js';
 
 const program = new Command();
 program.name('fleetjobs').description('Self-hosted AWS IoT Software Package Catalog and IoT Jobs');
@@ -103,6 +104,7 @@ program
 program.addCommand(checkCommand());
 program.addCommand(forecastCommand());
 program.addCommand(mosquittoAclCommand());
+program.addCommand(simulateCommand());
 
 program.parseAsync().catch((err) => {
   process.stderr.write(`fleetjobs: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import mqtt from 'mqtt';
+import mqttPacket from 'mqtt-packet';
 import { CancelJobExecutionCommand, CreateJobCommand, DescribeJobExecutionCommand } from '@aws-sdk/client-iot';
 import { testBackends } from '../support/backends.js';
 import { seedThing, thingArn } from '../support/jobs.js';
@@ -93,6 +94,21 @@ for (const backend of await testBackends()) {
       const peek = await d.request('jobs/$next/get');
       assert.equal((peek.body.execution as { jobId: string }).jobId, 'second');
       assert.deepEqual((peek.body.execution as { jobDocument: unknown }).jobDocument, { n: 2 });
+    });
+
+    it('answers a device\'s requests in the order it sent them, even within one packet burst', async () => {
+      const d = await device('mq-order');
+      await t.iot.send(new CreateJobCommand({ jobId: 'order-1', targets: [thingArn('mq-order')], document: '{}' }));
+      await t.iot.send(new CreateJobCommand({ jobId: 'order-2', targets: [thingArn('mq-order')], document: '{}' }));
+      assert.ok((await d.request('jobs/start-next')).accepted);
+      // Both in one TCP write: aedes reads them in one chunk and dispatches them together.
+      const done = d.next((m) => m.topic === d.topic('jobs/order-1/update/accepted'));
+      const next = d.next((m) => m.topic === d.topic('jobs/start-next/accepted'));
+      const publish = (topic: string, payload: string) => mqttPacket.generate({ cmd: 'publish', topic, payload, qos: 0, dup: false, retain: false });
+      d.client.stream.write(Buffer.concat([publish(d.topic('jobs/order-1/update'), JSON.stringify({ status: 'SUCCEEDED' })), publish(d.topic('jobs/start-next'), '{}')]));
+      await done;
+      assert.equal(((await next).json!.execution as { jobId: string }).jobId, 'order-2', 'start-next saw the update before it');
+      assert.equal((await control('order-1', 'mq-order')).status, 'SUCCEEDED');
     });
 
     it('lets a device reject a job, and refuses a version mismatch and updates after a cancel', async () => {

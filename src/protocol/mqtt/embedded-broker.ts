@@ -74,6 +74,13 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     o.log.warn({ clientId: client.id, topic: sub.topic }, 'MQTT subscription refused: outside the client\'s own topics');
     done(null, null);
   };
+  /**
+   * aedes dispatches the packets of one socket read at once, so a device's start-next could be
+   * answered before the update it sent just before. Each request takes its turn when it is
+   * authorized (in the order it arrived) and is answered once the one before it has been.
+   */
+  const lastTurn = new Map<Client, Promise<void>>();
+  const turns = new WeakMap<object, { previous: Promise<void>; done: () => void }>();
   broker.authorizePublish = (client, packet, done) => {
     if (client === null) {
       done(null);
@@ -81,6 +88,12 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     }
     const thing = things.get(client);
     if (thing !== undefined && thingOfTopic(packet.topic) === thing) {
+      if (parseRequestTopic(packet.topic)) {
+        let finish!: () => void;
+        const mine = new Promise<void>((resolve) => (finish = resolve));
+        turns.set(packet, { previous: lastTurn.get(client) ?? Promise.resolve(), done: finish });
+        lastTurn.set(client, mine);
+      }
       done(null);
       return;
     }
@@ -97,20 +110,22 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
       return;
     }
     const request = parseRequestTopic(packet.topic);
-    if (!request) {
+    const turn = turns.get(packet);
+    if (!request || !turn) {
       done();
       return;
     }
+    turns.delete(packet);
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     const reply = (topic: string, body: string) =>
       client.publish({ cmd: 'publish', topic, payload: Buffer.from(body), qos: 0, retain: false, dup: false }, () => undefined);
-    o.onRequest(request, packet.topic, payload, reply).then(
-      () => done(),
-      (err: unknown) => {
-        o.log.error({ err, clientId: client.id, topic: packet.topic }, 'MQTT request failed');
+    turn.previous
+      .then(() => o.onRequest(request, packet.topic, payload, reply))
+      .catch((err: unknown) => o.log.error({ err, clientId: client.id, topic: packet.topic }, 'MQTT request failed'))
+      .finally(() => {
+        turn.done();
         done();
-      },
-    );
+      });
   };
   broker.on('clientReady', (client) => {
     const thing = things.get(client);
@@ -122,6 +137,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   broker.on('clientDisconnect', (client) => {
     const thing = things.get(client);
     things.delete(client);
+    lastTurn.delete(client);
     if (thing === undefined) return;
     const n = (connected.get(thing) ?? 1) - 1;
     if (n <= 0) connected.delete(thing);
