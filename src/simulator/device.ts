@@ -24,7 +24,8 @@ export type Outcome = 'succeeded' | 'failed' | 'rejected' | 'hung';
 /** What a device tells the fleet about (counters and the idle watch). */
 export interface DeviceEvents {
   started(): void;
-  ended(outcome: Outcome): void;
+  /** A job ended here; no outcome when the server ended it first (cancelled, timed out). */
+  ended(outcome?: Outcome): void;
   /** A rejected reply (a refused request): counted, and the device asks again later. */
   refused(code: string): void;
   /** Any message about jobs: the fleet is not idle. */
@@ -36,6 +37,8 @@ interface Running {
   executionNumber: number;
   versionNumber: number;
   outcome: Outcome;
+  /** Its terminal update is sent: the job ends here when the server accepts it. */
+  finishing?: boolean;
   cancelTimer?: () => void;
 }
 
@@ -129,9 +132,11 @@ export class SimulatedDevice {
       this.events.refused(String(body.code ?? 'unknown'));
       const jobId = rest.slice(0, -'/update/rejected'.length);
       // An update refused (cancelled meanwhile, say) ends that job here; the device asks for more.
-      if (rest.endsWith('/update/rejected') && this.running?.jobId === jobId) {
-        this.running.cancelTimer?.();
+      const r = this.running;
+      if (rest.endsWith('/update/rejected') && r?.jobId === jobId) {
+        r.cancelTimer?.();
         this.running = undefined;
+        this.events.ended(r.finishing ? r.outcome : undefined);
         this.askForNext();
       }
       return;
@@ -139,9 +144,11 @@ export class SimulatedDevice {
     if (rest.endsWith('/update/accepted')) {
       const jobId = rest.slice(0, -'/update/accepted'.length);
       const r = this.running;
-      if (!r || r.jobId !== jobId) return;
-      const state = body.executionState as { versionNumber?: number } | undefined;
-      if (state?.versionNumber !== undefined) r.versionNumber = state.versionNumber;
+      if (!r || r.jobId !== jobId || !r.finishing) return;
+      // The job ends when the server has its terminal status; then the device asks for the next.
+      this.running = undefined;
+      this.events.ended(r.outcome);
+      this.askForNext();
     }
   }
 
@@ -171,10 +178,8 @@ export class SimulatedDevice {
 
   private finish(r: Running, status: 'SUCCEEDED' | 'FAILED' | 'REJECTED', statusDetails: Record<string, string>): void {
     if (this.running !== r) return;
+    r.finishing = true;
     this.publish(`${r.jobId}/update`, { status, statusDetails });
-    this.events.ended(r.outcome);
-    this.running = undefined;
-    this.askForNext();
   }
 
   /** Runs `fn` after `ms`; work of 0 ms runs on the next turn (no timer per device). */

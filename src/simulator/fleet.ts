@@ -31,6 +31,9 @@ export interface FleetStats {
   hung: number;
   /** Rejected replies the devices received, by code. */
   refusals: Record<string, number>;
+  /** When the first job started on a device, and when the last one ended (epoch ms). */
+  firstStartedAt?: number;
+  lastEndedAt?: number;
 }
 
 export class Fleet {
@@ -94,11 +97,13 @@ export class Fleet {
     return {
       started: () => {
         s.inProgress++;
+        s.firstStartedAt ??= this.o.clock.now();
         this.changed();
       },
-      ended: (outcome: Outcome) => {
+      ended: (outcome?: Outcome) => {
         s.inProgress--;
-        s[outcome]++;
+        if (outcome) s[outcome]++;
+        s.lastEndedAt = this.o.clock.now();
         this.changed();
       },
       refused: (code: string) => {

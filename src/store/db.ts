@@ -1,9 +1,10 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database, Dialect } from './schema.js';
+import { FifoSqliteDialect } from './sqlite-fifo.js';
 
 export interface OpenedDatabase {
   db: Kysely<Database>;
@@ -56,7 +57,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenedData
   database.pragma('synchronous = NORMAL');
   database.pragma('foreign_keys = ON');
   database.pragma('busy_timeout = 5000');
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) });
+  const db = new Kysely<Database>({ dialect: new FifoSqliteDialect({ database: withStatementCache(database) }) });
   return { db, dialect: 'sqlite', location: file };
 }
 

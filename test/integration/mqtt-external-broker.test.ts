@@ -6,15 +6,15 @@ import { iotjobs } from 'aws-iot-device-sdk-v2';
 import { testBackends } from '../support/backends.js';
 import { connectSdkDevice, releaseSdkObjects, type SdkDevice } from '../support/device-sdk.js';
 import { seedThing, thingArn } from '../support/jobs.js';
-import { MOSQUITTO_URL, mosquittoSkip } from '../support/mosquitto.js';
+import { mosquittoSkip, PrivateMosquitto } from '../support/mosquitto.js';
 import { TestDevice } from '../support/mqtt.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 /**
  * External-broker mode against the real Mosquitto (devices-and-engine.md §3): fleetjobs is one
  * backend client of the broker and serves the same topics through it, to MQTT 3.1.1 and MQTT 5
- * devices and the Device SDK, each step checked on the control plane. Mosquitto is shared by
- * this file's suites, which run one after another, so thing names carry a run id.
+ * devices and the Device SDK, each step checked on the control plane. Each suite has a Mosquitto
+ * of its own, so no other backend answers its devices.
  */
 const skipMosquitto = await mosquittoSkip();
 const run = randomUUID().slice(0, 8);
@@ -22,11 +22,13 @@ const run = randomUUID().slice(0, 8);
 for (const backend of await testBackends()) {
   describe(`jobs through Mosquitto (${backend.name})`, { skip: backend.skip ?? skipMosquitto }, () => {
     let t: TestServer;
+    let broker: PrivateMosquitto;
     const devices: TestDevice[] = [];
     const sdkDevices: SdkDevice[] = [];
     const name = (n: string) => `ext-${run}-${backend.name}-${n}`;
     before(async () => {
-      t = await startTestServer(backend, {}, { FLEETJOBS_MQTT_URL: MOSQUITTO_URL });
+      broker = await PrivateMosquitto.start();
+      t = await startTestServer(backend, {}, { FLEETJOBS_MQTT_URL: broker.url });
       assert.equal(t.server.mqttBroker?.shared, false, 'Mosquitto does not deliver $share on $aws topics');
       assert.equal(t.server.mqttBroker?.serving, true, 'a lone node takes the lease at start');
     });
@@ -34,13 +36,14 @@ for (const backend of await testBackends()) {
       for (const d of devices) await d.close().catch(() => undefined);
       for (const d of sdkDevices.splice(0)) await d.close().catch(() => undefined);
       await t?.close();
+      await broker?.stop();
       await releaseSdkObjects();
     });
 
     /** A device on Mosquitto; on an external broker replies reach only subscribers, so it subscribes to its jobs topics. */
     async function device(n: string, protocolVersion: 4 | 5 = 4): Promise<TestDevice> {
       await seedThing(t, name(n));
-      const d = await TestDevice.connect(MOSQUITTO_URL, name(n), { protocolVersion, clean: true });
+      const d = await TestDevice.connect(broker.url, name(n), { protocolVersion, clean: true });
       devices.push(d);
       await d.subscribe('jobs/#');
       return d;
@@ -90,7 +93,7 @@ for (const backend of await testBackends()) {
       const jobId = `${name('sdk')}-job`;
       await t.iot.send(new CreateJobCommand({ jobId, targets: [thingArn(name('sdk'))], document: '{"v":2}' }));
       // The device was offline when the job was created: it asks when it connects.
-      const d = await connectSdkDevice(MOSQUITTO_URL, name('sdk'), { cleanSession: true });
+      const d = await connectSdkDevice(broker.url, name('sdk'), { cleanSession: true });
       sdkDevices.push(d);
       const pending = await d.jobs.getPendingJobExecutions({ thingName: name('sdk') });
       assert.deepEqual(pending.queuedJobs?.map((j) => j.jobId), [jobId]);

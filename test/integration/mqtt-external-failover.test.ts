@@ -5,7 +5,7 @@ import { CreateJobCommand, CreateThingCommand, DescribeJobExecutionCommand } fro
 import { testBackends } from '../support/backends.js';
 import { FleetProcess, FleetStorage } from '../support/fleet-process.js';
 import { thingArn } from '../support/jobs.js';
-import { MOSQUITTO_URL, mosquittoSkip } from '../support/mosquitto.js';
+import { mosquittoSkip, PrivateMosquitto } from '../support/mosquitto.js';
 import { TestDevice } from '../support/mqtt.js';
 
 const LEASE_SECONDS = 5;
@@ -20,13 +20,15 @@ const skip = await mosquittoSkip();
 for (const backend of (await testBackends()).filter((b) => b.name === 'postgres')) {
   describe(`external broker on two nodes (${backend.name})`, { skip: backend.skip ?? skip }, () => {
     let storage: FleetStorage;
+    let broker: PrivateMosquitto;
     let a: FleetProcess;
     let b: FleetProcess;
     const devices: TestDevice[] = [];
     const thing = `fo-${randomUUID().slice(0, 8)}`;
     before(async () => {
       storage = await FleetStorage.create(backend);
-      const args = ['--mqtt-url', MOSQUITTO_URL, '--lease-seconds', String(LEASE_SECONDS)];
+      broker = await PrivateMosquitto.start();
+      const args = ['--mqtt-url', broker.url, '--lease-seconds', String(LEASE_SECONDS)];
       // a is up (and holds the lease) before b starts.
       a = await FleetProcess.start(storage, args);
       b = await FleetProcess.start(storage, args);
@@ -36,11 +38,12 @@ for (const backend of (await testBackends()).filter((b) => b.name === 'postgres'
       a?.kill();
       b?.kill();
       await storage?.destroy();
+      await broker?.stop();
     });
 
     it('answers each request once while both run, and from the survivor after the holder dies', async () => {
       await a.iot.send(new CreateThingCommand({ thingName: thing }));
-      const d = await TestDevice.connect(MOSQUITTO_URL, thing, { clean: true });
+      const d = await TestDevice.connect(broker.url, thing, { clean: true });
       devices.push(d);
       await d.subscribe('jobs/#');
       await b.iot.send(new CreateJobCommand({ jobId: `${thing}-job`, targets: [thingArn(thing)], document: '{}' }));

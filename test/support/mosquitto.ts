@@ -7,7 +7,9 @@ import mqtt from 'mqtt';
 
 /**
  * The real Mosquitto, for external-broker mode: the project's shared one (127.0.0.1:1883; `.ci/run`
- * starts it where it is down), and private ones a test starts with its own ACL and passwords.
+ * starts it where it is down) tells whether Mosquitto is here, and each test file that puts a
+ * fleetjobs backend on a broker starts a private one. A backend answers every thing's requests,
+ * so two test files' backends on one broker would both answer a device (test files run at once).
  */
 export const MOSQUITTO_URL = process.env.FLEETJOBS_TEST_MOSQUITTO_URL ?? 'mqtt://127.0.0.1:1883';
 
@@ -34,24 +36,27 @@ export class PrivateMosquitto {
     readonly url: string,
   ) {}
 
-  static async start(o: { acl: string; users: Record<string, string>; allowAnonymous?: boolean }): Promise<PrivateMosquitto> {
+  /** Without an ACL and users it is open: anonymous clients may use any topic. */
+  static async start(o: { acl?: string; users?: Record<string, string>; allowAnonymous?: boolean } = {}): Promise<PrivateMosquitto> {
     const dir = await mkdtemp(join(tmpdir(), 'fleetjobs-mosquitto-'));
     // Mosquitto started as root drops to the mosquitto user, which must read these files.
     await chmod(dir, 0o755);
     const port = await freePort();
-    const passwords = join(dir, 'passwd');
-    await writeFile(passwords, '', { mode: 0o644 });
-    for (const [user, password] of Object.entries(o.users)) {
-      const r = spawnSync('mosquitto_passwd', ['-b', passwords, user, password]);
-      if (r.status !== 0) throw new Error(`mosquitto_passwd: ${r.stderr.toString()}`);
+    const conf = [`listener ${port} 127.0.0.1`, 'persistence false', 'log_dest stderr'];
+    if (o.acl === undefined && o.users === undefined) {
+      conf.push('allow_anonymous true');
+    } else {
+      const passwords = join(dir, 'passwd');
+      await writeFile(passwords, '', { mode: 0o644 });
+      for (const [user, password] of Object.entries(o.users ?? {})) {
+        const r = spawnSync('mosquitto_passwd', ['-b', passwords, user, password]);
+        if (r.status !== 0) throw new Error(`mosquitto_passwd: ${r.stderr.toString()}`);
+      }
+      await chmod(passwords, 0o644);
+      await writeFile(join(dir, 'acl'), o.acl ?? '', { mode: 0o644 });
+      conf.push(`allow_anonymous ${o.allowAnonymous ? 'true' : 'false'}`, `password_file ${passwords}`, `acl_file ${join(dir, 'acl')}`);
     }
-    await chmod(passwords, 0o644);
-    await writeFile(join(dir, 'acl'), o.acl, { mode: 0o644 });
-    await writeFile(
-      join(dir, 'mosquitto.conf'),
-      [`listener ${port} 127.0.0.1`, `allow_anonymous ${o.allowAnonymous ? 'true' : 'false'}`, `password_file ${passwords}`, `acl_file ${join(dir, 'acl')}`, 'persistence false', 'log_dest stderr', ''].join('\n'),
-      { mode: 0o644 },
-    );
+    await writeFile(join(dir, 'mosquitto.conf'), conf.join('\n') + '\n', { mode: 0o644 });
     const child = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));

@@ -128,14 +128,15 @@ export class ExecutionService {
    * another writer changed (or deleted) the execution first: then nothing was written and no
    * counter moved, and the caller decides again on what is there now (see `applyFresh`).
    */
-  async apply(tx: Store, row: JobExecutionRow, job: JobRow, t: Transition, opts: { packageUpdates?: boolean } = {}): Promise<JobExecutionRow | undefined> {
+  async apply(tx: Store, row: JobExecutionRow, job: JobRow, t: Transition, opts: { packageUpdates?: boolean; frontBefore?: JobExecutionRow } = {}): Promise<JobExecutionRow | undefined> {
     if (!t.changed) return row;
     const key = keyOf(row);
     const pendingBefore = isPending(t.before.status);
     const pendingAfter = isPending(t.after.status);
     // The pending list moves only when the status changes on a pending side.
     const notify = t.statusChanged && (pendingBefore || pendingAfter) && this.wantsThingNotifications;
-    const frontBefore = notify && pendingBefore ? await frontOf(tx, row.thing_name, row.namespace_id) : undefined;
+    // StartNext has just read the front in this transaction (it is `row`): no second read.
+    const frontBefore = notify && pendingBefore ? (opts.frontBefore ?? (await frontOf(tx, row.thing_name, row.namespace_id))) : undefined;
     const patch = executionPatch(t.after, timeoutAt(t.after));
     if (!(await tx.jobExecutions.compareAndSet(key, { status: t.before.status, versionNumber: t.before.versionNumber }, patch))) return undefined;
     const next: JobExecutionRow = { ...row, ...patch };

@@ -72,16 +72,18 @@ export class JobsDataService {
 
   // ---- What the MQTT door's notifications carry (jobs.md §10.2), read after the change committed ----
 
-  /** notify: the thing's pending list, IN_PROGRESS then QUEUED, at most 10. */
-  async notifyContent(thingName: string, namespaceId: string) {
-    const { inProgress, queued } = await pendingList(this.ctx.store, thingName, namespaceId, MAX_PENDING_LISTED);
-    return { inProgress: inProgress.map(devicePlaneExecutionSummary), queued: queued.map(devicePlaneExecutionSummary) };
-  }
-
-  /** notify-next: the front of the thing's pending list with its document, or undefined when the list is empty. */
-  async notifyNextContent(thingName: string, namespaceId: string) {
-    const front = await frontOf(this.ctx.store, thingName, namespaceId);
-    return front ? this.withDocument(front, undefined, true) : undefined;
+  /**
+   * What notify (the pending list, IN_PROGRESS then QUEUED, at most 10) and notify-next (its front
+   * with the document; undefined when the list is empty) carry, from one read of the list.
+   */
+  async notificationContent(thingName: string, namespaceId: string, want: { notify: boolean; next: boolean }) {
+    const { inProgress, queued } = await pendingList(this.ctx.store, thingName, namespaceId, want.notify ? MAX_PENDING_LISTED : 1);
+    const front = inProgress[0] ?? queued[0];
+    return {
+      inProgress: inProgress.map(devicePlaneExecutionSummary),
+      queued: queued.map(devicePlaneExecutionSummary),
+      next: want.next && front ? await this.withDocument(front, undefined, true) : undefined,
+    };
   }
 
   /** The things a release of `jobId` reached (QUEUED executions numbered `fromQueueSeq` and above), a page at a time. */
@@ -112,7 +114,7 @@ export class JobsDataService {
         if (!job) return undefined;
         const t = applyStartNext(executionState(row), { statusDetails, stepTimeoutInMinutes }, { now: this.ctx.clock.now(), ...timeoutOf(job) });
         // A lost compare-and-set means the front changed under us: look for the front again.
-        const written = await this.executions.apply(tx, row, job, t);
+        const written = await this.executions.apply(tx, row, job, t, { frontBefore: row });
         if (written) return { row: written, job };
       }
       throw new Error(`the front execution of ${thingName} kept changing under StartNextPendingJobExecution`);

@@ -10,9 +10,10 @@ import type { Store } from '../../store/store.js';
 export const JOB_STATUSES_HIDING_QUEUED: readonly string[] = ['SCHEDULED'];
 
 export async function pendingList(store: Store, thingName: string, namespaceId: string, limit: number): Promise<{ inProgress: JobExecutionRow[]; queued: JobExecutionRow[] }> {
-  const inProgress = await store.jobExecutions.ofThingInStatus(thingName, namespaceId, 'IN_PROGRESS', limit);
-  const queued = inProgress.length >= limit ? [] : await store.jobExecutions.ofThingInStatus(thingName, namespaceId, 'QUEUED', limit - inProgress.length, JOB_STATUSES_HIDING_QUEUED);
-  return { inProgress, queued };
+  // One query for both parts: the pending list is read on every device request and notification.
+  const rows = await store.jobExecutions.pendingOfThing(thingName, namespaceId, limit, JOB_STATUSES_HIDING_QUEUED);
+  const split = rows.findIndex((r) => r.status !== 'IN_PROGRESS');
+  return split < 0 ? { inProgress: rows, queued: [] } : { inProgress: rows.slice(0, split), queued: rows.slice(split) };
 }
 
 export async function frontOf(store: Store, thingName: string, namespaceId: string): Promise<JobExecutionRow | undefined> {

@@ -135,17 +135,20 @@ export class MqttJobNotifier implements JobNotifier {
   private async deliver(thingName: string, namespaceId: string, p: Pending): Promise<void> {
     if (!this.listening(thingName)) return;
     const timestamp = Math.floor(this.clock.now() / 1000);
-    if (p.notify && namespaceId === '') {
-      const { inProgress, queued } = await this.jobsData().notifyContent(thingName, namespaceId);
+    // notify has no namespaced topic; notify-next has.
+    const notify = p.notify && namespaceId === '';
+    const next = p.notifyNext || p.nextIfJob !== undefined;
+    if (!notify && !next) return;
+    const content = await this.jobsData().notificationContent(thingName, namespaceId, { notify, next });
+    if (notify) {
       // Empty status keys are left out; `jobs: {}` when nothing is pending.
-      const jobs = { ...(inProgress.length ? { IN_PROGRESS: inProgress } : {}), ...(queued.length ? { QUEUED: queued } : {}) };
+      const jobs = { ...(content.inProgress.length ? { IN_PROGRESS: content.inProgress } : {}), ...(content.queued.length ? { QUEUED: content.queued } : {}) };
       this.send(jobsNotifyTopic(thingName), devicePlaneText({ timestamp, jobs }));
     }
-    if (p.notifyNext || p.nextIfJob) {
-      const next = await this.jobsData().notifyNextContent(thingName, namespaceId);
-      if (p.nextIfJob && next?.jobId !== p.nextIfJob) return;
+    if (next) {
+      if (p.nextIfJob && content.next?.jobId !== p.nextIfJob) return;
       // notify-next carries no thingName, and is bare when the list is empty.
-      const execution = next ? withObjectDocument((({ thingName: _t, ...rest }) => rest)(next)) : undefined;
+      const execution = content.next ? withObjectDocument((({ thingName: _t, ...rest }) => rest)(content.next)) : undefined;
       this.send(jobsNotifyNextTopic(thingName, namespaceId || undefined), devicePlaneText({ timestamp, ...(execution ? { execution } : {}) }));
     }
   }

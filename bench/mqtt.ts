@@ -1,0 +1,162 @@
+/**
+ * `npm run bench:mqtt`: simulated devices over MQTT, each running one job to SUCCEEDED, against
+ * fleetjobs (embedded broker, a server process on SQLite or PostgreSQL) and against a bare aedes
+ * that answers the same requests at once (bench/bare-broker.mjs): the ratio is what the jobs logic
+ * costs. Devices are in groups of 1,000 (AWS releases at most 1,000 a minute per job), one job per
+ * group, all created at once. Reports the time from the first CreateJob to the last SUCCEEDED,
+ * executions per second, and the server's peak RSS and CPU seconds.
+ *
+ *   npm run bench:mqtt -- --devices 1000,10000 --backend sqlite --work-ms 0
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { CreateJobCommand, IoTClient } from '@aws-sdk/client-iot';
+import mqtt from 'mqtt';
+import { CREDS, processCpuSeconds, startServer } from './harness.js';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+
+const { values } = parseArgs({
+  options: {
+    devices: { type: 'string', default: '1000,10000' },
+    backend: { type: 'string', default: 'sqlite' },
+    'work-ms': { type: 'string', default: '0' },
+    'connect-rate': { type: 'string', default: '2000' },
+    'skip-bare': { type: 'boolean', default: false },
+  },
+});
+const sizes = values.devices.split(',').map(Number);
+const GROUP = 1000;
+
+interface Run {
+  label: string;
+  devices: number;
+  seconds: number;
+  perSecond: number;
+  serverCpuSeconds: number;
+  serverPeakRssMb: number;
+  devicesRssMb: number;
+  connectSeconds: number;
+}
+
+/** Peak resident set of a process so far (VmHWM), in MB. */
+function peakRssMb(pid: number | undefined): number {
+  const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Math.round(Number(m[1]) / 1024) : NaN;
+}
+
+/** The device process: its JSON event lines, one at a time. */
+function startDevices(args: Record<string, unknown>): { child: ChildProcess; next: (event: string) => Promise<Record<string, unknown>> } {
+  const child = spawn(process.execPath, ['--max-old-space-size=4096', '--import', 'tsx', 'bench/mqtt-fleet.ts', JSON.stringify(args)], {
+    env: { ...process.env, AWS_ACCESS_KEY_ID: CREDS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDS.secretAccessKey },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const queue: Record<string, unknown>[] = [];
+  const waiters: ((e: Record<string, unknown>) => void)[] = [];
+  lines.on('line', (l) => {
+    const e = JSON.parse(l) as Record<string, unknown>;
+    const w = waiters.shift();
+    if (w) w(e);
+    else queue.push(e);
+  });
+  const next = async (event: string) => {
+    for (;;) {
+      const e = queue.shift() ?? (await new Promise<Record<string, unknown>>((resolve, reject) => {
+        waiters.push(resolve);
+        child.once('exit', (code) => reject(new Error(`device process exited with ${code}`)));
+      }));
+      if (e.event === event) return e;
+    }
+  };
+  return { child, next };
+}
+
+async function stopDevices(child: ChildProcess): Promise<void> {
+  const exited = new Promise((r) => child.once('exit', r));
+  child.stdin!.end();
+  await exited;
+}
+
+function groupsOf(prefix: string, devices: number) {
+  return Array.from({ length: Math.ceil(devices / GROUP) }, (_, i) => ({ name: `${prefix}${i + 1}`, count: Math.min(GROUP, devices - i * GROUP) }));
+}
+
+async function fleetjobsRun(devices: number): Promise<Run> {
+  const server = await startServer(values.backend);
+  try {
+    const groups = groupsOf(`bench-${devices}-`, devices);
+    const fleet = startDevices({ broker: server.mqttUrl, endpoint: server.url, groups, workMs: Number(values['work-ms']), connectRate: Number(values['connect-rate']), expect: 1 });
+    await fleet.next('registered');
+    const connected = await fleet.next('connected');
+    const iot = new IoTClient({ endpoint: server.url, region: 'us-east-1', credentials: CREDS, maxAttempts: 1 });
+    const cpu0 = processCpuSeconds(server.child.pid);
+    const t0 = Date.now();
+    await Promise.all(groups.map((g) => iot.send(new CreateJobCommand({ jobId: `job-${g.name}`, targets: [`arn:aws:iot:us-east-1:123456789012:thinggroup/${g.name}`], document: '{"step":"install"}' }))));
+    const done = await fleet.next('done');
+    const seconds = (Number(done.lastEndedAt) - t0) / 1000;
+    const run: Run = {
+      label: `fleetjobs (${values.backend})`,
+      devices,
+      seconds,
+      perSecond: Math.round(devices / seconds),
+      serverCpuSeconds: Math.round((processCpuSeconds(server.child.pid) - cpu0) * 100) / 100,
+      serverPeakRssMb: peakRssMb(server.child.pid),
+      devicesRssMb: Number(done.rssMb),
+      connectSeconds: Number(connected.seconds),
+    };
+    if (Number(done.succeeded) !== devices) throw new Error(`only ${String(done.succeeded)} of ${devices} succeeded: ${JSON.stringify(done)}`);
+    iot.destroy();
+    await stopDevices(fleet.child);
+    return run;
+  } finally {
+    await server.cleanup();
+  }
+}
+
+async function bareRun(devices: number): Promise<Run> {
+  const broker = spawn(process.execPath, ['bench/bare-broker.mjs'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const first = await new Promise<string>((resolve) => createInterface({ input: broker.stdout! }).once('line', resolve));
+    const url = /(mqtt:\/\/\S+)/.exec(first)![1];
+    const fleet = startDevices({ broker: url, groups: groupsOf(`bare-${devices}-`, devices), workMs: Number(values['work-ms']), connectRate: Number(values['connect-rate']), expect: 1 });
+    const connected = await fleet.next('connected');
+    const control = await mqtt.connectAsync(url, { clientId: 'bench-control' });
+    const cpu0 = processCpuSeconds(broker.pid);
+    const t0 = Date.now();
+    await control.publishAsync('bench/go', '', { qos: 1 });
+    const done = await fleet.next('done');
+    const seconds = (Number(done.lastEndedAt) - t0) / 1000;
+    await control.endAsync();
+    await stopDevices(fleet.child);
+    return {
+      label: 'bare aedes',
+      devices,
+      seconds,
+      perSecond: Math.round(devices / seconds),
+      serverCpuSeconds: Math.round((processCpuSeconds(broker.pid) - cpu0) * 100) / 100,
+      serverPeakRssMb: peakRssMb(broker.pid),
+      devicesRssMb: Number(done.rssMb),
+      connectSeconds: Number(connected.seconds),
+    };
+  } finally {
+    broker.kill('SIGTERM');
+  }
+}
+
+const runs: Run[] = [];
+for (const n of sizes) {
+  const fj = await fleetjobsRun(n);
+  runs.push(fj);
+  console.log(`${n} devices, fleetjobs: ${fj.seconds.toFixed(2)} s from the first CreateJob to the last SUCCEEDED, ${fj.perSecond} executions/s, server ${fj.serverCpuSeconds} CPU s, peak RSS ${fj.serverPeakRssMb} MB`);
+  if (!values['skip-bare']) {
+    const bare = await bareRun(n);
+    runs.push(bare);
+    console.log(`${n} devices, bare aedes: ${bare.seconds.toFixed(2)} s, ${bare.perSecond} executions/s, broker ${bare.serverCpuSeconds} CPU s, peak RSS ${bare.serverPeakRssMb} MB; fleetjobs runs at ${Math.round((100 * fj.perSecond) / bare.perSecond)}% of the bare broker`);
+  }
+}
+console.log('\n| devices | server | first CreateJob → last SUCCEEDED | executions/s | server CPU s | server peak RSS MB | devices connected in | device process RSS MB |');
+console.log('|---|---|---|---|---|---|---|---|');
+for (const r of runs) console.log(`| ${r.devices} | ${r.label} | ${r.seconds.toFixed(2)} s | ${r.perSecond} | ${r.serverCpuSeconds} | ${r.serverPeakRssMb} | ${r.connectSeconds.toFixed(1)} s | ${r.devicesRssMb} |`);
