@@ -5,7 +5,8 @@
 import net from 'node:net';
 import { Aedes } from 'aedes';
 
-const broker = await Aedes.createBroker({ keepaliveLimit: 1200 });
+// As fleetjobs' embedded broker is configured (embedded-broker.ts: concurrency 0).
+const broker = await Aedes.createBroker({ keepaliveLimit: 1200, concurrency: 0 });
 const pending = new Set();
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'REJECTED', 'CANCELED', 'TIMED_OUT', 'REMOVED']);
 const send = (client, topic, body) =>

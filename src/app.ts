@@ -52,7 +52,8 @@ import { openDatabase } from './store/db.js';
 import { migrateToLatest } from './store/migrations/index.js';
 import { Store } from './store/store.js';
 import { ClockControl } from './test-mode/clock-control.js';
-import { testModeRoutes } from './protocol/test-mode/test-mode-routes.js';
+import { motoResetRoutes, testModeRoutes } from './protocol/test-mode/test-mode-routes.js';
+import { TestModeReset } from './test-mode/reset.js';
 import { forecastRoutes } from './protocol/iot/forecast-routes.js';
 import { RolloutForecastService } from './domain/jobs/rollout-forecast.js';
 import { Engine } from './workers/engine.js';
@@ -210,6 +211,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   );
   jobDomain.workDue.listen(() => engine.poke());
 
+  // The MQTT door starts once HTTP listens; test mode's reset disconnects its devices.
+  let mqttDoor: MqttDoor | undefined;
+  const reset = controllable
+    ? new TestModeReset({
+      store,
+      betweenSteps: (fn) => engine.exclusive(fn),
+      drainJobDeletions: () => jobServices.jobs.drain(),
+      abandonSbomValidations: () => sbomValidation.abandonAll(),
+      removeAllObjects: () => objects.removeAllObjects(),
+      disconnectDevices: async () => mqttDoor?.disconnectAll(),
+    })
+    : undefined;
+
   // Each feature adds its control-plane routes here; other planes add a ServiceApi to `apis`.
   // Known once the port is bound (port 0 picks one).
   let publicUrl: URL | undefined;
@@ -221,7 +235,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...jobTemplateRoutes(jobTemplates),
     ...endpointRoutes(() => publicUrl!),
     ...forecastRoutes(new RolloutForecastService(ctx)),
-    ...(controllable ? testModeRoutes(new ClockControl(controllable, engine)) : []),
+    ...(controllable && reset ? testModeRoutes({ clock: new ClockControl(controllable, engine), reset }) : []),
   ];
   const apis: ServiceApi[] = [
     { signingNames: ['iot', 'execute-api'], badRequestError: 'InvalidRequestException', routes: iotRoutes },
@@ -257,14 +271,20 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     );
   }
 
-  const server = createHttpDoor({ apis, verifier, logger, maxJsonBodyBytes: config.maxJsonBodyBytes, defaultSigningName: 'iot' });
+  const server = createHttpDoor({
+    apis,
+    verifier,
+    logger,
+    maxJsonBodyBytes: config.maxJsonBodyBytes,
+    defaultSigningName: 'iot',
+    unsignedRoutes: reset ? motoResetRoutes(reset) : undefined,
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolve());
   });
 
   // The MQTT device door: the embedded broker, or an external one (protocol/mqtt/start-door.ts).
-  let mqttDoor: MqttDoor | undefined;
   let subscriberLease: ReturnType<typeof mqttSubscriberLease> | undefined;
   try {
     mqttDoor = await startMqttDoor({

@@ -94,6 +94,13 @@ export class ObjectFiles {
     await rm(join(this.root, bucket), { recursive: true, force: true });
   }
 
+  /** Test mode's reset: every bucket's files, once their metadata rows are gone. */
+  async removeAll(): Promise<void> {
+    for (const name of await listDir(this.root)) {
+      if (!name.startsWith('.')) await rm(join(this.root, name), { recursive: true, force: true });
+    }
+  }
+
   /**
    * Start-up recovery. After a clean shutdown there is nothing to do. Otherwise temp files are
    * deleted everywhere, and files no metadata row points at are deleted — but only inside buckets

@@ -63,6 +63,15 @@ export class FsObjectStore implements ObjectStore {
     if (this.inflight.size === 0) await this.files.markClean();
   }
 
+  /**
+   * Test mode's reset, after the database's rows are gone: every file. Uploads in flight finish
+   * first; the reset waits for them rather than cutting a file in half.
+   */
+  async removeAllFiles(): Promise<void> {
+    await Promise.allSettled([...this.inflight]);
+    await this.files.removeAll();
+  }
+
   private track<T>(p: Promise<T>): Promise<T> {
     this.inflight.add(p);
     const done = () => this.inflight.delete(p);

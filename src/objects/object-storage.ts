@@ -14,6 +14,11 @@ export interface ObjectStorage {
   embedded?: { objects: FsObjectStore; multipart: FsMultipartUploads };
   /** Presigned URLs of the embedded store point at the server, whose URL is known only after listen. */
   setBaseUrl(url: string): void;
+  /**
+   * Test mode's reset, once the database is wiped: the embedded store's files. An external S3's
+   * objects are not fleetjobs' to delete (decision 0016); the metadata is gone either way.
+   */
+  removeAllObjects(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -35,6 +40,7 @@ export async function openObjectStorage(options: ObjectStorageOptions): Promise<
     return {
       store: s3,
       setBaseUrl: () => undefined,
+      removeAllObjects: async () => undefined,
       close: async () => s3.close(),
     };
   }
@@ -44,6 +50,7 @@ export async function openObjectStorage(options: ObjectStorageOptions): Promise<
     store: objects,
     embedded: { objects, multipart: new FsMultipartUploads(objects, options.store, options.clock) },
     setBaseUrl: (url) => presigner.setBaseUrl(url),
+    removeAllObjects: () => objects.removeAllFiles(),
     close: () => objects.close(),
   };
 }

@@ -8,6 +8,7 @@ import { JobTemplateStore } from './job-templates.js';
 import { JobStore } from './jobs.js';
 import { ObjectMetadataStore } from './objects.js';
 import { PackageStore, PackageVersionStore, SbomValidationResultStore } from './packages.js';
+import { wipeResources } from './reset.js';
 import { SbomValidationStore } from './sbom-validations.js';
 import type { Database, Dialect } from './schema.js';
 import { ShadowStore } from './shadows.js';
@@ -81,6 +82,12 @@ export class Store {
       for (const hook of hooks) hook();
       return result;
     });
+  }
+
+  /** Test mode's reset: every resource's rows gone, in one transaction (store/reset.ts). */
+  wipeResources(): Promise<{ tables: string[] }> {
+    if (this.inTransaction) throw new Error('a reset is its own transaction');
+    return wipeResources(this.db, this.dialect);
   }
 
   /**

@@ -41,6 +41,16 @@ export class Engine {
     return next;
   }
 
+  /**
+   * Runs `fn` between two steps, with no step running meanwhile in this process (test mode's
+   * reset wipes what the reconcilers read).
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.running.then(fn);
+    this.running = next.then(() => undefined, () => undefined);
+    return next;
+  }
+
   private async runAll(): Promise<void> {
     for (let round = 0; round < MAX_ROUNDS_PER_STEP; round++) {
       let more = false;

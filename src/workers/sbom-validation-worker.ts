@@ -131,6 +131,18 @@ export class SbomValidationWorker implements SbomValidationQueue {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
+  /**
+   * Test mode's reset: drops queued work and stops what runs, and waits for it, while the worker
+   * stays open for what comes after. The rows it worked for are about to be wiped.
+   */
+  async abandonAll(): Promise<void> {
+    this.queued.clear();
+    const inFlight = [...this.running.values()];
+    for (const r of inFlight) r.abort.abort();
+    await Promise.allSettled(inFlight.map((r) => r.done));
+    this.settleIdle();
+  }
+
   /** Abandons queued and running work (it stays IN_PROGRESS in the database) and waits for it to stop. */
   async close(): Promise<void> {
     this.closed = true;

@@ -19,6 +19,11 @@ export interface HttpDoorOptions {
   defaultSigningName: string;
   /** Requests started per event-loop turn (turn-scheduler.ts). */
   requestsPerTurn?: number;
+  /**
+   * Routes an unsigned request may reach even with auth on, matched on method and exact path
+   * (test mode's `/moto-api/reset`, unsigned as moto's is). Signed requests go through the APIs.
+   */
+  unsignedRoutes?: RouteDefinition[];
 }
 
 /** Small enough that a turn stays around a millisecond of work, large enough to cost nothing measurable. */
@@ -89,6 +94,13 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
       const body = JSON.stringify({ status: 'ok', service: 'fleetjobs' });
       writeHead(res, 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(method === 'HEAD' ? undefined : body);
+      return;
+    }
+    const open = scope ? undefined : options.unsignedRoutes?.find((r) => r.method === method && r.path === path);
+    if (open) {
+      req.resume(); // a body is not read: these routes take none
+      const result = await open.handler({ params: {}, query, body: {}, rawBody: NO_BODY, headers: req.headers, requestId, raw: req, response: res });
+      writeResult(res, requestId, result, method);
       return;
     }
     if (!scope && options.verifier) {

@@ -25,6 +25,8 @@ export interface EmbeddedBroker {
   url: string;
   port: number;
   transport: MqttTransport;
+  /** Test mode's reset: every client disconnected and every kept session forgotten, as in a fresh broker. */
+  disconnectAll(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -37,7 +39,11 @@ export class MqttPortInUseError extends Error {
 }
 
 export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
-  const broker = await Aedes.createBroker({ keepaliveLimit: KEEPALIVE_LIMIT_S, maxClientsIdLength: 128 });
+  // concurrency 0: mqemitter hands every message on at once instead of queueing past 100 in
+  // flight. Its queue drains by recursion (released → _do → released …), and a burst of 10,000
+  // notify-next messages, one per released execution, overflowed the stack and killed the process
+  // (mcollina/mqemitter#204). Each delivery is a socket write; nothing else waits on the limit.
+  const broker = await Aedes.createBroker({ keepaliveLimit: KEEPALIVE_LIMIT_S, maxClientsIdLength: 128, concurrency: 0 });
   /** Client id → the thing it acts for (equal today; the seam for certificates). */
   const things = new Map<Client, string>();
   const connected = new Map<string, number>();
@@ -173,6 +179,13 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     url: `mqtt://${host}:${port}`,
     port,
     transport,
+    async disconnectAll() {
+      await Promise.all([...things.keys()].map((c) => new Promise<void>((resolve) => c.close(() => resolve()))));
+      // A clean=false session outlives its connection: its subscriptions go too.
+      const { persistence } = broker as unknown as { persistence: { cleanSubscriptions(client: { id: string }): Promise<void> } };
+      for (const id of persistent) await persistence.cleanSubscriptions({ id });
+      persistent.clear();
+    },
     async close() {
       // Clients first (the broker disconnects them), then the listener has nothing left to wait for.
       await new Promise<void>((resolve) => broker.close(() => resolve()));

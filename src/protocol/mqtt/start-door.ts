@@ -15,6 +15,8 @@ export interface MqttDoor {
   transport: MqttTransport;
   /** Set in external-broker mode. */
   external?: ExternalBroker;
+  /** Test mode's reset: the embedded broker's clients and sessions gone (an external broker's are not ours). */
+  disconnectAll(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -28,7 +30,7 @@ export async function startMqttDoor(deps: {
   const { config } = deps;
   if (config.mqttBroker) {
     const external = await connectExternalBroker({ broker: config.mqttBroker, nodeId: deps.nodeId, log: deps.log, onRequest: deps.onRequest });
-    return { url: external.url, transport: external.transport, external, close: () => external.close() };
+    return { url: external.url, transport: external.transport, external, disconnectAll: async () => undefined, close: () => external.close() };
   }
   if (config.mqttPort === undefined) return undefined;
   // The embedded broker on the HTTP host (devices-and-engine.md §1).
@@ -39,5 +41,5 @@ export async function startMqttDoor(deps: {
     log: deps.log,
     onRequest: deps.onRequest,
   });
-  return { url: broker.url, port: broker.port, transport: broker.transport, close: () => broker.close() };
+  return { url: broker.url, port: broker.port, transport: broker.transport, disconnectAll: () => broker.disconnectAll(), close: () => broker.close() };
 }

@@ -1,0 +1,49 @@
+import type { Store } from '../store/store.js';
+
+/**
+ * `POST /_fleetjobs/reset` (and moto's `/moto-api/reset`): every resource gone, back to a fresh
+ * server, while the process, its credentials, its port and the clock stay (decision 0016).
+ *
+ * Order matters: background work that would write for a resource stops first (the engine between
+ * two steps, job deletions finished, SBOM validations abandoned), then the database is wiped in one
+ * transaction, then what lives outside it (object files, MQTT sessions) goes.
+ */
+export interface ResetParts {
+  store: Store;
+  /** Runs `fn` with no engine step in flight (Engine.exclusive). */
+  betweenSteps: <T>(fn: () => Promise<T>) => Promise<T>;
+  /** Job deletions running in the background, finished first. */
+  drainJobDeletions: () => Promise<void>;
+  abandonSbomValidations: () => Promise<void>;
+  removeAllObjects: () => Promise<void>;
+  disconnectDevices: () => Promise<void>;
+}
+
+export interface ResetResult {
+  status: 'ok';
+}
+
+export class TestModeReset {
+  private chain: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly parts: ResetParts) {}
+
+  /** Resets run one at a time; each resolves once the server is fresh. */
+  reset(): Promise<ResetResult> {
+    const next = this.chain.then(() => this.once());
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private once(): Promise<ResetResult> {
+    const p = this.parts;
+    return p.betweenSteps(async () => {
+      await p.drainJobDeletions();
+      await p.abandonSbomValidations();
+      await p.store.wipeResources();
+      await p.removeAllObjects();
+      await p.disconnectDevices();
+      return { status: 'ok' as const };
+    });
+  }
+}
