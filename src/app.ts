@@ -6,27 +6,13 @@ import { ControllableClock, systemClock, type Clock } from './clock.js';
 import type { Config } from './config/config.js';
 import { loadOrCreateCredentials, type Credentials } from './config/credentials.js';
 import { Arns } from './domain/arns.js';
+import { createDomainServices, type DomainPorts } from './domain/domain-services.js';
 import { DEFAULT_LIMITS, type DomainContext, type Limits } from './domain/context.js';
-import { PackageConfigurationService } from './domain/packages/package-configuration.js';
-import { PackageService } from './domain/packages/package-service.js';
-import type { SbomValidationQueue } from './domain/packages/sbom-service.js';
-import { SbomService } from './domain/packages/sbom-service.js';
-import { PackageVersionService } from './domain/packages/version-service.js';
 import { MESSAGES as SHADOW_MESSAGES } from './domain/shadows/request-document.js';
-import { ShadowService } from './domain/shadows/shadow-service.js';
 import type { ShadowSettings } from './domain/shadows/shadow-settings.js';
-import { ContinuousJobMembership } from './domain/jobs/continuous-membership.js';
-import { ExecutionControlService } from './domain/jobs/execution-control-service.js';
-import { createJobDomain } from './domain/jobs/job-domain.js';
-import { JobCreationService } from './domain/jobs/job-creation.js';
-import { JobTemplateService } from './domain/jobs/templates/job-template-service.js';
-import { ManagedJobTemplateService } from './domain/jobs/templates/managed-template-service.js';
 import { noopJobNotifier, type JobNotifier } from './domain/jobs/job-notifications.js';
-import type { JobDocumentSource, JobDocumentUrls } from './domain/jobs/job-ports.js';
-import { JobService } from './domain/jobs/job-service.js';
-import { JobsDataService } from './domain/jobs/jobs-data-service.js';
+import type { JobsDataService } from './domain/jobs/jobs-data-service.js';
 import { TagService } from './domain/tags/tag-service.js';
-import { ThingRegistry } from './domain/things/registry.js';
 import type { RouteDefinition, ServiceApi } from './protocol/http/route.js';
 import { createHttpDoor } from './protocol/http/server.js';
 import type { ExternalBroker } from './protocol/mqtt/external-broker.js';
@@ -54,6 +40,8 @@ import { Store } from './store/store.js';
 import { ClockControl } from './test-mode/clock-control.js';
 import { motoResetRoutes, testModeRoutes } from './protocol/test-mode/test-mode-routes.js';
 import { TestModeReset } from './test-mode/reset.js';
+import { SeedLoader } from './test-mode/seed.js';
+import { readSeedFile, SeedError } from './test-mode/seed-format.js';
 import { forecastRoutes } from './protocol/iot/forecast-routes.js';
 import { RolloutForecastService } from './domain/jobs/rollout-forecast.js';
 import { Engine } from './workers/engine.js';
@@ -141,56 +129,41 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     settings: { ...config.sbomValidation, ...options.sbomValidation },
     leaseMs,
   });
-  const sbomQueue: SbomValidationQueue = sbomValidation;
-  const catalog = {
-    packages: new PackageService(ctx),
-    versions: new PackageVersionService(ctx, locationCheck),
-    sboms: new SbomService(ctx, locationCheck, sbomQueue),
-    configuration: new PackageConfigurationService(ctx),
-  };
   const tags = new TagService(store, arns);
-  tags.register('package', async (s, path) =>
-    path.length === 1 ? (await s.packages.get(path[0])) !== undefined
-      : path.length === 3 && path[1] === 'version' ? (await s.packageVersions.get(path[0], path[2])) !== undefined
-        : false);
-
-  // The thing registry. Jobs registers its membership listener here (registry.addMembershipListener).
-  // AWS IoT does not tag things themselves (only thing groups, thing types, billing groups, ...),
-  // so 'thing' is deliberately not a taggable type.
-  const registry = new ThingRegistry(ctx);
-  tags.register('thinggroup', async (s, path) => path.length === 1 && (await s.thingGroups.get(path[0])) !== undefined);
-  tags.register('thingtype', async (s, path) => path.length === 1 && (await s.thingTypes.get(path[0])) !== undefined);
 
   // The MQTT door's publishing side exists before the broker does (the domain is wired first): its
   // transport is attached once the broker has started.
   let mqttTransport: MqttTransport | undefined;
   const mqttOn = config.mqttPort !== undefined || config.mqttBroker !== undefined;
   const mqttLog = logger.child({ component: 'mqtt' });
-  let jobsData: JobsDataService;
-  const mqttNotifier = mqttOn ? new MqttJobNotifier(() => jobsData, clock, mqttLog) : undefined;
+  let jobsDataForNotifier: JobsDataService | undefined;
+  const mqttNotifier = mqttOn ? new MqttJobNotifier(() => jobsDataForNotifier!, clock, mqttLog) : undefined;
 
-  // Shadows are independent of the registry; Jobs writes `$package` through recordPackageVersions.
-  // Every accepted change is published over MQTT, whichever door it came through.
-  const shadowEvents = mqttOn ? mqttShadowEvents((topic, payload) => mqttTransport?.publish(topic, payload)) : undefined;
-  const shadows = new ShadowService(ctx, shadowEvents, { ...config.shadows, ...options.shadowSettings });
-
-  // IoT Jobs. Every execution change goes through ExecutionService (counters, completion,
-  // `$package`, notifications). The object-store feature replaces the two document ports; the MQTT
-  // door's notifier publishes notify / notify-next; the job-templates feature passes its resolver.
-  const jobNotifier: JobNotifier = options.jobNotifier ?? mqttNotifier ?? noopJobNotifier;
-  const jobDocumentUrls: JobDocumentUrls = new ObjectStoreJobDocumentUrls(objects.store);
-  const jobDocumentSource: JobDocumentSource = new ObjectStoreJobDocumentSource(objects.store);
-  const jobDomain = createJobDomain(ctx, { notifier: jobNotifier, packageConfiguration: catalog.configuration, packageShadow: shadows });
-  const { executions } = jobDomain;
-  const jobTemplates = { templates: new JobTemplateService(ctx), managed: new ManagedJobTemplateService(arns) };
-  const jobServices = {
-    creation: new JobCreationService(ctx, jobDomain.rollout, { documentSource: jobDocumentSource, templates: jobTemplates.templates }),
-    jobs: new JobService(ctx, jobDomain, undefined, (jobId, err, attempt) =>
-      logger.error({ err, jobId, attempt }, 'job deletion failed; it is retried, and resumed at the next start')),
-    executions: new ExecutionControlService(ctx, executions),
+  // The domain (domain/domain-services.ts) and the ports it reaches out through. Every accepted
+  // shadow change is published over MQTT, whichever door it came through; the MQTT door's notifier
+  // publishes notify / notify-next; the object store serves job documents and their URLs.
+  const ports: DomainPorts = {
+    locationCheck,
+    sbomQueue: sbomValidation,
+    shadowEvents: mqttOn ? mqttShadowEvents((topic, payload) => mqttTransport?.publish(topic, payload)) : undefined,
+    shadowSettings: { ...config.shadows, ...options.shadowSettings },
+    jobNotifier: options.jobNotifier ?? mqttNotifier ?? noopJobNotifier,
+    jobDocumentUrls: new ObjectStoreJobDocumentUrls(objects.store),
+    jobDocumentSource: new ObjectStoreJobDocumentSource(objects.store),
+    onJobDeletionFailure: (jobId, err, attempt) => logger.error({ err, jobId, attempt }, 'job deletion failed; it is retried, and resumed at the next start'),
   };
-  jobsData = new JobsDataService(ctx, executions, jobDocumentUrls);
-  registry.addMembershipListener(new ContinuousJobMembership(ctx, executions));
+  const { catalog, registry, shadows, jobDomain, jobTemplates, jobServices, jobsData } = createDomainServices(ctx, ports);
+  jobsDataForNotifier = jobsData;
+  const jobNotifier = ports.jobNotifier;
+
+  // Taggable resource types. AWS IoT does not tag things themselves (only thing groups, thing
+  // types, billing groups, ...), so 'thing' is deliberately not a taggable type.
+  tags.register('package', async (s, path) =>
+    path.length === 1 ? (await s.packages.get(path[0])) !== undefined
+      : path.length === 3 && path[1] === 'version' ? (await s.packageVersions.get(path[0], path[2])) !== undefined
+        : false);
+  tags.register('thinggroup', async (s, path) => path.length === 1 && (await s.thingGroups.get(path[0])) !== undefined);
+  tags.register('thingtype', async (s, path) => path.length === 1 && (await s.thingTypes.get(path[0])) !== undefined);
   tags.register('job', async (s, path) => path.length === 1 && (await s.jobs.get(path[0])) !== undefined);
   tags.register('jobtemplate', async (s, path) => path.length === 1 && (await s.jobTemplates.get(path[0])) !== undefined);
 
@@ -213,6 +186,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   // The MQTT door starts once HTTP listens; test mode's reset disconnects its devices.
   let mqttDoor: MqttDoor | undefined;
+  // Fixtures (test-mode/seed.ts): `--seed` fills an empty server before it listens; in test mode
+  // `/_fleetjobs/seed` loads more, and a reset comes back to the start seed.
+  const seeds = new SeedLoader({ ctx, servicesOn: (c) => createDomainServices(c, ports), settle: () => engine.step() });
+  try {
+    const startSeed = config.seedFile ? readSeedFile(config.seedFile) : undefined;
+    if (startSeed && (await store.holdsResources())) {
+      logger.info({ seed: config.seedFile }, 'seed not loaded: this data dir already holds resources (reset, or start on a fresh --data-dir)');
+    } else if (startSeed) {
+      await seeds.load(startSeed).catch((err: unknown) => {
+        throw err instanceof SeedError ? new SeedError('', `seed file ${config.seedFile}: ${err.message}`) : err;
+      });
+    }
+  } catch (err) {
+    await objects.close();
+    await opened.db.destroy();
+    throw err;
+  }
   const reset = controllable
     ? new TestModeReset({
       store,
@@ -221,6 +211,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       abandonSbomValidations: () => sbomValidation.abandonAll(),
       removeAllObjects: () => objects.removeAllObjects(),
       disconnectDevices: async () => mqttDoor?.disconnectAll(),
+      reseed: async () => {
+        if (config.seedFile) await seeds.load(readSeedFile(config.seedFile));
+      },
     })
     : undefined;
 
@@ -235,7 +228,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...jobTemplateRoutes(jobTemplates),
     ...endpointRoutes(() => publicUrl!),
     ...forecastRoutes(new RolloutForecastService(ctx)),
-    ...(controllable && reset ? testModeRoutes({ clock: new ClockControl(controllable, engine), reset }) : []),
+    ...(controllable && reset ? testModeRoutes({ clock: new ClockControl(controllable, engine), reset, seeds }) : []),
   ];
   const apis: ServiceApi[] = [
     { signingNames: ['iot', 'execute-api'], badRequestError: 'InvalidRequestException', routes: iotRoutes },

@@ -42,7 +42,8 @@ program
   .addOption(new Option('--mqtt-username <name>', 'the user fleetjobs connects to the external broker as (FLEETJOBS_MQTT_USERNAME)'))
   .addOption(new Option('--mqtt-password <password>', 'its password (FLEETJOBS_MQTT_PASSWORD)'))
   .option('--no-mqtt', 'no MQTT device door (FLEETJOBS_NO_MQTT=1)')
-  .option('--test-mode', 'the test double: a clock to move (/_fleetjobs/clock) (FLEETJOBS_TEST_MODE=1); loopback only')
+  .option('--test-mode', 'the test double: a clock to move, reset and seed under /_fleetjobs/ (FLEETJOBS_TEST_MODE=1); loopback only')
+  .addOption(new Option('--seed <file>', 'fixtures to create in an empty server at start, JSON or YAML (FLEETJOBS_SEED); see README "Seeding"'))
   .option('--test-mode-any-host', 'allow --test-mode on a non-loopback address (FLEETJOBS_TEST_MODE_ANY_HOST=1)')
   .option('--no-auth', 'accept unsigned and wrongly signed requests (local experiments only)')
   .action(async (flags) => {
@@ -69,7 +70,7 @@ program
     const devices = server.mqttBroker ? ` (devices through the MQTT broker at ${server.mqttUrl})` : server.mqttUrl ? ` and ${server.mqttUrl}` : '';
     process.stdout.write(`fleetjobs listening on ${server.url}${devices} (region ${config.region}, account ${config.accountId}, storage ${server.storage})\n`);
     if (config.testMode) {
-      process.stdout.write('*** TEST MODE: the clock can be frozen, set and advanced (POST /_fleetjobs/clock). Not for production. ***\n');
+      process.stdout.write('*** TEST MODE: the clock can be frozen, set and advanced, and everything reset (/_fleetjobs/clock, /_fleetjobs/reset, /_fleetjobs/seed). Not for production. ***\n');
     }
     if (config.mqttExposed) {
       process.stdout.write(

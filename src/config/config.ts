@@ -39,6 +39,8 @@ export interface Config {
   leaseMs: number;
   /** `--test-mode`: a controllable clock and the `/_fleetjobs/` endpoints (issue 13). */
   testMode: boolean;
+  /** `--seed FILE`: fixtures (JSON or YAML) loaded into an empty server at start (decision 0016). */
+  seedFile?: string;
   /**
    * The MQTT device door: the embedded broker's port (0 = any free one). Undefined with --no-mqtt,
    * and with an external broker.
@@ -112,6 +114,7 @@ export interface ConfigFlags {
   leaseSeconds?: string | number;
   testMode?: boolean;
   testModeAnyHost?: boolean;
+  seed?: string;
   mqttPort?: string | number;
   mqttUrl?: string;
   mqttUsername?: string;
@@ -247,6 +250,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     ...(catalogQuotas ? { catalogQuotas } : {}),
     leaseMs: positive(flags.leaseSeconds, 'LEASE_SECONDS', '--lease-seconds', 1000) ?? DEFAULT_LEASE_MS,
     testMode,
+    ...(pick(flags.seed, 'SEED') ? { seedFile: pick(flags.seed, 'SEED') } : {}),
     ...(mqttOn && mqttBroker ? { mqttBroker } : {}),
     ...(mqttOn && !mqttBroker ? { mqttPort, mqttExposed: !loopback } : {}),
   };

@@ -46,3 +46,13 @@ export async function wipeResources(db: Kysely<Database>, dialect: Dialect): Pro
     return { tables };
   });
 }
+
+/** Whether any resource exists: a row in a table a reset wipes, beyond the migrations' own. */
+export async function holdsResources(db: Kysely<Database>, dialect: Dialect): Promise<boolean> {
+  for (const t of await tableNames(db, dialect)) {
+    if ((KEPT_BY_RESET as readonly string[]).includes(t) || t in MIGRATION_ROWS) continue;
+    const r = await sql<{ one: number }>`select 1 as one from ${sql.table(t)} limit 1`.execute(db);
+    if (r.rows.length > 0) return true;
+  }
+  return false;
+}

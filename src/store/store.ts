@@ -8,7 +8,7 @@ import { JobTemplateStore } from './job-templates.js';
 import { JobStore } from './jobs.js';
 import { ObjectMetadataStore } from './objects.js';
 import { PackageStore, PackageVersionStore, SbomValidationResultStore } from './packages.js';
-import { wipeResources } from './reset.js';
+import { holdsResources, wipeResources } from './reset.js';
 import { SbomValidationStore } from './sbom-validations.js';
 import type { Database, Dialect } from './schema.js';
 import { ShadowStore } from './shadows.js';
@@ -88,6 +88,11 @@ export class Store {
   wipeResources(): Promise<{ tables: string[] }> {
     if (this.inTransaction) throw new Error('a reset is its own transaction');
     return wipeResources(this.db, this.dialect);
+  }
+
+  /** Whether any resource exists (test mode's start seed goes only into an empty server). */
+  holdsResources(): Promise<boolean> {
+    return holdsResources(this.db, this.dialect);
   }
 
   /**

@@ -2,7 +2,8 @@ import type { Store } from '../store/store.js';
 
 /**
  * `POST /_fleetjobs/reset` (and moto's `/moto-api/reset`): every resource gone, back to a fresh
- * server, while the process, its credentials, its port and the clock stay (decision 0016).
+ * server, while the process, its credentials, its port and the clock stay (decision 0016). A
+ * server started with `--seed` comes back with its seed, as a fresh one would.
  *
  * Order matters: background work that would write for a resource stops first (the engine between
  * two steps, job deletions finished, SBOM validations abandoned), then the database is wiped in one
@@ -17,6 +18,8 @@ export interface ResetParts {
   abandonSbomValidations: () => Promise<void>;
   removeAllObjects: () => Promise<void>;
   disconnectDevices: () => Promise<void>;
+  /** After the wipe, outside the engine's exclusion: loads the start seed again (a fresh server has it). */
+  reseed: () => Promise<void>;
 }
 
 export interface ResetResult {
@@ -35,15 +38,16 @@ export class TestModeReset {
     return next;
   }
 
-  private once(): Promise<ResetResult> {
+  private async once(): Promise<ResetResult> {
     const p = this.parts;
-    return p.betweenSteps(async () => {
+    await p.betweenSteps(async () => {
       await p.drainJobDeletions();
       await p.abandonSbomValidations();
       await p.store.wipeResources();
       await p.removeAllObjects();
       await p.disconnectDevices();
-      return { status: 'ok' as const };
     });
+    await p.reseed();
+    return { status: 'ok' };
   }
 }

@@ -1,10 +1,12 @@
 import type { ClockControl } from '../../test-mode/clock-control.js';
 import type { TestModeReset } from '../../test-mode/reset.js';
+import type { SeedLoader } from '../../test-mode/seed.js';
 import type { RouteDefinition } from '../http/route.js';
 
 export interface TestModeFeatures {
   clock: ClockControl;
   reset: TestModeReset;
+  seeds: SeedLoader;
 }
 
 /**
@@ -17,6 +19,7 @@ export function testModeRoutes(f: TestModeFeatures): RouteDefinition[] {
     { method: 'GET', path: '/_fleetjobs/clock', operation: 'GetClock', handler: () => json(f.clock.state()) },
     { method: 'POST', path: '/_fleetjobs/clock', operation: 'SetClock', handler: async ({ body }) => json(await f.clock.change(body)) },
     { method: 'POST', path: '/_fleetjobs/reset', operation: 'Reset', handler: async () => json(await f.reset.reset()) },
+    { method: 'POST', path: '/_fleetjobs/seed', operation: 'Seed', handler: async ({ body }) => json(await f.seeds.load(body)) },
     // moto's server mode: suites that reset moto between tests switch by changing the endpoint.
     ...motoResetRoutes(f.reset),
   ];

@@ -1,0 +1,65 @@
+import type { DomainContext } from './context.js';
+import { ContinuousJobMembership } from './jobs/continuous-membership.js';
+import { ExecutionControlService } from './jobs/execution-control-service.js';
+import { createJobDomain } from './jobs/job-domain.js';
+import { JobCreationService } from './jobs/job-creation.js';
+import type { JobNotifier } from './jobs/job-notifications.js';
+import type { JobDocumentSource, JobDocumentUrls } from './jobs/job-ports.js';
+import { JobService } from './jobs/job-service.js';
+import { JobsDataService } from './jobs/jobs-data-service.js';
+import { JobTemplateService } from './jobs/templates/job-template-service.js';
+import { ManagedJobTemplateService } from './jobs/templates/managed-template-service.js';
+import type { ObjectLocationCheck } from './packages/object-check.js';
+import { PackageConfigurationService } from './packages/package-configuration.js';
+import { PackageService } from './packages/package-service.js';
+import { SbomService, type SbomValidationQueue } from './packages/sbom-service.js';
+import { PackageVersionService } from './packages/version-service.js';
+import type { ShadowEvents } from './shadows/shadow-events.js';
+import { ShadowService } from './shadows/shadow-service.js';
+import type { ShadowSettings } from './shadows/shadow-settings.js';
+import { ThingRegistry } from './things/registry.js';
+
+/** What the domain reaches outside itself through: object storage, MQTT, the SBOM worker. */
+export interface DomainPorts {
+  locationCheck: ObjectLocationCheck;
+  sbomQueue: SbomValidationQueue;
+  shadowEvents?: ShadowEvents;
+  shadowSettings: Partial<ShadowSettings>;
+  jobNotifier: JobNotifier;
+  jobDocumentUrls: JobDocumentUrls;
+  jobDocumentSource: JobDocumentSource;
+  /** Told when a background job deletion fails (it is retried). */
+  onJobDeletionFailure: (jobId: string, err: unknown, attempt: number) => void;
+}
+
+/**
+ * Every domain service, wired to one another, on one context. The server builds them once on its
+ * Store; test mode's seed builds them again on one transaction's Store, so a whole seed goes
+ * through the very services (and validation) of the API calls it stands for, and commits whole.
+ */
+export function createDomainServices(ctx: DomainContext, ports: DomainPorts) {
+  const catalog = {
+    packages: new PackageService(ctx),
+    versions: new PackageVersionService(ctx, ports.locationCheck),
+    sboms: new SbomService(ctx, ports.locationCheck, ports.sbomQueue),
+    configuration: new PackageConfigurationService(ctx),
+  };
+  // Jobs registers its membership listener on the registry (CONTINUOUS jobs follow groups).
+  const registry = new ThingRegistry(ctx);
+  // Shadows are independent of the registry; Jobs writes `$package` through recordPackageVersions.
+  const shadows = new ShadowService(ctx, ports.shadowEvents, ports.shadowSettings);
+  // IoT Jobs. Every execution change goes through ExecutionService (counters, completion,
+  // `$package`, notifications).
+  const jobDomain = createJobDomain(ctx, { notifier: ports.jobNotifier, packageConfiguration: catalog.configuration, packageShadow: shadows });
+  const jobTemplates = { templates: new JobTemplateService(ctx), managed: new ManagedJobTemplateService(ctx.arns) };
+  const jobServices = {
+    creation: new JobCreationService(ctx, jobDomain.rollout, { documentSource: ports.jobDocumentSource, templates: jobTemplates.templates }),
+    jobs: new JobService(ctx, jobDomain, undefined, ports.onJobDeletionFailure),
+    executions: new ExecutionControlService(ctx, jobDomain.executions),
+  };
+  const jobsData = new JobsDataService(ctx, jobDomain.executions, ports.jobDocumentUrls);
+  registry.addMembershipListener(new ContinuousJobMembership(ctx, jobDomain.executions));
+  return { catalog, registry, shadows, jobDomain, jobTemplates, jobServices, jobsData };
+}
+
+export type DomainServices = ReturnType<typeof createDomainServices>;
