@@ -38,7 +38,7 @@ import { openDatabase } from './store/db.js';
 import { migrateToLatest } from './store/migrations/index.js';
 import { Store } from './store/store.js';
 import { ClockControl } from './test-mode/clock-control.js';
-import { motoResetRoutes, testModeRoutes } from './protocol/test-mode/test-mode-routes.js';
+import { motoResetRoutes, testModeRoutes, type TestModeFeatures } from './protocol/test-mode/test-mode-routes.js';
 import { TestModeReset } from './test-mode/reset.js';
 import { SeedLoader } from './test-mode/seed.js';
 import { readSeedFile, SeedError } from './test-mode/seed-format.js';
@@ -88,6 +88,8 @@ export interface RunningServer {
   mqttBroker?: ExternalBroker;
   /** notify / notify-next over MQTT; tests await `idle()`. */
   mqttNotifications?: MqttJobNotifier;
+  /** `--test-mode`'s controls, for the in-process API (src/testing.ts); the routes serve the same. */
+  testMode?: TestModeFeatures;
   close(): Promise<void>;
 }
 
@@ -216,6 +218,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       },
     })
     : undefined;
+  const testMode = controllable && reset ? { clock: new ClockControl(controllable, engine), reset, seeds } : undefined;
 
   // Each feature adds its control-plane routes here; other planes add a ServiceApi to `apis`.
   // Known once the port is bound (port 0 picks one).
@@ -228,7 +231,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...jobTemplateRoutes(jobTemplates),
     ...endpointRoutes(() => publicUrl!),
     ...forecastRoutes(new RolloutForecastService(ctx)),
-    ...(controllable && reset ? testModeRoutes({ clock: new ClockControl(controllable, engine), reset, seeds }) : []),
+    ...(testMode ? testModeRoutes(testMode) : []),
   ];
   const apis: ServiceApi[] = [
     { signingNames: ['iot', 'execute-api'], badRequestError: 'InvalidRequestException', routes: iotRoutes },
@@ -322,6 +325,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(mqttDoor?.port !== undefined ? { mqttPort: mqttDoor.port } : {}),
     ...(mqttDoor?.external ? { mqttBroker: mqttDoor.external } : {}),
     ...(mqttNotifier ? { mqttNotifications: mqttNotifier } : {}),
+    ...(testMode ? { testMode } : {}),
     port,
     credentials,
     generatedCredentials: generated,
