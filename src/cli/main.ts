@@ -18,6 +18,7 @@ program
   .addOption(new Option('--data-dir <dir>', 'where the embedded database and keys live (FLEETJOBS_DATA_DIR)'))
   .addOption(new Option('--database-url <url>', 'postgres://... to use PostgreSQL instead of SQLite (FLEETJOBS_DATABASE_URL)'))
   .addOption(new Option('--region <region>', 'region in every ARN (FLEETJOBS_REGION)'))
+  .addOption(new Option('--regions <list>', 'more regions to serve, each with its own resources: us-east-1,eu-west-1, or \'*\' for any (FLEETJOBS_REGIONS)'))
   .addOption(new Option('--account-id <id>', 'account in every ARN (FLEETJOBS_ACCOUNT_ID)'))
   .addOption(new Option('--log-level <level>', 'pino log level (FLEETJOBS_LOG_LEVEL)'))
   .addOption(new Option('--public-url <url>', 'origin devices reach this server at, used in presigned URLs (FLEETJOBS_PUBLIC_URL)'))

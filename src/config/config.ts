@@ -42,6 +42,11 @@ export interface Config {
   /** `--seed FILE`: fixtures (JSON or YAML) loaded into an empty server at start (decision 0016). */
   seedFile?: string;
   /**
+   * `--regions`: the regions served besides `region` (the home region), each with resources of
+   * its own (decision 0017); '*' serves any region a request is signed for. Empty by default.
+   */
+  regions: string[] | '*';
+  /**
    * The MQTT device door: the embedded broker's port (0 = any free one). Undefined with --no-mqtt,
    * and with an external broker.
    */
@@ -92,6 +97,7 @@ export interface ConfigFlags {
   dataDir?: string;
   databaseUrl?: string;
   region?: string;
+  regions?: string;
   accountId?: string;
   auth?: boolean;
   logLevel?: string;
@@ -125,6 +131,11 @@ export interface ConfigFlags {
 
 export class ConfigError extends Error {}
 
+/** Whether a request signed for `region` is served (the home region, `--regions`, or any with '*'). */
+export function servesRegion(config: Pick<Config, 'region' | 'regions'>, region: string): boolean {
+  return region === config.region || (config.regions === '*' ? REGION.test(region) : config.regions.includes(region));
+}
+
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 const ACCOUNT = /^\d{12}$/;
 /** pino's levels; anything else makes the logger throw at start. */
@@ -140,6 +151,15 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
 
   const region = pick(flags.region, 'REGION') ?? 'us-east-1';
   if (!REGION.test(region)) throw new ConfigError(`invalid region: ${region}`);
+  const regionsText = pick(flags.regions, 'REGIONS');
+  let regions: string[] | '*' = [];
+  if (regionsText !== undefined && regionsText.trim() === '*') regions = '*';
+  else if (regionsText !== undefined) {
+    const listed = regionsText.split(',').map((r) => r.trim()).filter((r) => r !== '');
+    const bad = listed.find((r) => !REGION.test(r));
+    if (bad !== undefined || listed.length === 0) throw new ConfigError(`invalid --regions: ${regionsText} (a comma-separated list such as us-east-1,eu-west-1, or '*')`);
+    regions = [...new Set(listed)].filter((r) => r !== region);
+  }
   const accountId = pick(flags.accountId, 'ACCOUNT_ID') ?? '123456789012';
   if (!ACCOUNT.test(accountId)) throw new ConfigError(`invalid account id (12 digits): ${accountId}`);
 
@@ -250,6 +270,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     ...(catalogQuotas ? { catalogQuotas } : {}),
     leaseMs: positive(flags.leaseSeconds, 'LEASE_SECONDS', '--lease-seconds', 1000) ?? DEFAULT_LEASE_MS,
     testMode,
+    regions,
     ...(pick(flags.seed, 'SEED') ? { seedFile: pick(flags.seed, 'SEED') } : {}),
     ...(mqttOn && mqttBroker ? { mqttBroker } : {}),
     ...(mqttOn && !mqttBroker ? { mqttPort, mqttExposed: !loopback } : {}),

@@ -18,6 +18,8 @@ export interface DatabaseOptions {
   databaseUrl?: string;
   /** PostgreSQL schema to use (created when missing); tests give each server its own. */
   schema?: string;
+  /** The SQLite file in dataDir (default fleetjobs.db; another region's is fleetjobs-<region>.db). */
+  fileName?: string;
 }
 
 const INT8_OID = 20;
@@ -51,7 +53,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenedData
     return { db, dialect: 'postgres', location: `${safeUrl}${schema ? ` (schema ${schema})` : ''}` };
   }
   mkdirSync(options.dataDir, { recursive: true });
-  const file = join(options.dataDir, 'fleetjobs.db');
+  const file = join(options.dataDir, options.fileName ?? 'fleetjobs.db');
   const database = new SqliteDatabase(file);
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = NORMAL');

@@ -1,5 +1,3 @@
-import type { Store } from '../store/store.js';
-
 /**
  * `POST /_fleetjobs/reset` (and moto's `/moto-api/reset`): every resource gone, back to a fresh
  * server, while the process, its credentials, its port and the clock stay (decision 0016). A
@@ -10,12 +8,12 @@ import type { Store } from '../store/store.js';
  * transaction, then what lives outside it (object files, MQTT sessions) goes.
  */
 export interface ResetParts {
-  store: Store;
   /** Runs `fn` with no engine step in flight (Engine.exclusive). */
   betweenSteps: <T>(fn: () => Promise<T>) => Promise<T>;
-  /** Job deletions running in the background, finished first. */
-  drainJobDeletions: () => Promise<void>;
-  abandonSbomValidations: () => Promise<void>;
+  /** In every region: job deletions in flight finished, SBOM validations abandoned. */
+  quiesce: () => Promise<void>;
+  /** Every region's database wiped (Store.wipeResources), each in one transaction. */
+  wipeDatabases: () => Promise<void>;
   removeAllObjects: () => Promise<void>;
   disconnectDevices: () => Promise<void>;
   /** After the wipe, outside the engine's exclusion: loads the start seed again (a fresh server has it). */
@@ -41,9 +39,8 @@ export class TestModeReset {
   private async once(): Promise<ResetResult> {
     const p = this.parts;
     await p.betweenSteps(async () => {
-      await p.drainJobDeletions();
-      await p.abandonSbomValidations();
-      await p.store.wipeResources();
+      await p.quiesce();
+      await p.wipeDatabases();
       await p.removeAllObjects();
       await p.disconnectDevices();
     });

@@ -55,6 +55,9 @@ export async function startTestServer(backend: Backend, overrides: Partial<Serve
         const client = new pg.Client({ connectionString: POSTGRES_URL });
         await client.connect();
         await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        // Other regions' schemas (--regions) are named after the home one.
+        const regions = await client.query<{ nspname: string }>(`SELECT nspname FROM pg_namespace WHERE nspname LIKE '${schema}\\_%'`);
+        for (const r of regions.rows) await client.query(`DROP SCHEMA IF EXISTS ${r.nspname} CASCADE`);
         await client.end();
       }
     },

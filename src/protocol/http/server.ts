@@ -24,6 +24,13 @@ export interface HttpDoorOptions {
    * (test mode's `/moto-api/reset`, unsigned as moto's is). Signed requests go through the APIs.
    */
   unsignedRoutes?: RouteDefinition[];
+  /** The region `apis` serve (the home region). */
+  homeRegion?: string;
+  /**
+   * Another region's APIs (the same routes, on that region's services; decision 0017), asked for
+   * once a request signed for it is authenticated; undefined when that region is not served.
+   */
+  regionApis?: (region: string) => Promise<ServiceApi[] | undefined>;
 }
 
 /** Small enough that a turn stays around a millisecond of work, large enough to cost nothing measurable. */
@@ -71,15 +78,33 @@ function isJsonContentType(value: string | undefined): boolean {
  * (wire.md §2) because `iot` and `iot-jobs-data` share paths. It verifies the signature before any
  * route runs, parses the JSON body, and turns DomainErrors into restJson1 errors.
  */
-export function createHttpDoor(options: HttpDoorOptions): http.Server {
+function bind(apis: ServiceApi[]): Map<string, BoundApi> {
   const bySigningName = new Map<string, BoundApi>();
-  for (const api of options.apis) {
+  for (const api of apis) {
     // Labels as long as a request line can be (node's 16 KiB header limit), so an over-long name
     // reaches its validator (400) instead of missing every route (404).
     const router = FindMyWay({ caseSensitive: true, ignoreTrailingSlash: false, maxParamLength: 16_384 });
     for (const route of api.routes) router.on(route.method, route.path, () => undefined, route);
     for (const name of api.signingNames) bySigningName.set(name, { api, router });
   }
+  return bySigningName;
+}
+
+export function createHttpDoor(options: HttpDoorOptions): http.Server {
+  const bySigningName = bind(options.apis);
+  const regions = new Map<string, Promise<Map<string, BoundApi> | undefined>>();
+  /** The region's bound APIs, made once; undefined for the home region and regions not served. */
+  const regional = (region: string | undefined): Promise<Map<string, BoundApi> | undefined> => {
+    if (!region || region === options.homeRegion || !options.regionApis) return Promise.resolve(undefined);
+    let bound = regions.get(region);
+    if (!bound) {
+      bound = options.regionApis(region).then((apis) => (apis ? bind(apis) : undefined));
+      // A region that failed to open is tried again by the next request.
+      bound.catch(() => regions.delete(region));
+      regions.set(region, bound);
+    }
+    return bound;
+  };
   const log = options.logger;
 
   async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
@@ -159,7 +184,15 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
       if (req.headers.authorization) await options.verifier.verifyHeaderSigned(parts);
       else await options.verifier.verifyPresigned(parts);
     }
-    if (!route || !match) throw routingError!;
+    // Every region has the same routes, so the home region's decided how to read the body; the
+    // handler is the region's own, looked up only now that the request is authenticated.
+    const inRegion = (await regional(scope?.region))?.get(signingName);
+    if (inRegion && match) {
+      match = inRegion.router.find(method as FindMyWay.HTTPMethod, path);
+    }
+    if (!match) throw routingError!;
+    const handlerRoute = match.store as RouteDefinition | undefined;
+    if (!route || !handlerRoute) throw routingError!;
 
     let body: Record<string, unknown> = {};
     if ((route.body ?? 'json') === 'json' && rawBody.length > 0) {
@@ -178,7 +211,7 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
       body = parsed as Record<string, unknown>;
     }
 
-    const result = await route.handler({
+    const result = await handlerRoute.handler({
       params: match.params as Record<string, string>,
       query,
       body,

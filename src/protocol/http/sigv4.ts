@@ -195,13 +195,16 @@ export class SigV4Verifier {
     private readonly lookupSecret: (accessKeyId: string) => string | undefined,
     /** Signatures are stamped with real time by real clients, so this is the wall clock unless a test says otherwise. */
     private readonly clock: Clock,
-    /** The server's region: like a regional AWS endpoint, it refuses signatures scoped to another one. */
-    private readonly region?: string,
+    /**
+     * The server's regions: like a regional AWS endpoint, it refuses signatures scoped to another
+     * one. `served` names them in the refusal.
+     */
+    private readonly regions?: { serves: (region: string) => boolean; served: string },
   ) {}
 
   private checkRegion(region: string): void {
-    if (this.region !== undefined && region !== this.region) {
-      throw deny('InvalidSignatureException', `Credential should be scoped to a valid region, not '${region}'. This endpoint serves '${this.region}'.`);
+    if (this.regions !== undefined && !this.regions.serves(region)) {
+      throw deny('InvalidSignatureException', `Credential should be scoped to a valid region, not '${region}'. This endpoint serves ${this.regions.served}.`);
     }
   }
 
