@@ -256,6 +256,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     });
   } catch (err) {
     await closeStorage();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw Object.assign(new Error(`port ${config.port} on ${config.host} is in use: pick another with --port (FLEETJOBS_PORT), or --port 0 for any free one`), { code: 'EADDRINUSE' });
+    }
     throw err;
   }
 

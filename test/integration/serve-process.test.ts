@@ -156,7 +156,7 @@ for (const backend of await testBackends()) {
           [[], { FLEETJOBS_SHADOW_MAX_DEPTH: 'deep' }, /^fleetjobs: invalid --shadow-max-depth \(FLEETJOBS_SHADOW_MAX_DEPTH\): deep/m],
           [['--port', '0'], { FLEETJOBS_ACCESS_KEY_ID: 'AKIAONLYHALF' }, /^fleetjobs: set both FLEETJOBS_ACCESS_KEY_ID and FLEETJOBS_SECRET_ACCESS_KEY, or neither$/m],
           // An operational failure is one line, not a stack trace.
-          [['--port', takenPort], {}, /^fleetjobs: cannot start: listen EADDRINUSE: address already in use 127\.0\.0\.1:\d+\n$/],
+          [['--port', takenPort], {}, /^fleetjobs: cannot start: port \d+ on 127\.0\.0\.1 is in use: pick another with --port \(FLEETJOBS_PORT\), or --port 0 for any free one\n$/],
           [['--port', '0', '--mqtt-port', takenPort], {}, /^fleetjobs: cannot start: the MQTT port \d+ on 127\.0\.0\.1 is taken: pick another with --mqtt-port \(0 for any free port\), use a broker that runs there with --mqtt-url mqtt:\/\/127\.0\.0\.1:\d+, or turn the MQTT door off with --no-mqtt\n$/],
           [['--mqtt-port', 'x'], {}, /^fleetjobs: invalid MQTT port: x$/m],
         ];
