@@ -25,7 +25,8 @@ export async function startServer(backend: string, extraEnv: Record<string, stri
     ...process.env,
     FLEETJOBS_ACCESS_KEY_ID: CREDS.accessKeyId,
     FLEETJOBS_SECRET_ACCESS_KEY: CREDS.secretAccessKey,
-    FLEETJOBS_LOG_LEVEL: 'warn',
+    // BENCH_LOG_LEVEL=info measures with the request log on (a line per request), as a server runs by default.
+    FLEETJOBS_LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
     ...extraEnv,
   };
   if (backend === 'postgres') {

@@ -1,10 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
+import { createLogger } from './log.js';
 import { ControllableClock, systemClock, type Clock } from './clock.js';
 import { servesRegion, type Config } from './config/config.js';
 import { loadOrCreateCredentials, type Credentials } from './config/credentials.js';
 import type { Limits } from './domain/context.js';
+import { DomainError } from './domain/errors.js';
 import { noopJobNotifier, type JobNotifier } from './domain/jobs/job-notifications.js';
 import type { JobsDataService } from './domain/jobs/jobs-data-service.js';
 import { RolloutForecastService } from './domain/jobs/rollout-forecast.js';
@@ -56,6 +58,8 @@ export interface ServerOptions {
   jobNotifier?: JobNotifier;
   /** SBOM validation limits and concurrency (packages.md §9.7); defaults in sbom-validation-worker.ts. */
   sbomValidation?: Partial<SbomValidationSettings>;
+  /** A start seed given as an object (fleetjobs/testing), in place of `--seed FILE`. */
+  seed?: Record<string, unknown>;
 }
 
 export interface RunningServer {
@@ -89,7 +93,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Test mode drives everything time-based from a clock users can move (issue 13).
   const controllable = config.testMode && !options.clock ? new ControllableClock() : undefined;
   const clock = options.clock ?? controllable ?? systemClock;
-  const logger = options.logger ?? pino({ level: config.logLevel });
+  const logger = options.logger ?? createLogger(config.logLevel, config.logFormat);
   /** This process, as a holder of leases and as a client of an external broker. */
   const nodeId = randomUUID();
   // One engine runs every region's reconcilers (region-cell.ts adds them), so one clock advance
@@ -125,12 +129,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   // Other regions (--regions), each on its own database, opened on their first request.
   const others = new Map<string, Promise<RegionCell>>();
+  /** With '*', regions open on demand: at most this many, so a caller cannot open them without end. */
+  const MAX_OPEN_REGIONS = 32;
   /** Background work starts once the server listens; a region opened later starts its own at once. */
   let started = false;
   const otherRegion = (region: string): Promise<RegionCell> | undefined => {
     if (region === config.region || !servesRegion(config, region)) return undefined;
     let cell = others.get(region);
     if (!cell) {
+      if (others.size >= MAX_OPEN_REGIONS) {
+        return Promise.reject(new DomainError('LimitExceededException', `This endpoint serves at most ${MAX_OPEN_REGIONS + 1} regions at once; ${region} would be one more.`));
+      }
       cell = openRegionDatabase(config, region, options.databaseSchema).then(async (database): Promise<RegionCell> => {
         const c = createRegionCell({ ...cellOptions, region, database, jobNotifier: noopJobNotifier });
         if (started) await c.sbomValidation.start();
@@ -158,14 +167,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     for (const c of await allCells()) await c.close();
     await objects.close();
   };
-  // Fixtures: `--seed` fills an empty home region before the server listens (decision 0016).
+  // Fixtures: `--seed` fills an empty home region before the server listens (decision 0016). The
+  // file is read once: a reset comes back to the seed the server started with.
+  let startSeed: unknown;
   try {
-    const startSeed = config.seedFile ? readSeedFile(config.seedFile) : undefined;
+    startSeed = options.seed ?? (config.seedFile ? readSeedFile(config.seedFile) : undefined);
     if (startSeed && (await store.holdsResources())) {
       logger.info({ seed: config.seedFile }, 'seed not loaded: this data dir already holds resources (reset, or start on a fresh --data-dir)');
     } else if (startSeed) {
       await home.seeds.load(startSeed).catch((err: unknown) => {
-        throw err instanceof SeedError ? new SeedError('', `seed file ${config.seedFile}: ${err.message}`) : err;
+        throw err instanceof SeedError && config.seedFile && !options.seed ? new SeedError('', `seed file ${config.seedFile}: ${err.message}`) : err;
       });
     }
   } catch (err) {
@@ -180,6 +191,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
           await c.services.jobServices.jobs.drain();
           await c.sbomValidation.abandonAll();
         }
+        // Notifications built from what is about to go are sent (or dropped with their session) first.
+        await mqttNotifier?.idle();
       },
       wipeDatabases: async () => {
         for (const c of await allCells()) await c.store.wipeResources();
@@ -187,7 +200,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       removeAllObjects: () => objects.removeAllObjects(),
       disconnectDevices: async () => mqttDoor?.disconnectAll(),
       reseed: async () => {
-        if (config.seedFile) await home.seeds.load(readSeedFile(config.seedFile));
+        if (startSeed) await home.seeds.load(startSeed);
       },
     })
     : undefined;
@@ -223,15 +236,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ...(clockControl && reset ? testModeRoutes({ clock: clockControl, reset, seeds: cell.seeds }) : []),
     ];
     return [
-      { signingNames: ['iot', 'execute-api'], badRequestError: 'InvalidRequestException', routes: iotRoutes },
+      { name: 'iot', signingNames: ['iot', 'execute-api'], badRequestError: 'InvalidRequestException', routes: iotRoutes },
       {
+        name: 'iotdata',
         signingNames: ['iotdata', 'iotdevicegateway'],
         badRequestError: 'InvalidRequestException',
         statusOverrides: { ThrottlingException: 429 },
         bodyTooLargeMessage: SHADOW_MESSAGES.tooLarge,
         routes: shadowRoutes(cell.services.shadows),
       },
-      { signingNames: ['iot-jobs-data'], badRequestError: 'InvalidRequestException', statusOverrides: { ThrottlingException: 429 }, routes: jobsDataRoutes(cell.services.jobsData) },
+      { name: 'iot-jobs-data', signingNames: ['iot-jobs-data'], badRequestError: 'InvalidRequestException', statusOverrides: { ThrottlingException: 429 }, routes: jobsDataRoutes(cell.services.jobsData) },
       ...(s3 ? [s3] : []),
     ];
   };
@@ -239,6 +253,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const server = createHttpDoor({
     apis: apisOf(home),
     homeRegion: config.region,
+    servesRegion: (region) => servesRegion(config, region),
     regionApis: async (region) => {
       const cell = otherRegion(region);
       return cell ? apisOf(await cell) : undefined;

@@ -64,24 +64,17 @@ export async function startFleetjobs(options: StartFleetjobsOptions = {}): Promi
       // Only what this call decides: nothing from the test process's FLEETJOBS_* environment.
       { FLEETJOBS_ACCESS_KEY_ID: credentials.accessKeyId, FLEETJOBS_SECRET_ACCESS_KEY: credentials.secretAccessKey },
     );
-    server = await startServer({ config, logger: pino({ level: options.logLevel ?? 'silent' }) });
+    // The seed is the server's start seed: every reset (this one's or /_fleetjobs/reset) comes back to it.
+    server = await startServer({ config, logger: pino({ level: options.logLevel ?? 'silent' }), ...(options.seed ? { seed: options.seed } : {}) });
   } catch (err) {
     await rm(dataDir, { recursive: true, force: true });
     throw err;
   }
   const controls = server.testMode!;
   const region = options.region ?? 'us-east-1';
-  const seedOnReset = options.seed;
   const loadSeed = async (seed: Record<string, unknown>) => {
     await controls.seeds.load(seed);
   };
-  try {
-    if (seedOnReset) await loadSeed(seedOnReset);
-  } catch (err) {
-    await server.close();
-    await rm(dataDir, { recursive: true, force: true });
-    throw err;
-  }
   const change = async (body: Record<string, unknown>) => new Date((await controls.clock.change(body)).now);
   let stopped = false;
   return {
@@ -98,7 +91,6 @@ export async function startFleetjobs(options: StartFleetjobsOptions = {}): Promi
     },
     async reset() {
       await controls.reset.reset();
-      if (seedOnReset) await loadSeed(seedOnReset);
     },
     seed: loadSeed,
     async stop() {

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { startServer } from '../app.js';
+import { createLogger } from '../log.js';
 import { ConfigError, resolveConfig } from '../config/config.js';
 import { checkCommand } from './check.js';
 import { forecastCommand } from './forecast.js';
@@ -36,9 +37,10 @@ serve
       }
       throw err;
     }
+    const logger = createLogger(config.logLevel, config.logFormat);
     let server;
     try {
-      server = await startServer({ config });
+      server = await startServer({ config, logger });
     } catch (err) {
       // Operational failures (port taken, database unreachable) get one line; anything else its stack.
       const code = (err as { code?: unknown }).code;
@@ -68,11 +70,14 @@ serve
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
-      process.stdout.write(`fleetjobs: ${signal} received, shutting down\n`);
+      logger.info({ signal }, 'shutting down');
       server.close().then(
-        () => process.exit(0),
-        (err) => {
-          process.stderr.write(`fleetjobs: error during shutdown: ${String(err)}\n`);
+        () => {
+          logger.info('stopped');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'error during shutdown');
           process.exit(1);
         },
       );

@@ -16,6 +16,8 @@ export interface Config {
   /** Largest request body accepted on the JSON APIs, in bytes. */
   maxJsonBodyBytes: number;
   logLevel: string;
+  /** `--log-format`: json lines, pino-pretty's, or auto (pretty on a terminal). */
+  logFormat: 'json' | 'pretty' | 'auto';
   /**
    * The origin devices reach this server at (http(s)://host[:port]); presigned download URLs point
    * there. Defaults to the bound address (127.0.0.1 when bound to every interface).
@@ -98,6 +100,7 @@ export interface ConfigFlags {
   databaseUrl?: string;
   region?: string;
   regions?: string;
+  logFormat?: string;
   accountId?: string;
   auth?: boolean;
   logLevel?: string;
@@ -133,7 +136,8 @@ export class ConfigError extends Error {}
 
 /** Whether a request signed for `region` is served (the home region, `--regions`, or any with '*'). */
 export function servesRegion(config: Pick<Config, 'region' | 'regions'>, region: string): boolean {
-  return region === config.region || (config.regions === '*' ? REGION.test(region) : config.regions.includes(region));
+  // With '*', a name shaped like AWS's (the longest today has 14 characters; 25 leaves room).
+  return region === config.region || (config.regions === '*' ? region.length <= 25 && REGION.test(region) : config.regions.includes(region));
 }
 
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
@@ -192,6 +196,8 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
   const mqttPort = Number(mqttPortText);
   if (!/^\d+$/.test(mqttPortText) || mqttPort > 65535) throw new ConfigError(`invalid MQTT port: ${mqttPortText}`);
   const logLevel = pick(flags.logLevel, 'LOG_LEVEL') ?? 'info';
+  const logFormat = pick(flags.logFormat, 'LOG_FORMAT') ?? 'auto';
+  if (logFormat !== 'json' && logFormat !== 'pretty' && logFormat !== 'auto') throw new ConfigError(`invalid log format: ${logFormat} (json, pretty or auto)`);
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`invalid log level: ${logLevel} (one of ${LOG_LEVELS.join(', ')})`);
 
   const publicUrl = pick(flags.publicUrl, 'PUBLIC_URL')?.replace(/\/+$/, '');
@@ -263,6 +269,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     secretAccessKey,
     maxJsonBodyBytes: 1024 * 1024,
     logLevel,
+    logFormat,
     ...(publicUrl ? { publicUrl } : {}),
     ...(s3 ? { s3 } : {}),
     ...(sbomValidation ? { sbomValidation } : {}),

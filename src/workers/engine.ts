@@ -89,6 +89,8 @@ export class Engine {
       if (due === undefined || due > target) break;
       if (due > this.clock.now()) this.clock.set(due);
       await this.step();
+      // Requests and device messages are served between the moments of a long advance, not after it.
+      await new Promise((resolve) => setImmediate(resolve));
     }
     if (target > this.clock.now()) this.clock.set(target);
     await this.step();

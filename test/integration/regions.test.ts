@@ -96,6 +96,21 @@ for (const backend of await testBackends()) {
     });
   });
 
+  describe(`one region with --no-auth (${backend.name})`, { skip: backend.skip }, () => {
+    let t: TestServer;
+    before(async () => {
+      t = await startTestServer(backend, {}, { FLEETJOBS_NO_AUTH: '1' });
+    });
+    after(async () => t?.close());
+
+    it('still refuses a request scoped to a region it does not serve', async () => {
+      const other = await sendSigned(t.url, { method: 'POST', path: '/things/wrong-region', body: '{}' }, { region: 'eu-west-1' });
+      assert.equal(other.status, 403, other.text);
+      assert.equal(other.json?.__type, 'InvalidSignatureException');
+      assert.deepEqual((await sendSigned(t.url, { method: 'GET', path: '/things' })).json?.things, [], 'nothing was made');
+    });
+  });
+
   describe(`any region with --regions '*' (${backend.name})`, { skip: backend.skip }, () => {
     let t: TestServer;
     before(async () => {
@@ -113,9 +128,11 @@ for (const backend of await testBackends()) {
       } finally {
         far.destroy();
       }
-      const bogus = await sendSigned(t.url, { method: 'GET', path: '/things' }, { region: 'not-a-region' });
-      assert.equal(bogus.status, 403, bogus.text);
-      assert.equal(bogus.json?.__type ?? bogus.headers['x-amzn-errortype'], 'InvalidSignatureException');
+      for (const region of ['not-a-region', `aa-${'b'.repeat(300)}-1`]) {
+        const bogus = await sendSigned(t.url, { method: 'GET', path: '/things' }, { region });
+        assert.equal(bogus.status, 403, bogus.text);
+        assert.equal(bogus.json?.__type ?? bogus.headers['x-amzn-errortype'], 'InvalidSignatureException');
+      }
     });
   });
 }

@@ -37,6 +37,27 @@ for (const backend of await testBackends()) {
       return d.numberOfQueuedThings! + d.numberOfInProgressThings! + d.numberOfSucceededThings!;
     };
 
+    it('takes only exact, zoned times from 1970 to 9999, and applies changes one at a time', async () => {
+      const post = (body: Record<string, unknown>) => sendSigned(t.url, { method: 'POST', path: '/_fleetjobs/clock', body: JSON.stringify(body) });
+      assert.deepEqual(await clock({ set: '2030-01-01T02:00:00+02:00' }), { now: '2030-01-01T00:00:00.000Z', frozen: true });
+      for (const set of ['2030-02-30T00:00:00Z', '2030-01-01T00:00:00', '0001-01-01T00:00:00Z', '1969-12-31T23:59:59Z', '10000-01-01T00:00:00Z', 'tomorrow', 7]) {
+        const res = await post({ set });
+        assert.equal(res.status, 400, `${JSON.stringify(set)}: ${res.text}`);
+        assert.equal(res.json?.__type, 'InvalidRequestException');
+      }
+      await clock({ set: '9999-12-31T00:00:00Z' });
+      assert.equal((await post({ advanceSeconds: 86400 * 2 })).status, 400, 'not past 9999');
+      assert.equal((await clock({ advanceSeconds: 0 })).now, '9999-12-31T00:00:00.000Z', 'a refused change changes nothing');
+      // A freeze sent while a running clock advances applies after the advance, so it holds.
+      await clock({ set: '2030-01-01T00:00:00Z' });
+      await clock({ run: true });
+      const [advanced, frozen] = await Promise.all([clock({ advanceSeconds: 36_000 }), clock({ freeze: true })]);
+      assert.equal(advanced.frozen, false);
+      assert.equal(frozen.frozen, true);
+      assert.ok(Date.parse(frozen.now) >= Date.parse('2030-01-01T10:00:00Z'), `the advance was not lost: ${frozen.now}`);
+      assert.equal((await clock({ advanceSeconds: 0 })).frozen, true);
+    });
+
     it('ramps an exponential rollout over 10,000 things minute by minute to its end', async () => {
       await clock({ set: '2030-03-01T00:00:00Z' });
       await seedFleet(t, backend, 'big-fleet', 'big', 10_000);

@@ -24,7 +24,7 @@ import { sql } from 'kysely';
 import { KEPT_BY_RESET, tableNames } from '../../src/store/reset.js';
 import { testBackends } from '../support/backends.js';
 import { iotDataClient } from '../support/iot-data.js';
-import { groupArn } from '../support/jobs.js';
+import { groupArn, thingArn } from '../support/jobs.js';
 import { TestDevice } from '../support/mqtt.js';
 import { sendRaw, sendSigned } from '../support/raw-signed-http.js';
 import { putTestObject, s3Client } from '../support/s3.js';
@@ -143,6 +143,26 @@ for (const backend of await testBackends()) {
       await t.iot.send(new AddThingToThingGroupCommand({ thingGroupName: 'r1-fleet', thingName: 'r1-dev-0' }));
       await t.iot.send(new CreateJobCommand({ jobId: 'r1-job', targets: [groupArn('r1-fleet')], document: '{}' }));
       assert.deepEqual((await t.iot.send(new ListJobsCommand({}))).jobs?.map((j) => j.jobId), ['r1-job']);
+    });
+
+    it('drops what a kept MQTT session had queued: a device that comes back after a reset hears nothing of before', async () => {
+      await t.iot.send(new CreateThingCommand({ thingName: 'sleeper' }));
+      const d = await TestDevice.connect(t.server.mqttUrl!, 'sleeper', { clean: false });
+      await d.subscribe('jobs/notify-next');
+      await d.close();
+      // Offline: the job's notify-next waits in its session.
+      await t.iot.send(new CreateJobCommand({ jobId: 'stale', targets: [thingArn('sleeper')], document: '{}' }));
+      await t.server.mqttNotifications?.idle();
+      assert.equal((await reset()).status, 200);
+      await t.iot.send(new CreateThingCommand({ thingName: 'sleeper' }));
+      const back = await TestDevice.connect(t.server.mqttUrl!, 'sleeper', { clean: false });
+      try {
+        // Queued messages come right after CONNACK, before any reply: once a reply is in, none came.
+        assert.equal((await back.request('jobs/get')).accepted, true);
+        assert.deepEqual(back.received.map((m) => m.topic), [], 'no notify-next of the job the reset wiped');
+      } finally {
+        await back.close();
+      }
     });
 
     it('answers moto\'s unsigned POST /moto-api/reset the same way', async () => {

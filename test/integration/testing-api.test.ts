@@ -67,6 +67,10 @@ describe('fleetjobs/testing', () => {
       assert.deepEqual(((await iot.send(new ListThingsCommand({}))).things ?? []).map((x) => x.thingName).sort(), ['made', 'more', 'seeded']);
       await fleet.reset();
       assert.deepEqual(((await iot.send(new ListThingsCommand({}))).things ?? []).map((x) => x.thingName), ['seeded'], 'back to the seed');
+      // moto's reset, as a Python suite beside it would send, comes back to the seed too.
+      await iot.send(new CreateThingCommand({ thingName: 'again' }));
+      assert.equal((await fetch(`${fleet.endpoint}/moto-api/reset`, { method: 'POST' })).status, 200);
+      assert.deepEqual(((await iot.send(new ListThingsCommand({}))).things ?? []).map((x) => x.thingName), ['seeded']);
     } finally {
       iot.destroy();
       await fleet.stop();

@@ -32,6 +32,8 @@ export interface RouteDefinition {
   path: string;
   /** AWS operation name, for logs and errors. */
   operation: string;
+  /** Where one route serves several operations (S3's subresources): which one this request is. */
+  operationOf?: (query: URLSearchParams, headers: IncomingHttpHeaders) => string;
   handler: RouteHandler;
   /** 'json' (default): parse a JSON object body; 'raw': pass bytes through; 'stream': do not read the body. */
   body?: 'json' | 'raw' | 'stream';
@@ -39,6 +41,8 @@ export interface RouteDefinition {
 
 /** One API served on the shared port, chosen by the SigV4 credential scope's service name. */
 export interface ServiceApi {
+  /** The API's name in the request log: iot, iot-jobs-data, iotdata or s3. */
+  name: string;
   /** Signing names that select this API (e.g. ['iotdata', 'iotdevicegateway']). */
   signingNames: string[];
   routes: RouteDefinition[];

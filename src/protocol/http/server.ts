@@ -6,6 +6,7 @@ import { DomainError } from '../../domain/errors.js';
 import { writeAwsError } from './errors.js';
 import type { RouteDefinition, RouteResult, ServiceApi } from './route.js';
 import { EMPTY_SHA256, readScope, type SigV4Verifier } from './sigv4.js';
+import { logRequest, type RequestRecord } from './request-log.js';
 import { writeHead } from './response.js';
 import { TurnScheduler } from './turn-scheduler.js';
 
@@ -26,6 +27,8 @@ export interface HttpDoorOptions {
   unsignedRoutes?: RouteDefinition[];
   /** The region `apis` serve (the home region). */
   homeRegion?: string;
+  /** Whether a request's scope region is served; checked here too for --no-auth, where no verifier does. */
+  servesRegion?: (region: string) => boolean;
   /**
    * Another region's APIs (the same routes, on that region's services; decision 0017), asked for
    * once a request signed for it is authenticated; undefined when that region is not served.
@@ -107,7 +110,7 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
   };
   const log = options.logger;
 
-  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, requestId: string, rec: RequestRecord): Promise<void> {
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
     const path = q < 0 ? rawUrl : rawUrl.slice(0, q);
@@ -116,6 +119,7 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
     const scope = readScope(req.headers.authorization, query);
 
     if (!scope && (path === '/' || path === '/health') && (method === 'GET' || method === 'HEAD')) {
+      rec.operation = 'Health';
       const body = JSON.stringify({ status: 'ok', service: 'fleetjobs' });
       writeHead(res, 200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
       res.end(method === 'HEAD' ? undefined : body);
@@ -123,6 +127,7 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
     }
     const open = scope ? undefined : options.unsignedRoutes?.find((r) => r.method === method && r.path === path);
     if (open) {
+      rec.operation = open.operation;
       req.resume(); // a body is not read: these routes take none
       const result = await open.handler({ params: {}, query, body: {}, rawBody: NO_BODY, headers: req.headers, requestId, raw: req, response: res });
       writeResult(res, requestId, result, method);
@@ -134,6 +139,7 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
     const signingName = scope?.service ?? options.defaultSigningName;
     const bound = bySigningName.get(signingName);
     if (!bound) throw new DomainError('UnrecognizedClientException', `This endpoint does not serve the signing name '${signingName}'.`);
+    rec.api = bound.api.name;
 
     // find-my-way answers "no route" for a label it cannot decode, and the signature check decodes
     // the query: both would be wrong answers (404, 403, 500) to what is a malformed request. This
@@ -186,13 +192,20 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
     }
     // Every region has the same routes, so the home region's decided how to read the body; the
     // handler is the region's own, looked up only now that the request is authenticated.
-    const inRegion = (await regional(scope?.region))?.get(signingName);
+    if (scope && options.servesRegion && !options.servesRegion(scope.region)) {
+      throw new DomainError('InvalidSignatureException', `Credential should be scoped to a valid region, not '${scope.region}'.`);
+    }
+    const inRegion = (await regional(scope?.region).catch((err: unknown) => {
+      if (err instanceof DomainError) throw err;
+      throw new DomainError('ThrottlingException', `The region ${scope?.region} cannot be opened now; try again.`);
+    }))?.get(signingName);
     if (inRegion && match) {
       match = inRegion.router.find(method as FindMyWay.HTTPMethod, path);
     }
     if (!match) throw routingError!;
     const handlerRoute = match.store as RouteDefinition | undefined;
     if (!route || !handlerRoute) throw routingError!;
+    rec.operation = handlerRoute.operationOf?.(query, req.headers) ?? handlerRoute.operation;
 
     let body: Record<string, unknown> = {};
     if ((route.body ?? 'json') === 'json' && rawBody.length > 0) {
@@ -227,17 +240,22 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
   const scheduler = new TurnScheduler(options.requestsPerTurn ?? DEFAULT_REQUESTS_PER_TURN);
   const server = http.createServer((req, res) => scheduler.run(() => {
     const requestId = randomUUID();
-    handle(req, res, requestId).catch((err: unknown) => {
+    const started = performance.now();
+    const rec: RequestRecord = {};
+    // One line per request once its response is done, whether it ended well, badly or cut off.
+    res.once('close', () => logRequest(log, requestId, rec, res.statusCode, performance.now() - started));
+    handle(req, res, requestId, rec).catch((err: unknown) => {
       const rawUrl = req.url ?? '/';
       const scope = readScope(req.headers.authorization, new URLSearchParams(rawUrl.includes('?') ? rawUrl.slice(rawUrl.indexOf('?') + 1) : ''));
       const api = bySigningName.get(scope?.service ?? options.defaultSigningName)?.api;
       if (err instanceof DomainError) {
-        log.debug({ requestId, error: err.errorName, reason: err.message }, 'request rejected');
+        rec.error = (err.members.s3 as { code?: string } | undefined)?.code ?? err.errorName;
         if (api?.writeError) api.writeError(res, requestId, err.errorName, err.message, err.members);
         else writeAwsError(res, requestId, err.errorName, err.message, err.members, api?.statusOverrides);
         return;
       }
-      log.error({ requestId, err }, 'unhandled error');
+      rec.error = 'InternalFailureException';
+      rec.cause = err;
       // In the API's own format (S3 answers XML), and never a second status line.
       if (api?.writeError) api.writeError(res, requestId, 'InternalFailureException', 'Internal service failure.', {});
       else writeAwsError(res, requestId, 'InternalFailureException', 'Internal service failure.');

@@ -106,8 +106,15 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     o.log.warn({ clientId: client.id, topic: packet.topic }, 'MQTT publish refused: outside the client\'s own topics; connection closed');
     done(new Error('not authorized'));
   };
+  /**
+   * aedes numbers every packet it publishes (brokerCounter); test mode's reset moves this mark
+   * past them, so what a kept session had queued before it is dropped, not delivered afterwards.
+   */
+  let forgetUpTo = 0;
   broker.authorizeForward = (client, packet) => {
     const thing = things.get(client);
+    const counter = (packet as { brokerCounter?: number }).brokerCounter;
+    if (counter !== undefined && counter <= forgetUpTo) return null;
     return thing !== undefined && thingOfTopic(packet.topic) === thing ? packet : null;
   };
   broker.published = (packet, client, done) => {
@@ -180,6 +187,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     port,
     transport,
     async disconnectAll() {
+      forgetUpTo = (broker as unknown as { counter: number }).counter;
       await Promise.all([...things.keys()].map((c) => new Promise<void>((resolve) => c.close(() => resolve()))));
       // A clean=false session outlives its connection: its subscriptions go too.
       const { persistence } = broker as unknown as { persistence: { cleanSubscriptions(client: { id: string }): Promise<void> } };

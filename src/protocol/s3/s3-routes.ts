@@ -1,8 +1,10 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FsMultipartUploads } from '../../objects/fs-multipart.js';
 import type { FsObjectStore } from '../../objects/fs-object-store.js';
 import type { RouteDefinition, RouteHandler, RouteRequest, RouteResult, ServiceApi } from '../http/route.js';
 import * as buckets from './s3-bucket-handlers.js';
 import { notImplemented, s3Error, toS3Error, writeS3Error } from './s3-errors.js';
+import { s3Operation } from './s3-operations.js';
 import { parseS3Path } from './s3-http.js';
 import { checkS3Input } from './s3-input.js';
 import * as lists from './s3-list-handlers.js';
@@ -35,7 +37,7 @@ function rejectUnsupported(req: RouteRequest, allowed: string[] = []): void {
 }
 
 export function s3Api(options: S3ApiOptions): ServiceApi {
-  return { signingNames: ['s3'], badRequestError: 'InvalidRequestException', routes: s3Routes(options), writeError: writeS3Error };
+  return { name: 's3', signingNames: ['s3'], badRequestError: 'InvalidRequestException', routes: s3Routes(options), writeError: writeS3Error };
 }
 
 export function s3Routes(o: S3ApiOptions): RouteDefinition[] {
@@ -118,21 +120,22 @@ export function s3Routes(o: S3ApiOptions): RouteDefinition[] {
   };
 
   const routes: RouteDefinition[] = [{ method: 'GET', path: '/', operation: 'ListBuckets', handler: s3((req) => buckets.listBuckets(o, req)) }];
+  const on = (onObject: boolean, method: string) => (query: URLSearchParams, headers: IncomingHttpHeaders) => s3Operation(method, onObject, query, headers);
   for (const path of ['/:bucket', '/:bucket/']) {
     routes.push(
-      { method: 'GET', path, operation: 'S3BucketGet', handler: s3(handlers.GET) },
+      { method: 'GET', path, operation: 'ListObjects', operationOf: on(false, 'GET'), handler: s3(handlers.GET) },
       { method: 'HEAD', path, operation: 'HeadBucket', handler: s3(handlers.HEAD) },
-      { method: 'PUT', path, operation: 'S3BucketPut', handler: s3(handlers.PUT), body: 'raw' },
+      { method: 'PUT', path, operation: 'CreateBucket', operationOf: on(false, 'PUT'), handler: s3(handlers.PUT), body: 'raw' },
       { method: 'DELETE', path, operation: 'DeleteBucket', handler: s3(handlers.DELETE) },
-      { method: 'POST', path, operation: 'S3BucketPost', handler: s3(handlers.POST), body: 'raw' },
+      { method: 'POST', path, operation: 'DeleteObjects', operationOf: on(false, 'POST'), handler: s3(handlers.POST), body: 'raw' },
     );
   }
   routes.push(
-    { method: 'GET', path: '/:bucket/*', operation: 'GetObject', handler: s3(handlers.GET) },
+    { method: 'GET', path: '/:bucket/*', operation: 'GetObject', operationOf: on(true, 'GET'), handler: s3(handlers.GET) },
     { method: 'HEAD', path: '/:bucket/*', operation: 'HeadObject', handler: s3(handlers.HEAD) },
-    { method: 'PUT', path: '/:bucket/*', operation: 'PutObject', handler: s3(handlers.PUT), body: 'stream' },
-    { method: 'DELETE', path: '/:bucket/*', operation: 'DeleteObject', handler: s3(handlers.DELETE) },
-    { method: 'POST', path: '/:bucket/*', operation: 'S3ObjectPost', handler: s3(handlers.POST), body: 'raw' },
+    { method: 'PUT', path: '/:bucket/*', operation: 'PutObject', operationOf: on(true, 'PUT'), handler: s3(handlers.PUT), body: 'stream' },
+    { method: 'DELETE', path: '/:bucket/*', operation: 'DeleteObject', operationOf: on(true, 'DELETE'), handler: s3(handlers.DELETE) },
+    { method: 'POST', path: '/:bucket/*', operation: 'CreateMultipartUpload', operationOf: on(true, 'POST'), handler: s3(handlers.POST), body: 'raw' },
   );
   return routes;
 }
