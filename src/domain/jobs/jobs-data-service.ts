@@ -57,7 +57,8 @@ export class JobsDataService {
   private async withDocument(row: JobExecutionRow, job: JobRow | undefined, include: boolean) {
     const view = devicePlaneExecution(row, this.ctx.clock.now());
     if (!include) return view;
-    const j = job ?? (await this.ctx.store.jobs.get(row.job_id));
+    // The document needs the job's settings, not its counters (their sum over the shards is a second read).
+    const j = job ?? (await this.ctx.store.jobs.get(row.job_id, { counters: false }));
     return j ? { ...view, jobDocument: await this.deviceDocument(j, row) } : view;
   }
 
