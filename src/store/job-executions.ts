@@ -319,31 +319,6 @@ export class JobExecutionStore {
       .execute();
   }
 
-  /**
-   * A thing's pending executions in one namespace, IN_PROGRESS first, then QUEUED, each in queue
-   * order: one index range (thing, namespace, status) per status, sorted in memory (a thing has
-   * few). QUEUED executions of jobs in `hiddenJobStatuses` are left out.
-   */
-  pendingOfThing(thingName: string, namespaceId: string, limit: number, hiddenJobStatuses: readonly string[] = []): Promise<JobExecutionRow[]> {
-    let q = this.db
-      .selectFrom('job_executions')
-      .selectAll('job_executions')
-      .where('job_executions.thing_name', '=', thingName)
-      .where('job_executions.namespace_id', '=', namespaceId)
-      .where('job_executions.status', 'in', ['IN_PROGRESS', 'QUEUED'])
-      .orderBy(sql`case when job_executions.status = 'IN_PROGRESS' then 0 else 1 end`)
-      .orderBy('job_executions.queue_seq')
-      .limit(limit);
-    if (hiddenJobStatuses.length > 0) {
-      q = q.where((eb) =>
-        eb.or([
-          eb('job_executions.status', '=', 'IN_PROGRESS'),
-          eb.not(eb.exists(eb.selectFrom('jobs').select('jobs.job_id').whereRef('jobs.job_id', '=', 'job_executions.job_id').where('jobs.status', 'in', hiddenJobStatuses))),
-        ]));
-    }
-    return q.execute();
-  }
-
   /** A job's executions by thing name, then executionNumber (keyset; served by the primary key or the by-status index). */
   listForJob(jobId: string, status: string | undefined, after: { thingName: string; executionNumber: number } | undefined, limit: number): Promise<JobExecutionRow[]> {
     let q = this.db

@@ -19,8 +19,15 @@ import type { TimeoutConfig } from './job-config-rules.js';
 import { resolvePresignedPlaceholders, type DestinationPackageVersion } from './job-document.js';
 import type { JobDocumentUrls } from './job-ports.js';
 import { checkNamespaceId, checkThingName, jobNotFound } from './job-rules.js';
-import { frontOf, pendingList } from './pending-list.js';
+import { frontOf, pendingList, pendingLists } from './pending-list.js';
 import { devicePlaneExecution, devicePlaneExecutionSummary, executionState, parseJson } from './job-views.js';
+
+/** What a thing's notify and notify-next carry (notificationContents). */
+export interface NotificationContent {
+  inProgress: ReturnType<typeof devicePlaneExecutionSummary>[];
+  queued: ReturnType<typeof devicePlaneExecutionSummary>[];
+  next?: ReturnType<typeof devicePlaneExecution> & { jobDocument?: string };
+}
 
 /** Pending executions listed to a device (GetPendingJobExecutions, notify): at most 10 (jobs.md §10.2). */
 export const MAX_PENDING_LISTED = 10;
@@ -75,16 +82,28 @@ export class JobsDataService {
 
   /**
    * What notify (the pending list, IN_PROGRESS then QUEUED, at most 10) and notify-next (its front
-   * with the document; undefined when the list is empty) carry, from one read of the list.
+   * with the document; undefined when the list is empty) carry, for many things of one namespace:
+   * one read of their lists and one of each job whose document goes out, however many things.
    */
-  async notificationContent(thingName: string, namespaceId: string, want: { notify: boolean; next: boolean }) {
-    const { inProgress, queued } = await pendingList(this.ctx.store, thingName, namespaceId, want.notify ? MAX_PENDING_LISTED : 1);
-    const front = inProgress[0] ?? queued[0];
-    return {
-      inProgress: inProgress.map(devicePlaneExecutionSummary),
-      queued: queued.map(devicePlaneExecutionSummary),
-      next: want.next && front ? await this.withDocument(front, undefined, true) : undefined,
-    };
+  async notificationContents(namespaceId: string, wanted: { thingName: string; notify: boolean; next: boolean }[]): Promise<Map<string, NotificationContent>> {
+    const lists = await pendingLists(this.ctx.store, wanted.map((w) => w.thingName), namespaceId, wanted.some((w) => w.notify) ? MAX_PENDING_LISTED : 1);
+    const jobs = new Map<string, Promise<JobRow | undefined>>();
+    const out = new Map<string, NotificationContent>();
+    for (const w of wanted) {
+      const { inProgress, queued } = lists.get(w.thingName) ?? { inProgress: [], queued: [] };
+      const front = inProgress[0] ?? queued[0];
+      let next: NotificationContent['next'];
+      if (w.next && front) {
+        if (!jobs.has(front.job_id)) jobs.set(front.job_id, this.ctx.store.jobs.get(front.job_id, { counters: false }));
+        next = await this.withDocument(front, await jobs.get(front.job_id), true);
+      }
+      out.set(w.thingName, {
+        inProgress: (w.notify ? inProgress : []).map(devicePlaneExecutionSummary),
+        queued: (w.notify ? queued : []).map(devicePlaneExecutionSummary),
+        next,
+      });
+    }
+    return out;
   }
 
   /** The things a release of `jobId` reached (QUEUED executions numbered `fromQueueSeq` and above), a page at a time. */
