@@ -125,6 +125,8 @@ export class JobsDataService {
     const stepTimeoutInMinutes = checkStepTimeout(errors, input.stepTimeoutInMinutes, false);
     const namespaceId = checkNamespaceId(errors, input.namespaceId) ?? '';
     errors.throwIfAny();
+    // Nothing pending: answered from one read, without a transaction (most devices ask when idle).
+    if (!(await frontOf(this.ctx.store, thingName, namespaceId))) return {};
     const result = await this.ctx.store.transaction(async (tx) => {
       for (let attempt = 0; attempt < MAX_FRONT_ATTEMPTS; attempt++) {
         const row = await lockFront(tx, thingName, namespaceId);
@@ -183,7 +185,6 @@ export class JobsDataService {
     const includeDocument = errors.boolean(input.includeJobDocument, 'includeJobDocument') ?? false;
     const executionNumber = errors.number(input.executionNumber, 'executionNumber', { integer: true, min: 0 });
     errors.throwIfAny();
-    const packageUpdates = status === 'SUCCEEDED' ? await this.executions.packageUpdatesEnabled() : false;
     const { row, job } = await this.ctx.store.transaction(async (tx) => {
       const job = await tx.jobs.get(jobId, { counters: false });
       if (!job) throw jobNotFound(jobId);
@@ -202,7 +203,7 @@ export class JobsDataService {
             { status: status as JobExecutionStatus, statusDetails, expectedVersion, stepTimeoutInMinutes },
             { now: this.ctx.clock.now(), ...timeoutOf(job) },
           ),
-        { packageUpdates },
+        { recordPackages: status === 'SUCCEEDED' },
       );
       if (!row) throw executionNotFound(jobId, thingName, executionNumber);
       return { row, job };
