@@ -1,6 +1,7 @@
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { JobExecutionRow } from './job-executions.js';
-import type { Database } from './schema.js';
+import { ReusableQuery } from './reusable-query.js';
+import type { Database, Dialect } from './schema.js';
 
 /** IN_PROGRESS first, then QUEUED, each in queue order: a pending list's order. */
 const pendingOrder = sql`case when job_executions.status = 'IN_PROGRESS' then 0 else 1 end`;
@@ -13,31 +14,40 @@ function visible(eb: ExpressionBuilder<Database, 'job_executions'>, hidden: read
   ]);
 }
 
+/** Shape: the limit, then the hidden job statuses (each a constant of the statement). */
+const pendingOfThing = new ReusableQuery<[string, string], JobExecutionRow>((db, [thingName, namespaceId], shape) => {
+  const [limit, ...hidden] = shape.split(',');
+  let q = db
+    .selectFrom('job_executions')
+    .selectAll('job_executions')
+    .where('job_executions.thing_name', '=', thingName)
+    .where('job_executions.namespace_id', '=', namespaceId)
+    .where('job_executions.status', 'in', ['IN_PROGRESS', 'QUEUED'])
+    .orderBy(pendingOrder)
+    .orderBy('job_executions.queue_seq')
+    .limit(Number(limit));
+  if (hidden.length > 0) q = q.where((eb) => visible(eb, hidden));
+  return q;
+});
+
 /**
  * Things' pending executions in one namespace (the pending list devices see is built on these),
  * served by the (thing, namespace, status, queue_seq) index: one thing on every device request,
  * many at once for the notifications of a burst.
  */
 export class PendingListStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+  ) {}
 
   /**
    * A thing's pending executions in one namespace, IN_PROGRESS first, then QUEUED, each in queue
    * order: one index range (thing, namespace, status) per status, sorted in memory (a thing has
    * few). QUEUED executions of jobs in `hiddenJobStatuses` are left out.
    */
-  ofThing(thingName: string, namespaceId: string, limit: number, hiddenJobStatuses: readonly string[] = []): Promise<JobExecutionRow[]> {
-    let q = this.db
-      .selectFrom('job_executions')
-      .selectAll('job_executions')
-      .where('job_executions.thing_name', '=', thingName)
-      .where('job_executions.namespace_id', '=', namespaceId)
-      .where('job_executions.status', 'in', ['IN_PROGRESS', 'QUEUED'])
-      .orderBy(pendingOrder)
-      .orderBy('job_executions.queue_seq')
-      .limit(limit);
-    if (hiddenJobStatuses.length > 0) q = q.where((eb) => visible(eb, hiddenJobStatuses));
-    return q.execute();
+  async ofThing(thingName: string, namespaceId: string, limit: number, hiddenJobStatuses: readonly string[] = []): Promise<JobExecutionRow[]> {
+    return (await pendingOfThing.run(this.db, this.dialect, [thingName, namespaceId], [limit, ...hiddenJobStatuses].join(','))).rows;
   }
 
   /**

@@ -60,7 +60,7 @@ export class Store {
     this.leases = new BackgroundLeaseStore(db);
     this.jobs = new JobStore(db, dialect);
     this.jobExecutions = new JobExecutionStore(db, dialect);
-    this.pendingLists = new PendingListStore(db);
+    this.pendingLists = new PendingListStore(db, dialect);
     this.jobRollouts = new JobRolloutStore(db, dialect);
     this.jobOutbox = new JobOutboxStore(db, dialect);
     this.jobTemplates = new JobTemplateStore(db);
