@@ -1,4 +1,5 @@
 import { sql, type ExpressionBuilder, type Kysely, type RawBuilder } from 'kysely';
+import { ReusableQuery } from './reusable-query.js';
 import type { Database, Dialect } from './schema.js';
 
 declare module './schema.js' {
@@ -63,55 +64,52 @@ export interface ExecutionKey {
 
 export type { FanOutTarget } from './target-things.js';
 
+type Patch = Partial<Omit<JobExecutionRow, 'job_id' | 'thing_name' | 'execution_number'>>;
+
+// The device path's statements on executions, compiled once (reusable-query.ts). Shape 'lock'
+// adds FOR UPDATE on PostgreSQL, which locks the row until the transaction ends.
+const forUpdate = <Q extends { forUpdate(): Q }>(q: Q, shape: string, dialect: Dialect) => (shape === 'lock' && dialect === 'postgres' ? q.forUpdate() : q);
+const executionByKey = new ReusableQuery<[string, string, number], JobExecutionRow>((db, [jobId, thingName, executionNumber], shape, dialect) =>
+  forUpdate(db.selectFrom('job_executions').selectAll().where('job_id', '=', jobId).where('thing_name', '=', thingName).where('execution_number', '=', executionNumber), shape, dialect));
+const latestExecution = new ReusableQuery<[string, string], JobExecutionRow>((db, [jobId, thingName], shape, dialect) =>
+  forUpdate(db.selectFrom('job_executions').selectAll().where('job_id', '=', jobId).where('thing_name', '=', thingName).orderBy('execution_number', 'desc').limit(1), shape, dialect));
+/** Shape: the patched columns, in order; parameters: their values, then the key and the expected state. */
+const executionCompareAndSet = new ReusableQuery<unknown[], never>((db, params, shape) => {
+  const cols = shape.split(',');
+  const [jobId, thingName, executionNumber, status, versionNumber] = params.slice(cols.length);
+  return db
+    .updateTable('job_executions')
+    .set(Object.fromEntries(cols.map((c, i) => [c, params[i]])) as Patch)
+    .where('job_id', '=', jobId as string)
+    .where('thing_name', '=', thingName as string)
+    .where('execution_number', '=', executionNumber as number)
+    .where('status', '=', status as string)
+    .where('version_number', '=', versionNumber as number);
+});
+
 export class JobExecutionStore {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
   ) {}
 
-  private byKey(key: ExecutionKey) {
-    return this.db
-      .selectFrom('job_executions')
-      .selectAll()
-      .where('job_id', '=', key.jobId)
-      .where('thing_name', '=', key.thingName)
-      .where('execution_number', '=', key.executionNumber);
-  }
-
   get(key: ExecutionKey): Promise<JobExecutionRow | undefined> {
-    return this.byKey(key).executeTakeFirst();
+    return executionByKey.run(this.db, this.dialect, [key.jobId, key.thingName, key.executionNumber]).then((r) => r.rows[0]);
   }
 
   /** The execution with the highest executionNumber of a job on a thing. */
   latest(jobId: string, thingName: string): Promise<JobExecutionRow | undefined> {
-    return this.db
-      .selectFrom('job_executions')
-      .selectAll()
-      .where('job_id', '=', jobId)
-      .where('thing_name', '=', thingName)
-      .orderBy('execution_number', 'desc')
-      .limit(1)
-      .executeTakeFirst();
+    return latestExecution.run(this.db, this.dialect, [jobId, thingName]).then((r) => r.rows[0]);
   }
 
   /** Locks the execution row on PostgreSQL so concurrent updates of one execution serialize. */
   async lock(key: ExecutionKey): Promise<JobExecutionRow | undefined> {
-    let q = this.byKey(key);
-    if (this.dialect === 'postgres') q = q.forUpdate();
-    return q.executeTakeFirst();
+    return (await executionByKey.run(this.db, this.dialect, [key.jobId, key.thingName, key.executionNumber], 'lock')).rows[0];
   }
 
   /** The latest execution of a job on a thing, locked like `lock` (one read instead of find-then-lock). */
   async lockLatest(jobId: string, thingName: string): Promise<JobExecutionRow | undefined> {
-    let q = this.db
-      .selectFrom('job_executions')
-      .selectAll()
-      .where('job_id', '=', jobId)
-      .where('thing_name', '=', thingName)
-      .orderBy('execution_number', 'desc')
-      .limit(1);
-    if (this.dialect === 'postgres') q = q.forUpdate();
-    return q.executeTakeFirst();
+    return (await latestExecution.run(this.db, this.dialect, [jobId, thingName], 'lock')).rows[0];
   }
 
   /** False when the execution already exists (a concurrent writer created it first). */
@@ -130,17 +128,11 @@ export class JobExecutionStore {
    * On PostgreSQL the update waits for a concurrent writer's row lock and then re-checks the
    * condition against the committed row.
    */
-  async compareAndSet(key: ExecutionKey, expected: ExpectedState, patch: Partial<Omit<JobExecutionRow, 'job_id' | 'thing_name' | 'execution_number'>>): Promise<boolean> {
-    const result = await this.db
-      .updateTable('job_executions')
-      .set(patch)
-      .where('job_id', '=', key.jobId)
-      .where('thing_name', '=', key.thingName)
-      .where('execution_number', '=', key.executionNumber)
-      .where('status', '=', expected.status)
-      .where('version_number', '=', expected.versionNumber)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+  async compareAndSet(key: ExecutionKey, expected: ExpectedState, patch: Patch): Promise<boolean> {
+    const cols = Object.keys(patch).filter((c) => patch[c as keyof Patch] !== undefined);
+    const params = [...cols.map((c) => patch[c as keyof Patch]), key.jobId, key.thingName, key.executionNumber, expected.status, expected.versionNumber];
+    const result = await executionCompareAndSet.run(this.db, this.dialect, params, cols.join(','));
+    return Number(result.numAffectedRows ?? 0n) === 1;
   }
 
   /** Deletes the row only if it is still as it was read (see compareAndSet). */
@@ -317,31 +309,6 @@ export class JobExecutionStore {
       .orderBy('thing_name')
       .orderBy('execution_number')
       .execute();
-  }
-
-  /**
-   * A thing's pending executions in one namespace, IN_PROGRESS first, then QUEUED, each in queue
-   * order: one index range (thing, namespace, status) per status, sorted in memory (a thing has
-   * few). QUEUED executions of jobs in `hiddenJobStatuses` are left out.
-   */
-  pendingOfThing(thingName: string, namespaceId: string, limit: number, hiddenJobStatuses: readonly string[] = []): Promise<JobExecutionRow[]> {
-    let q = this.db
-      .selectFrom('job_executions')
-      .selectAll('job_executions')
-      .where('job_executions.thing_name', '=', thingName)
-      .where('job_executions.namespace_id', '=', namespaceId)
-      .where('job_executions.status', 'in', ['IN_PROGRESS', 'QUEUED'])
-      .orderBy(sql`case when job_executions.status = 'IN_PROGRESS' then 0 else 1 end`)
-      .orderBy('job_executions.queue_seq')
-      .limit(limit);
-    if (hiddenJobStatuses.length > 0) {
-      q = q.where((eb) =>
-        eb.or([
-          eb('job_executions.status', '=', 'IN_PROGRESS'),
-          eb.not(eb.exists(eb.selectFrom('jobs').select('jobs.job_id').whereRef('jobs.job_id', '=', 'job_executions.job_id').where('jobs.status', 'in', hiddenJobStatuses))),
-        ]));
-    }
-    return q.execute();
   }
 
   /** A job's executions by thing name, then executionNumber (keyset; served by the primary key or the by-status index). */

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { ReusableQuery } from './reusable-query.js';
 import type { Database, Dialect } from './schema.js';
 
 declare module './schema.js' {
@@ -6,6 +7,10 @@ declare module './schema.js' {
     job_notification_outbox: { id: number; payload: string; created_at: number };
   }
 }
+
+/** Written with every notifying transition: compiled once (reusable-query.ts). */
+const addEntry = new ReusableQuery<[string, number], { id: number }>((db, [payload, now]) =>
+  db.insertInto('job_notification_outbox').values({ payload, created_at: now } as never).returning('id'));
 
 /** The notification outbox (migration 0011): written in a transaction, emptied once sent. */
 export class JobOutboxStore {
@@ -15,7 +20,8 @@ export class JobOutboxStore {
   ) {}
 
   async add(payload: string, now: number): Promise<number> {
-    const row = await this.db.insertInto('job_notification_outbox').values({ payload, created_at: now } as never).returning('id').executeTakeFirstOrThrow();
+    const row = (await addEntry.run(this.db, this.dialect, [payload, now])).rows[0];
+    if (!row) throw new Error('the outbox returned no id');
     return Number(row.id);
   }
 

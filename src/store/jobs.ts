@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { ReusableQuery } from './reusable-query.js';
 import type { Database, Dialect } from './schema.js';
 
 declare module './schema.js' {
@@ -84,6 +85,21 @@ function shardOf(key: string): number {
   return (h >>> 0) % COUNTER_SHARDS;
 }
 
+/** The device path's statements on jobs, compiled once (reusable-query.ts). */
+const jobById = new ReusableQuery<[string], JobRow>((db, [jobId]) => db.selectFrom('jobs').selectAll().where('job_id', '=', jobId));
+const pendingOfJob = new ReusableQuery<[string], { n: number }>(
+  (_db, [jobId]) => sql<{ n: number }>`
+    select j.n_queued + j.n_in_progress + coalesce((select sum(s.n_queued + s.n_in_progress) from job_counter_shards s where s.job_id = j.job_id), 0) as n
+    from jobs j where j.job_id = ${jobId}`,
+);
+const shardUpsert = new ReusableQuery<(string | number)[], never>((db, [jobId, shard, ...deltas], shape) => {
+  const cols = shape.split(',') as CounterColumn[];
+  return db
+    .insertInto('job_counter_shards')
+    .values({ job_id: jobId, shard, ...Object.fromEntries(cols.map((c, i) => [c, deltas[i]])) } as never)
+    .onConflict((oc) => oc.columns(['job_id', 'shard']).doUpdateSet((eb) => Object.fromEntries(cols.map((c, i) => [c, eb(sql.ref(`job_counter_shards.${c}`), '+', deltas[cols.length + i])])) as never));
+});
+
 export interface JobListFilter {
   status?: string;
   targetSelection?: string;
@@ -104,15 +120,13 @@ export class JobStore {
    * saves the sum; the counter columns then hold the row's part alone.
    */
   async get(jobId: string, opts: { counters?: boolean } = {}): Promise<JobRow | undefined> {
-    const row = await this.db.selectFrom('jobs').selectAll().where('job_id', '=', jobId).executeTakeFirst();
+    const row = (await jobById.run(this.db, this.dialect, [jobId])).rows[0];
     return row && opts.counters !== false ? this.withShards(row) : row;
   }
 
   /** QUEUED + IN_PROGRESS executions of a job as this statement sees them (row and shards). */
   async pendingCount(jobId: string): Promise<number | undefined> {
-    const row = await sql<{ n: number }>`
-      select j.n_queued + j.n_in_progress + coalesce((select sum(s.n_queued + s.n_in_progress) from job_counter_shards s where s.job_id = j.job_id), 0) as n
-      from jobs j where j.job_id = ${jobId}`.execute(this.db);
+    const row = await pendingOfJob.run(this.db, this.dialect, [jobId]);
     return row.rows.length === 0 ? undefined : Number(row.rows[0].n);
   }
 
@@ -177,12 +191,8 @@ export class JobStore {
     const entries = [...byColumn].filter(([, n]) => n !== 0);
     if (entries.length === 0) return;
     if (shardKey !== undefined) {
-      const values = Object.fromEntries(entries);
-      await this.db
-        .insertInto('job_counter_shards')
-        .values({ job_id: jobId, shard: shardOf(shardKey), ...values } as never)
-        .onConflict((oc) => oc.columns(['job_id', 'shard']).doUpdateSet((eb) => Object.fromEntries(entries.map(([col, n]) => [col, eb(sql.ref(`job_counter_shards.${col}`), '+', n)])) as never))
-        .execute();
+      const deltas = entries.map(([, n]) => n);
+      await shardUpsert.run(this.db, this.dialect, [jobId, shardOf(shardKey), ...deltas, ...deltas], entries.map(([col]) => col).join(','));
       return;
     }
     await this.db

@@ -1,4 +1,5 @@
 import { SqliteDialect, type DatabaseConnection, type Driver, type QueryCompiler, type TransactionSettings } from 'kysely';
+import { LiteralLimitSqliteQueryCompiler } from './sqlite-compiler.js';
 
 /**
  * Kysely's SQLite dialect with its one connection handed out first come, first served.
@@ -11,6 +12,11 @@ import { SqliteDialect, type DatabaseConnection, type Driver, type QueryCompiler
 export class FifoSqliteDialect extends SqliteDialect {
   override createDriver(): Driver {
     return new FifoDriver(super.createDriver());
+  }
+
+  /** Literal LIMITs (sqlite-compiler.ts). */
+  override createQueryCompiler(): QueryCompiler {
+    return new LiteralLimitSqliteQueryCompiler();
   }
 }
 

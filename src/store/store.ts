@@ -7,6 +7,7 @@ import { JobOutboxStore } from './job-outbox.js';
 import { JobTemplateStore } from './job-templates.js';
 import { JobStore } from './jobs.js';
 import { ObjectMetadataStore } from './objects.js';
+import { PendingListStore } from './pending-lists.js';
 import { PackageStore, PackageVersionStore, SbomValidationResultStore } from './packages.js';
 import { holdsResources, wipeResources } from './reset.js';
 import { SbomValidationStore } from './sbom-validations.js';
@@ -32,6 +33,7 @@ export class Store {
   readonly leases: BackgroundLeaseStore;
   readonly jobs: JobStore;
   readonly jobExecutions: JobExecutionStore;
+  readonly pendingLists: PendingListStore;
   readonly jobRollouts: JobRolloutStore;
   readonly jobOutbox: JobOutboxStore;
   readonly jobTemplates: JobTemplateStore;
@@ -58,6 +60,7 @@ export class Store {
     this.leases = new BackgroundLeaseStore(db);
     this.jobs = new JobStore(db, dialect);
     this.jobExecutions = new JobExecutionStore(db, dialect);
+    this.pendingLists = new PendingListStore(db, dialect);
     this.jobRollouts = new JobRolloutStore(db, dialect);
     this.jobOutbox = new JobOutboxStore(db, dialect);
     this.jobTemplates = new JobTemplateStore(db);

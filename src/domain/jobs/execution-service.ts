@@ -12,14 +12,25 @@ import { notificationFor, type JobNotification, type JobNotifier } from './job-n
 import { frontOf } from './pending-list.js';
 import { executionPatch, parseJson } from './job-views.js';
 
+export interface ApplyOptions {
+  /** A device reported SUCCEEDED: `$package` is written when the package configuration enables it. */
+  recordPackages?: boolean;
+  /** The thing's front, read in this transaction just before (StartNext): not read again. */
+  frontBefore?: JobExecutionRow;
+}
+
 /** Writes the installed versions into a thing's `$package` shadow (ShadowService provides it). */
 export interface PackageShadowRecorder {
   recordPackageVersions(tx: Store, thingName: string, versions: { packageName: string; versionName: string | null }[]): Promise<void>;
 }
 
 export interface PackageConfigurationReader {
-  current(): Promise<{ enabled: boolean }>;
+  /** Read through `store` (the caller's transaction, whose connection SQLite's one writer holds). */
+  current(store?: Store): Promise<{ enabled: boolean }>;
 }
+
+/** Outbox entries crossed off in one statement at most. */
+const OUTBOX_DELETE_CHUNK = 500;
 
 /**
  * Attempts at one transition before giving up. Each retry reads the row locked, so on PostgreSQL the
@@ -47,6 +58,8 @@ export interface JobOutcomes {
  */
 export class ExecutionService {
   private outcomes?: JobOutcomes;
+  /** Outbox entries whose notifications were handed over, to be crossed off together (see publish). */
+  private sent: number[] = [];
 
   constructor(
     private readonly ctx: DomainContext,
@@ -67,14 +80,6 @@ export class ExecutionService {
   /** After executions of `job` ended (their counters moved): the job lifecycle's turn. */
   async afterTerminal(tx: Store, job: JobRow): Promise<void> {
     await this.outcomes?.afterTerminal(tx, job);
-  }
-
-  /**
-   * Whether a SUCCEEDED execution writes `$package`. Read before the transaction: on SQLite the
-   * one connection belongs to the transaction while it runs.
-   */
-  async packageUpdatesEnabled(): Promise<boolean> {
-    return (await this.deps.packageConfiguration.current()).enabled;
   }
 
   private async front(tx: Store, thingName: string, namespaceId: string): Promise<string | undefined> {
@@ -118,7 +123,22 @@ export class ExecutionService {
     const id = await tx.jobOutbox.add(JSON.stringify(list), (this.deps.wallClock ?? systemClock).now());
     tx.afterCommit(() => {
       this.deps.notifier.publish(list);
-      void this.ctx.store.jobOutbox.delete([id]).catch(() => undefined);
+      this.crossOff(id);
+    });
+  }
+
+  /**
+   * Sent entries are deleted a turn later, all of them in one statement: a delete of its own per
+   * transition was a write transaction per device request. A crash in between only sends them
+   * again, as a crash between sending and deleting always could.
+   */
+  private crossOff(id: number): void {
+    this.sent.push(id);
+    if (this.sent.length > 1) return;
+    setImmediate(() => {
+      const ids = this.sent;
+      this.sent = [];
+      for (let i = 0; i < ids.length; i += OUTBOX_DELETE_CHUNK) void this.ctx.store.jobOutbox.delete(ids.slice(i, i + OUTBOX_DELETE_CHUNK)).catch(() => undefined);
     });
   }
 
@@ -128,7 +148,7 @@ export class ExecutionService {
    * another writer changed (or deleted) the execution first: then nothing was written and no
    * counter moved, and the caller decides again on what is there now (see `applyFresh`).
    */
-  async apply(tx: Store, row: JobExecutionRow, job: JobRow, t: Transition, opts: { packageUpdates?: boolean; frontBefore?: JobExecutionRow } = {}): Promise<JobExecutionRow | undefined> {
+  async apply(tx: Store, row: JobExecutionRow, job: JobRow, t: Transition, opts: ApplyOptions = {}): Promise<JobExecutionRow | undefined> {
     if (!t.changed) return row;
     const key = keyOf(row);
     const pendingBefore = isPending(t.before.status);
@@ -143,7 +163,7 @@ export class ExecutionService {
     if (t.statusChanged) {
       // In the thing's counter shard: devices of one job do not queue on one row (decision 0014).
       await tx.jobs.adjustCounters(job.job_id, { [t.before.status]: -1, [t.after.status]: 1 }, row.thing_name);
-      if (t.after.status === 'SUCCEEDED' && opts.packageUpdates) await this.recordPackages(tx, row.thing_name, job);
+      if (t.after.status === 'SUCCEEDED' && opts.recordPackages) await this.recordPackages(tx, row.thing_name, job);
       if (notify) {
         const frontChanged = await this.frontMoved(tx, row, frontBefore, t.before.status, t.after.status);
         await this.publish(tx, [notificationFor(row.thing_name, { pendingBefore, pendingAfter, frontChanged, namespaceId: row.namespace_id })]);
@@ -180,7 +200,7 @@ export class ExecutionService {
     row: JobExecutionRow,
     job: JobRow,
     decide: (current: JobExecutionRow) => Transition | undefined,
-    opts: { packageUpdates?: boolean } = {},
+    opts: ApplyOptions = {},
   ): Promise<JobExecutionRow | undefined> {
     let current: JobExecutionRow | undefined = row;
     for (let attempt = 0; current; attempt++) {
@@ -201,6 +221,8 @@ export class ExecutionService {
   private async recordPackages(tx: Store, thingName: string, job: JobRow): Promise<void> {
     const destinations = parseJson<DestinationPackageVersion[]>(job.destination_package_versions) ?? [];
     if (destinations.length === 0 || !this.deps.packageShadow) return;
+    // Read in the transaction and only for jobs that deploy versions: most SUCCEEDED reports need no setting.
+    if (!(await this.deps.packageConfiguration.current(tx)).enabled) return;
     const versions: { packageName: string; versionName: string | null }[] = [];
     for (const d of destinations) {
       if (d.requestedVersionName === '$null') versions.push({ packageName: d.packageName, versionName: null });

@@ -101,17 +101,18 @@ export class JobLifecycleService implements JobOutcomes {
 
   /** A job whose lifecycle allows it (mayComplete) and that has nothing pending becomes COMPLETED. */
   async completeIfDone(tx: Store, job: JobRow): Promise<boolean> {
+    // Counters are sharded: the last executions of a job may end at the same moment in different
+    // shards, each transaction not yet seeing the other's. Near the end each takes the job row
+    // before looking again: the last to get it sees every other one committed (decision 0014).
+    // Far from the end nothing else needs reading: most terminal transitions stop here.
+    const pending = await tx.jobs.pendingCount(job.job_id);
+    if (pending === undefined || pending > NEAR_END) return false;
     const rollout = await tx.jobRollouts.get(job.job_id);
     const now = this.ctx.clock.now();
     const schedule = jobSchedule(parseJson<SchedulingConfig>(job.scheduling_config));
     const endPassed = schedulePhase(schedule, now).ended;
     // The store completes only an IN_PROGRESS job, checking its pending counters in the same statement.
     if (!mayComplete({ status: 'IN_PROGRESS', targetSelection: job.target_selection, rolloutDone: rolloutDone(rollout), endPassed })) return false;
-    // Counters are sharded: the last executions of a job may end at the same moment in different
-    // shards, each transaction not yet seeing the other's. Near the end each takes the job row
-    // before looking again: the last to get it sees every other one committed (decision 0014).
-    const pending = await tx.jobs.pendingCount(job.job_id);
-    if (pending === undefined || pending > NEAR_END) return false;
     if (pending > 0) await tx.jobs.getForUpdate(job.job_id);
     return tx.jobs.completeWhenNothingPending(job.job_id, now);
   }

@@ -19,8 +19,15 @@ import type { TimeoutConfig } from './job-config-rules.js';
 import { resolvePresignedPlaceholders, type DestinationPackageVersion } from './job-document.js';
 import type { JobDocumentUrls } from './job-ports.js';
 import { checkNamespaceId, checkThingName, jobNotFound } from './job-rules.js';
-import { frontOf, pendingList } from './pending-list.js';
+import { frontOf, pendingList, pendingLists } from './pending-list.js';
 import { devicePlaneExecution, devicePlaneExecutionSummary, executionState, parseJson } from './job-views.js';
+
+/** What a thing's notify and notify-next carry (notificationContents). */
+export interface NotificationContent {
+  inProgress: ReturnType<typeof devicePlaneExecutionSummary>[];
+  queued: ReturnType<typeof devicePlaneExecutionSummary>[];
+  next?: ReturnType<typeof devicePlaneExecution> & { jobDocument?: string };
+}
 
 /** Pending executions listed to a device (GetPendingJobExecutions, notify): at most 10 (jobs.md §10.2). */
 export const MAX_PENDING_LISTED = 10;
@@ -57,7 +64,8 @@ export class JobsDataService {
   private async withDocument(row: JobExecutionRow, job: JobRow | undefined, include: boolean) {
     const view = devicePlaneExecution(row, this.ctx.clock.now());
     if (!include) return view;
-    const j = job ?? (await this.ctx.store.jobs.get(row.job_id));
+    // The document needs the job's settings, not its counters (their sum over the shards is a second read).
+    const j = job ?? (await this.ctx.store.jobs.get(row.job_id, { counters: false }));
     return j ? { ...view, jobDocument: await this.deviceDocument(j, row) } : view;
   }
 
@@ -74,16 +82,28 @@ export class JobsDataService {
 
   /**
    * What notify (the pending list, IN_PROGRESS then QUEUED, at most 10) and notify-next (its front
-   * with the document; undefined when the list is empty) carry, from one read of the list.
+   * with the document; undefined when the list is empty) carry, for many things of one namespace:
+   * one read of their lists and one of each job whose document goes out, however many things.
    */
-  async notificationContent(thingName: string, namespaceId: string, want: { notify: boolean; next: boolean }) {
-    const { inProgress, queued } = await pendingList(this.ctx.store, thingName, namespaceId, want.notify ? MAX_PENDING_LISTED : 1);
-    const front = inProgress[0] ?? queued[0];
-    return {
-      inProgress: inProgress.map(devicePlaneExecutionSummary),
-      queued: queued.map(devicePlaneExecutionSummary),
-      next: want.next && front ? await this.withDocument(front, undefined, true) : undefined,
-    };
+  async notificationContents(namespaceId: string, wanted: { thingName: string; notify: boolean; next: boolean }[]): Promise<Map<string, NotificationContent>> {
+    const lists = await pendingLists(this.ctx.store, wanted.map((w) => w.thingName), namespaceId, wanted.some((w) => w.notify) ? MAX_PENDING_LISTED : 1);
+    const jobs = new Map<string, Promise<JobRow | undefined>>();
+    const out = new Map<string, NotificationContent>();
+    for (const w of wanted) {
+      const { inProgress, queued } = lists.get(w.thingName) ?? { inProgress: [], queued: [] };
+      const front = inProgress[0] ?? queued[0];
+      let next: NotificationContent['next'];
+      if (w.next && front) {
+        if (!jobs.has(front.job_id)) jobs.set(front.job_id, this.ctx.store.jobs.get(front.job_id, { counters: false }));
+        next = await this.withDocument(front, await jobs.get(front.job_id), true);
+      }
+      out.set(w.thingName, {
+        inProgress: (w.notify ? inProgress : []).map(devicePlaneExecutionSummary),
+        queued: (w.notify ? queued : []).map(devicePlaneExecutionSummary),
+        next,
+      });
+    }
+    return out;
   }
 
   /** The things a release of `jobId` reached (QUEUED executions numbered `fromQueueSeq` and above), a page at a time. */
@@ -105,6 +125,8 @@ export class JobsDataService {
     const stepTimeoutInMinutes = checkStepTimeout(errors, input.stepTimeoutInMinutes, false);
     const namespaceId = checkNamespaceId(errors, input.namespaceId) ?? '';
     errors.throwIfAny();
+    // Nothing pending: answered from one read, without a transaction (most devices ask when idle).
+    if (!(await frontOf(this.ctx.store, thingName, namespaceId))) return {};
     const result = await this.ctx.store.transaction(async (tx) => {
       for (let attempt = 0; attempt < MAX_FRONT_ATTEMPTS; attempt++) {
         const row = await lockFront(tx, thingName, namespaceId);
@@ -163,7 +185,6 @@ export class JobsDataService {
     const includeDocument = errors.boolean(input.includeJobDocument, 'includeJobDocument') ?? false;
     const executionNumber = errors.number(input.executionNumber, 'executionNumber', { integer: true, min: 0 });
     errors.throwIfAny();
-    const packageUpdates = status === 'SUCCEEDED' ? await this.executions.packageUpdatesEnabled() : false;
     const { row, job } = await this.ctx.store.transaction(async (tx) => {
       const job = await tx.jobs.get(jobId, { counters: false });
       if (!job) throw jobNotFound(jobId);
@@ -182,7 +203,7 @@ export class JobsDataService {
             { status: status as JobExecutionStatus, statusDetails, expectedVersion, stepTimeoutInMinutes },
             { now: this.ctx.clock.now(), ...timeoutOf(job) },
           ),
-        { packageUpdates },
+        { recordPackages: status === 'SUCCEEDED' },
       );
       if (!row) throw executionNotFound(jobId, thingName, executionNumber);
       return { row, job };

@@ -9,11 +9,25 @@ import type { Store } from '../../store/store.js';
  */
 export const JOB_STATUSES_HIDING_QUEUED: readonly string[] = ['SCHEDULED'];
 
-export async function pendingList(store: Store, thingName: string, namespaceId: string, limit: number): Promise<{ inProgress: JobExecutionRow[]; queued: JobExecutionRow[] }> {
+export interface PendingList {
+  inProgress: JobExecutionRow[];
+  queued: JobExecutionRow[];
+}
+
+function split(rows: JobExecutionRow[]): PendingList {
+  const at = rows.findIndex((r) => r.status !== 'IN_PROGRESS');
+  return at < 0 ? { inProgress: rows, queued: [] } : { inProgress: rows.slice(0, at), queued: rows.slice(at) };
+}
+
+export async function pendingList(store: Store, thingName: string, namespaceId: string, limit: number): Promise<PendingList> {
   // One query for both parts: the pending list is read on every device request and notification.
-  const rows = await store.jobExecutions.pendingOfThing(thingName, namespaceId, limit, JOB_STATUSES_HIDING_QUEUED);
-  const split = rows.findIndex((r) => r.status !== 'IN_PROGRESS');
-  return split < 0 ? { inProgress: rows, queued: [] } : { inProgress: rows.slice(0, split), queued: rows.slice(split) };
+  return split(await store.pendingLists.ofThing(thingName, namespaceId, limit, JOB_STATUSES_HIDING_QUEUED));
+}
+
+/** The pending lists of many things in one namespace, from one read (a burst of notifications). */
+export async function pendingLists(store: Store, thingNames: string[], namespaceId: string, limit: number): Promise<Map<string, PendingList>> {
+  const rows = await store.pendingLists.ofThings(thingNames, namespaceId, limit, JOB_STATUSES_HIDING_QUEUED);
+  return new Map(thingNames.map((t) => [t, split(rows.get(t) ?? [])]));
 }
 
 export async function frontOf(store: Store, thingName: string, namespaceId: string): Promise<JobExecutionRow | undefined> {

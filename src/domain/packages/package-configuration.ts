@@ -1,3 +1,4 @@
+import type { Store } from '../../store/store.js';
 import type { DomainContext } from '../context.js';
 import { validation } from '../errors.js';
 import { checkClientToken, idempotent } from '../idempotency.js';
@@ -14,8 +15,8 @@ const SETTING = 'packageConfiguration';
 export class PackageConfigurationService {
   constructor(private readonly ctx: DomainContext) {}
 
-  async current(): Promise<VersionUpdateByJobsConfig> {
-    const text = await this.ctx.store.settings.get(SETTING);
+  async current(store: Store = this.ctx.store): Promise<VersionUpdateByJobsConfig> {
+    const text = await store.settings.get(SETTING);
     return text ? (JSON.parse(text) as VersionUpdateByJobsConfig) : { enabled: false };
   }
 

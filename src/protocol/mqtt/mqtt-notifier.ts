@@ -10,8 +10,9 @@ import { jobsNotifyNextTopic, jobsNotifyTopic } from './topics.js';
  * notify and notify-next over MQTT (jobs.md §10.2–10.3). The domain decides when they fire and hands
  * the intents over after commit; this builds each payload from the state as it is then, and
  * publishes it. Intents for one thing are merged while they wait (a payload says the current state,
- * so two in a row say the same), things are worked on a few at a time, and a thing whose request is
- * being answered is held until its reply has gone (update/accepted, then notify, then notify-next).
+ * so two in a row say the same), things are worked on in batches (what waits is read in one go, so
+ * a burst costs a few reads, not one per thing), and a thing whose request is being answered is
+ * held until its reply has gone (update/accepted, then notify, then notify-next).
  */
 interface Pending {
   notify: boolean;
@@ -20,7 +21,10 @@ interface Pending {
   nextIfJob?: string;
 }
 
-const CONCURRENCY = 16;
+/** Batches (and release pages) worked on at once. */
+const CONCURRENCY = 4;
+/** Things whose notifications are read and sent together. */
+const BATCH = 250;
 const RELEASE_PAGE = 1000;
 
 export class MqttJobNotifier implements JobNotifier {
@@ -91,23 +95,28 @@ export class MqttJobNotifier implements JobNotifier {
         this.run(() => this.expand(fan.jobId, fan.fromQueueSeq));
         continue;
       }
-      let next: string | undefined;
-      for (const k of this.pending.keys()) {
-        if (!this.held.has(thingOf(k))) {
-          next = k;
-          break;
-        }
-      }
-      if (next === undefined) break;
-      const p = this.pending.get(next)!;
-      this.pending.delete(next);
-      this.run(() => this.deliver(thingOf(next), namespaceOf(next), p));
+      const batch = this.takeBatch();
+      if (batch.length === 0) break;
+      this.run(() => this.deliver(batch));
     }
     if (this.active === 0 && this.pending.size === 0 && this.fanOuts.length === 0) {
       const w = this.idleWaiters;
       this.idleWaiters = [];
       for (const f of w) f();
     }
+  }
+
+  /** Up to BATCH waiting things that are not held, taken out of `pending`. */
+  private takeBatch(): { thingName: string; namespaceId: string; p: Pending }[] {
+    const batch: { thingName: string; namespaceId: string; p: Pending }[] = [];
+    for (const [k, p] of this.pending) {
+      if (batch.length >= BATCH) break;
+      const thingName = thingOf(k);
+      if (this.held.has(thingName)) continue;
+      this.pending.delete(k);
+      batch.push({ thingName, namespaceId: namespaceOf(k), p });
+    }
+    return batch;
   }
 
   private run(work: () => Promise<void>): void {
@@ -132,24 +141,34 @@ export class MqttJobNotifier implements JobNotifier {
     }
   }
 
-  private async deliver(thingName: string, namespaceId: string, p: Pending): Promise<void> {
-    if (!this.listening(thingName)) return;
-    const timestamp = Math.floor(this.clock.now() / 1000);
-    // notify has no namespaced topic; notify-next has.
-    const notify = p.notify && namespaceId === '';
-    const next = p.notifyNext || p.nextIfJob !== undefined;
-    if (!notify && !next) return;
-    const content = await this.jobsData().notificationContent(thingName, namespaceId, { notify, next });
-    if (notify) {
-      // Empty status keys are left out; `jobs: {}` when nothing is pending.
-      const jobs = { ...(content.inProgress.length ? { IN_PROGRESS: content.inProgress } : {}), ...(content.queued.length ? { QUEUED: content.queued } : {}) };
-      this.send(jobsNotifyTopic(thingName), devicePlaneText({ timestamp, jobs }));
+  private async deliver(batch: { thingName: string; namespaceId: string; p: Pending }[]): Promise<void> {
+    const byNamespace = new Map<string, { thingName: string; notify: boolean; next: boolean; nextIfJob?: string }[]>();
+    for (const { thingName, namespaceId, p } of batch) {
+      if (!this.listening(thingName)) continue;
+      // notify has no namespaced topic; notify-next has.
+      const notify = p.notify && namespaceId === '';
+      const next = p.notifyNext || p.nextIfJob !== undefined;
+      if (!notify && !next) continue;
+      const list = byNamespace.get(namespaceId) ?? [];
+      list.push({ thingName, notify, next, nextIfJob: p.notifyNext ? undefined : p.nextIfJob });
+      byNamespace.set(namespaceId, list);
     }
-    if (next) {
-      if (p.nextIfJob && content.next?.jobId !== p.nextIfJob) return;
-      // notify-next carries no thingName, and is bare when the list is empty.
-      const execution = content.next ? withObjectDocument((({ thingName: _t, ...rest }) => rest)(content.next)) : undefined;
-      this.send(jobsNotifyNextTopic(thingName, namespaceId || undefined), devicePlaneText({ timestamp, ...(execution ? { execution } : {}) }));
+    for (const [namespaceId, wanted] of byNamespace) {
+      const contents = await this.jobsData().notificationContents(namespaceId, wanted);
+      const timestamp = Math.floor(this.clock.now() / 1000);
+      for (const w of wanted) {
+        const content = contents.get(w.thingName);
+        if (!content || !this.listening(w.thingName)) continue;
+        if (w.notify) {
+          // Empty status keys are left out; `jobs: {}` when nothing is pending.
+          const jobs = { ...(content.inProgress.length ? { IN_PROGRESS: content.inProgress } : {}), ...(content.queued.length ? { QUEUED: content.queued } : {}) };
+          this.send(jobsNotifyTopic(w.thingName), devicePlaneText({ timestamp, jobs }));
+        }
+        if (!w.next || (w.nextIfJob && content.next?.jobId !== w.nextIfJob)) continue;
+        // notify-next carries no thingName, and is bare when the list is empty.
+        const execution = content.next ? withObjectDocument((({ thingName: _t, ...rest }) => rest)(content.next)) : undefined;
+        this.send(jobsNotifyNextTopic(w.thingName, namespaceId || undefined), devicePlaneText({ timestamp, ...(execution ? { execution } : {}) }));
+      }
     }
   }
 }
