@@ -10,8 +10,16 @@ import { LiteralLimitSqliteQueryCompiler } from './sqlite-compiler.js';
  * release wakes exactly the next waiter; the inner driver's mutex is then never contended.
  */
 export class FifoSqliteDialect extends SqliteDialect {
+  private driver?: FifoDriver;
+
   override createDriver(): Driver {
-    return new FifoDriver(super.createDriver());
+    this.driver = new FifoDriver(super.createDriver());
+    return this.driver;
+  }
+
+  /** The one connection's use, for the metrics: whether it is held, and how many wait for it. */
+  use(): { inUse: number; waiting: number } {
+    return { inUse: this.driver?.held ? 1 : 0, waiting: this.driver?.waiting.length ?? 0 };
   }
 
   /** Literal LIMITs (sqlite-compiler.ts). */
@@ -21,8 +29,8 @@ export class FifoSqliteDialect extends SqliteDialect {
 }
 
 class FifoDriver implements Driver {
-  private held = false;
-  private readonly waiting: (() => void)[] = [];
+  held = false;
+  readonly waiting: (() => void)[] = [];
 
   constructor(private readonly inner: Driver) {}
 

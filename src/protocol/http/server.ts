@@ -34,6 +34,8 @@ export interface HttpDoorOptions {
    * once a request signed for it is authenticated; undefined when that region is not served.
    */
   regionApis?: (region: string) => Promise<ServiceApi[] | undefined>;
+  /** Told of every request once its answer is done (the metrics), with what the request log writes. */
+  onRequestDone?: (rec: RequestRecord, status: number, ms: number) => void;
 }
 
 /** Small enough that a turn stays around a millisecond of work, large enough to cost nothing measurable. */
@@ -243,7 +245,11 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
     const started = performance.now();
     const rec: RequestRecord = {};
     // One line per request once its response is done, whether it ended well, badly or cut off.
-    res.once('close', () => logRequest(log, requestId, rec, res.statusCode, performance.now() - started));
+    res.once('close', () => {
+      const ms = performance.now() - started;
+      logRequest(log, requestId, rec, res.statusCode, ms);
+      options.onRequestDone?.(rec, res.statusCode, ms);
+    });
     handle(req, res, requestId, rec).catch((err: unknown) => {
       const rawUrl = req.url ?? '/';
       const scope = readScope(req.headers.authorization, new URLSearchParams(rawUrl.includes('?') ? rawUrl.slice(rawUrl.indexOf('?') + 1) : ''));
