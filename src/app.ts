@@ -40,6 +40,7 @@ import { TestModeReset } from './test-mode/reset.js';
 import { readSeedFile, SeedError } from './test-mode/seed-format.js';
 import { ServerMetrics } from './metrics/metrics.js';
 import { metricsRoute, readyRoute, startMetricsListener, type OperatorSources } from './protocol/http/operator-routes.js';
+import { lockDataDir } from './store/data-dir-lock.js';
 import { migrationsApplied } from './store/metrics-queries.js';
 import { MIGRATION_COUNT } from './store/migrations/index.js';
 import { Engine } from './workers/engine.js';
@@ -107,8 +108,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const engine = new Engine([], clock, logger.child({ component: 'engine' }));
   const metrics = new ServerMetrics();
 
+  // One server per SQLite data dir; PostgreSQL takes several (their work is claimed with leases).
+  const lock = config.databaseUrl ? undefined : lockDataDir(config.dataDir);
   // The home region's database comes first: object storage keeps its metadata there.
-  const homeDb = await openRegionDatabase(config, config.region, options.databaseSchema);
+  let homeDb: Awaited<ReturnType<typeof openRegionDatabase>>;
+  try {
+    homeDb = await openRegionDatabase(config, config.region, options.databaseSchema);
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   let credentials: Credentials | undefined;
   // Object storage: the embedded store (served below as an S3 subset) unless an external S3 is
   // configured. Every region checks artifact and SBOM locations against it, as AWS does.
@@ -173,6 +182,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const closeStorage = async () => {
     for (const c of await allCells()) await c.close();
     await objects.close();
+    lock?.release();
   };
   // Fixtures: `--seed` fills an empty home region before the server listens (decision 0016). The
   // file is read once: a reset comes back to the seed the server started with.
