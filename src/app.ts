@@ -6,7 +6,6 @@ import { ControllableClock, systemClock, type Clock } from './clock.js';
 import { servesRegion, type Config } from './config/config.js';
 import { loadOrCreateCredentials, type Credentials } from './config/credentials.js';
 import type { Limits } from './domain/context.js';
-import { DomainError } from './domain/errors.js';
 import { noopJobNotifier, type JobNotifier } from './domain/jobs/job-notifications.js';
 import type { JobsDataService } from './domain/jobs/jobs-data-service.js';
 import { RolloutForecastService } from './domain/jobs/rollout-forecast.js';
@@ -34,6 +33,7 @@ import type { MqttTransport } from './protocol/mqtt/transport.js';
 import { s3Api } from './protocol/s3/s3-routes.js';
 import { motoResetRoutes, testModeRoutes, type TestModeFeatures } from './protocol/test-mode/test-mode-routes.js';
 import { createRegionCell, openRegionDatabase, type RegionCell } from './region-cell.js';
+import { RegionCells } from './region-cells.js';
 import type { Store } from './store/store.js';
 import { ClockControl } from './test-mode/clock-control.js';
 import { TestModeReset } from './test-mode/reset.js';
@@ -144,38 +144,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   jobsDataForNotifier = jobsData;
 
   // Other regions (--regions), each on its own database, opened on their first request.
-  const others = new Map<string, Promise<RegionCell>>();
-  /** With '*', regions open on demand: at most this many, so a caller cannot open them without end. */
-  const MAX_OPEN_REGIONS = 32;
-  /** Background work starts once the server listens; a region opened later starts its own at once. */
-  let started = false;
-  const otherRegion = (region: string): Promise<RegionCell> | undefined => {
-    if (region === config.region || !servesRegion(config, region)) return undefined;
-    let cell = others.get(region);
-    if (!cell) {
-      if (others.size >= MAX_OPEN_REGIONS) {
-        return Promise.reject(new DomainError('LimitExceededException', `This endpoint serves at most ${MAX_OPEN_REGIONS + 1} regions at once; ${region} would be one more.`));
-      }
-      cell = openRegionDatabase(config, region, options.databaseSchema).then(async (database): Promise<RegionCell> => {
-        const c = createRegionCell({ ...cellOptions, region, database, jobNotifier: noopJobNotifier });
-        if (started) await c.sbomValidation.start();
-        return c;
-      });
-      const opening = cell;
-      opening.catch((err: unknown) => {
-        others.delete(region);
-        logger.error({ err, region }, 'a region could not be opened');
-      });
-      others.set(region, opening);
-    }
-    return cell;
-  };
-  const allCells = async (): Promise<RegionCell[]> => {
-    const opened = await Promise.all([...others.values()].map((c) => c.catch(() => undefined)));
-    return [home, ...opened.filter((c): c is RegionCell => c !== undefined)];
-  };
+  const cells = new RegionCells(
+    home,
+    (region) => servesRegion(config, region),
+    async (region) => createRegionCell({ ...cellOptions, region, database: await openRegionDatabase(config, region, options.databaseSchema), jobNotifier: noopJobNotifier }),
+    logger,
+  );
+  const allCells = () => cells.all();
   // A listed region is opened at start, so a bad database setting fails the start, not a request.
-  if (config.regions !== '*') for (const r of config.regions) await otherRegion(r);
+  if (config.regions !== '*') for (const r of config.regions) await cells.get(r);
 
   // The MQTT door starts once HTTP listens; test mode's reset disconnects its devices.
   let mqttDoor: MqttDoor | undefined;
@@ -287,7 +264,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     homeRegion: config.region,
     servesRegion: (region) => servesRegion(config, region),
     regionApis: async (region) => {
-      const cell = otherRegion(region);
+      const cell = cells.get(region);
       return cell ? apisOf(await cell) : undefined;
     },
     verifier,
@@ -350,8 +327,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const baseUrl = config.publicUrl ?? `http://${reachableHost}:${port}`;
   publicUrl = new URL(baseUrl);
   objects.setBaseUrl(baseUrl);
-  started = true;
-  for (const c of await allCells()) await c.sbomValidation.start();
+  await cells.start();
 
   engine.start();
 

@@ -74,6 +74,12 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/** A path whose first segment is an S3 bucket name (3–63 of a-z 0-9 . -) and no prefix of fleetjobs' own. */
+function isUnsignedBucketPath(path: string): boolean {
+  const first = path.split('/')[1] ?? '';
+  return first !== 'moto-api' && /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(first);
+}
+
 function isJsonContentType(value: string | undefined): boolean {
   return value !== undefined && /^application\/(x-amz-json-1\.[01]|json)\s*(;|$)/i.test(value);
 }
@@ -122,7 +128,11 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
   const apiByPath = (method: string, path: string): BoundApi | undefined => {
     for (const name of UNSIGNED_ORDER) {
       const b = bySigningName.get(name);
-      if (b && b.router.find(method as FindMyWay.HTTPMethod, path)) return b;
+      if (!b || !b.router.find(method as FindMyWay.HTTPMethod, path)) continue;
+      // S3's routes take any first segment: only a bucket's name makes it S3, and fleetjobs'
+      // own prefixes (/_fleetjobs/, /moto-api/) never are.
+      if (name === 's3' && !isUnsignedBucketPath(path)) continue;
+      return b;
     }
     return undefined;
   };
