@@ -4,7 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database, Dialect } from './schema.js';
-import { FifoSqliteDialect } from './sqlite-fifo.js';
+import { SqliteGate } from './sqlite-fifo.js';
 
 export interface OpenedDatabase {
   db: Kysely<Database>;
@@ -66,7 +66,7 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenedData
   // the same few pages (a job's counter shards, index leaves) over and over, and a checkpoint
   // writes each page once however often it changed; commits cost a quarter to a third less.
   database.pragma('wal_autocheckpoint = 10000');
-  const db = new Kysely<Database>({ dialect: new FifoSqliteDialect({ database: withStatementCache(database) }) });
+  const db = new SqliteGate(withStatementCache(database)).root;
   return { db, dialect: 'sqlite', location: file };
 }
 
@@ -78,6 +78,9 @@ function withStatementCache(database: SqliteDatabase.Database, max = 1000) {
   const cache = new Map<string, SqliteDatabase.Statement>();
   return {
     close: () => database.close(),
+    get inTransaction() {
+      return database.inTransaction;
+    },
     prepare(sqlText: string) {
       let stmt = cache.get(sqlText);
       if (stmt) {
