@@ -38,6 +38,11 @@ import type { Store } from './store/store.js';
 import { ClockControl } from './test-mode/clock-control.js';
 import { TestModeReset } from './test-mode/reset.js';
 import { readSeedFile, SeedError } from './test-mode/seed-format.js';
+import { ServerMetrics } from './metrics/metrics.js';
+import { metricsRoute, readyRoute, startMetricsListener, type OperatorSources } from './protocol/http/operator-routes.js';
+import { lockDataDir } from './store/data-dir-lock.js';
+import { migrationsApplied } from './store/metrics-queries.js';
+import { MIGRATION_COUNT } from './store/migrations/index.js';
 import { Engine } from './workers/engine.js';
 import { mqttSubscriberLease } from './workers/mqtt-subscriber-lease.js';
 import type { SbomValidationSettings, SbomValidationWorker } from './workers/sbom-validation-worker.js';
@@ -82,6 +87,8 @@ export interface RunningServer {
   mqttBroker?: ExternalBroker;
   /** notify / notify-next over MQTT; tests await `idle()`. */
   mqttNotifications?: MqttJobNotifier;
+  /** The `--metrics-port` listener's port. */
+  metricsPort?: number;
   /** `--test-mode`'s controls, for the in-process API (src/testing.ts); the routes serve the same. */
   testMode?: TestModeFeatures;
   close(): Promise<void>;
@@ -99,9 +106,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // One engine runs every region's reconcilers (region-cell.ts adds them), so one clock advance
   // goes through every region's due moments in order.
   const engine = new Engine([], clock, logger.child({ component: 'engine' }));
+  const metrics = new ServerMetrics();
 
+  // One server per SQLite data dir; PostgreSQL takes several (their work is claimed with leases).
+  const lock = config.databaseUrl ? undefined : lockDataDir(config.dataDir);
   // The home region's database comes first: object storage keeps its metadata there.
-  const homeDb = await openRegionDatabase(config, config.region, options.databaseSchema);
+  let homeDb: Awaited<ReturnType<typeof openRegionDatabase>>;
+  try {
+    homeDb = await openRegionDatabase(config, config.region, options.databaseSchema);
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   let credentials: Credentials | undefined;
   // Object storage: the embedded store (served below as an S3 subset) unless an external S3 is
   // configured. Every region checks artifact and SBOM locations against it, as AWS does.
@@ -114,7 +130,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const mqttLog = logger.child({ component: 'mqtt' });
   let jobsDataForNotifier: JobsDataService | undefined;
   const mqttNotifier = mqttOn ? new MqttJobNotifier(() => jobsDataForNotifier!, clock, mqttLog) : undefined;
-  const cellOptions = { config, objects, clock, engine, logger, nodeId, limits: options.limits, shadowSettings: options.shadowSettings, sbomValidation: options.sbomValidation };
+  const cellOptions = { config, objects, clock, engine, logger, nodeId, metrics, limits: options.limits, shadowSettings: options.shadowSettings, sbomValidation: options.sbomValidation };
   const home = createRegionCell({
     ...cellOptions,
     region: config.region,
@@ -166,6 +182,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const closeStorage = async () => {
     for (const c of await allCells()) await c.close();
     await objects.close();
+    lock?.release();
   };
   // Fixtures: `--seed` fills an empty home region before the server listens (decision 0016). The
   // file is read once: a reset comes back to the seed the server started with.
@@ -220,6 +237,19 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ? s3Api({ ...objects.embedded, region: config.region, accountId: config.accountId, lookupSecret: known ? (id) => (id === known.accessKeyId ? known.secretAccessKey : undefined) : undefined })
     : undefined;
 
+  // What operators' tools ask: /metrics (signed for iot), /ready (unsigned, beside /health).
+  const operator: OperatorSources = {
+    metrics,
+    async notReady() {
+      for (const c of await allCells()) {
+        const applied = await withTimeout(migrationsApplied(c.store.db), 2000).catch((err: Error) => err);
+        if (applied instanceof Error) return `the database${c.region === config.region ? '' : ` of ${c.region}`} does not answer: ${applied.message}`;
+        if (applied < MIGRATION_COUNT) return `the database${c.region === config.region ? '' : ` of ${c.region}`} holds ${applied} of ${MIGRATION_COUNT} migrations`;
+      }
+      return undefined;
+    },
+  };
+
   // Each feature adds its control-plane routes here; other planes add a ServiceApi. Every region
   // serves the same APIs on its own services. The public URL is known once the port is bound.
   let publicUrl: URL | undefined;
@@ -234,6 +264,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ...endpointRoutes(() => publicUrl!),
       ...forecastRoutes(new RolloutForecastService(cell.ctx)),
       ...(clockControl && reset ? testModeRoutes({ clock: clockControl, reset, seeds: cell.seeds }) : []),
+      metricsRoute(operator),
+      readyRoute(operator),
     ];
     return [
       { name: 'iot', signingNames: ['iot', 'execute-api'], badRequestError: 'InvalidRequestException', routes: iotRoutes },
@@ -262,7 +294,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     logger,
     maxJsonBodyBytes: config.maxJsonBodyBytes,
     defaultSigningName: 'iot',
-    unsignedRoutes: reset ? motoResetRoutes(reset) : undefined,
+    unsignedRoutes: [readyRoute(operator), ...(reset ? motoResetRoutes(reset) : [])],
+    onRequestDone: (rec, status, ms) => metrics.request(rec.api, rec.operation, status, ms),
   });
   try {
     await new Promise<void>((resolve, reject) => {
@@ -277,9 +310,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throw err;
   }
 
+  // --metrics-port: /metrics unsigned, for an address only monitoring reaches.
+  let metricsListener: Awaited<ReturnType<typeof startMetricsListener>> | undefined;
   // The MQTT device door: the embedded broker, or an external one (protocol/mqtt/start-door.ts).
   let subscriberLease: ReturnType<typeof mqttSubscriberLease> | undefined;
   try {
+    if (config.metricsPort !== undefined) metricsListener = await startMetricsListener(config.host, config.metricsPort, operator);
     mqttDoor = await startMqttDoor({
       config,
       nodeId,
@@ -288,6 +324,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       log: mqttLog,
     });
     if (mqttDoor) {
+      const door = mqttDoor;
+      metrics.setMqtt({ stats: () => door.stats() });
       mqttTransport = mqttDoor.transport;
       mqttNotifier?.attach((topic, payload) => mqttTransport?.publish(topic, payload), mqttDoor.transport.listening);
     }
@@ -299,6 +337,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await subscriberLease.run();
     }
   } catch (err) {
+    await metricsListener?.close();
     await mqttDoor?.close().catch(() => undefined);
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await closeStorage();
@@ -323,6 +362,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ...(mqttDoor?.port !== undefined ? { mqttPort: mqttDoor.port } : {}),
     ...(mqttDoor?.external ? { mqttBroker: mqttDoor.external } : {}),
     ...(mqttNotifier ? { mqttNotifications: mqttNotifier } : {}),
+    ...(metricsListener ? { metricsPort: metricsListener.port } : {}),
     ...(clockControl && reset ? { testMode: { clock: clockControl, reset, seeds: home.seeds } } : {}),
     port,
     credentials,
@@ -338,6 +378,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await engine.stop();
       await subscriberLease?.release();
       await mqttDoor?.close();
+      await metricsListener?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
@@ -346,4 +387,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       await closeStorage();
     },
   };
+}
+
+/** `p`, or a rejection once `ms` have passed (a database that does not answer is not ready). */
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }

@@ -12,7 +12,9 @@ import { TagService } from './domain/tags/tag-service.js';
 import { ObjectStoreJobDocumentSource, ObjectStoreJobDocumentUrls } from './objects/job-document-objects.js';
 import { ObjectStoreLocationCheck } from './objects/object-location-check.js';
 import type { ObjectStorage } from './objects/object-storage.js';
-import { openDatabase } from './store/db.js';
+import { openDatabase, type OpenedDatabase } from './store/db.js';
+import { executionsByStatus, jobsByStatus } from './store/metrics-queries.js';
+import type { ServerMetrics } from './metrics/metrics.js';
 import { migrateToLatest } from './store/migrations/index.js';
 import { Store } from './store/store.js';
 import { SeedLoader } from './test-mode/seed.js';
@@ -43,6 +45,7 @@ export interface RegionCell {
 export interface RegionDatabase {
   store: Store;
   storage: string;
+  poolUse: OpenedDatabase['poolUse'];
   destroy(): Promise<void>;
 }
 
@@ -64,7 +67,7 @@ export async function openRegionDatabase(config: Config, region: string, schema?
     await opened.db.destroy();
     throw err;
   }
-  return { store: new Store(opened.db, opened.dialect), storage: `${opened.dialect} ${opened.location}`, destroy: () => opened.db.destroy() };
+  return { store: new Store(opened.db, opened.dialect), storage: `${opened.dialect} ${opened.location}`, poolUse: opened.poolUse, destroy: () => opened.db.destroy() };
 }
 
 export interface RegionCellOptions {
@@ -83,6 +86,8 @@ export interface RegionCellOptions {
   limits?: Partial<Limits>;
   shadowSettings?: Partial<ShadowSettings>;
   sbomValidation?: Partial<SbomValidationSettings>;
+  /** The region's gauges and the counters its domain moves. */
+  metrics?: ServerMetrics;
 }
 
 export function createRegionCell(o: RegionCellOptions): RegionCell {
@@ -107,7 +112,15 @@ export function createRegionCell(o: RegionCellOptions): RegionCell {
 
   // The domain (domain/domain-services.ts) and the ports it reaches out through. The catalog checks
   // artifact and SBOM locations against the object store, as AWS does; it serves job documents.
+  const jobActivity = o.metrics?.addRegion({
+    region: o.region,
+    executionsByStatus: () => executionsByStatus(store.db),
+    jobsByStatus: () => jobsByStatus(store.db),
+    sbomQueue: () => sbomValidation.queueUse(),
+    poolUse: database.poolUse,
+  });
   const ports = {
+    jobActivity,
     locationCheck: new ObjectStoreLocationCheck(o.objects.store),
     sbomQueue: sbomValidation,
     shadowEvents: o.shadowEvents,

@@ -26,6 +26,7 @@ const FLAGS: Flag[] = [
   { flags: '--regions <list>', description: 'more regions to serve, each with its own resources: us-east-1,eu-west-1, or \'*\' for any', env: 'FLEETJOBS_REGIONS', default: 'none' },
   { flags: '--account-id <id>', description: 'account in every ARN', env: 'FLEETJOBS_ACCOUNT_ID', default: '123456789012' },
   { flags: '--log-level <level>', description: 'pino log level', env: 'FLEETJOBS_LOG_LEVEL', default: 'info' },
+  { flags: '--metrics-port <port>', description: 'also serve GET /metrics unsigned on this port (for an internal address; 0 for any free one)', env: 'FLEETJOBS_METRICS_PORT', default: 'none: /metrics on the main port, signed for iot' },
   { flags: '--log-format <format>', description: 'json (one JSON object per line) or pretty (for people)', env: 'FLEETJOBS_LOG_FORMAT', default: 'pretty on a terminal, else json' },
   { flags: '--public-url <url>', description: 'origin devices reach this server at, used in presigned URLs', env: 'FLEETJOBS_PUBLIC_URL', default: 'the bound address' },
   { flags: '--s3-endpoint <url>', description: 'use this S3 service for objects instead of the embedded S3 subset', env: 'FLEETJOBS_S3_ENDPOINT', default: 'the embedded store' },

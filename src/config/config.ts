@@ -16,6 +16,8 @@ export interface Config {
   /** Largest request body accepted on the JSON APIs, in bytes. */
   maxJsonBodyBytes: number;
   logLevel: string;
+  /** `--metrics-port`: an unsigned `/metrics` listener on the host (for an internal address); none by default. */
+  metricsPort?: number;
   /** `--log-format`: json lines, pino-pretty's, or auto (pretty on a terminal). */
   logFormat: 'json' | 'pretty' | 'auto';
   /**
@@ -101,6 +103,7 @@ export interface ConfigFlags {
   region?: string;
   regions?: string;
   logFormat?: string;
+  metricsPort?: string | number;
   accountId?: string;
   auth?: boolean;
   logLevel?: string;
@@ -197,6 +200,9 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
   if (!/^\d+$/.test(mqttPortText) || mqttPort > 65535) throw new ConfigError(`invalid MQTT port: ${mqttPortText}`);
   const logLevel = pick(flags.logLevel, 'LOG_LEVEL') ?? 'info';
   const logFormat = pick(flags.logFormat, 'LOG_FORMAT') ?? 'auto';
+  const metricsPortText = pick(flags.metricsPort, 'METRICS_PORT');
+  const metricsPort = metricsPortText === undefined ? undefined : Number(metricsPortText);
+  if (metricsPort !== undefined && (!/^\d+$/.test(metricsPortText!) || metricsPort > 65535)) throw new ConfigError(`invalid metrics port: ${metricsPortText}`);
   if (logFormat !== 'json' && logFormat !== 'pretty' && logFormat !== 'auto') throw new ConfigError(`invalid log format: ${logFormat} (json, pretty or auto)`);
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`invalid log level: ${logLevel} (one of ${LOG_LEVELS.join(', ')})`);
 
@@ -270,6 +276,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     maxJsonBodyBytes: 1024 * 1024,
     logLevel,
     logFormat,
+    ...(metricsPort !== undefined ? { metricsPort } : {}),
     ...(publicUrl ? { publicUrl } : {}),
     ...(s3 ? { s3 } : {}),
     ...(sbomValidation ? { sbomValidation } : {}),

@@ -1,6 +1,7 @@
 import type { DomainContext } from './context.js';
 import { ContinuousJobMembership } from './jobs/continuous-membership.js';
 import { ExecutionControlService } from './jobs/execution-control-service.js';
+import type { JobActivity } from './jobs/job-activity.js';
 import { createJobDomain } from './jobs/job-domain.js';
 import { JobCreationService } from './jobs/job-creation.js';
 import type { JobNotifier } from './jobs/job-notifications.js';
@@ -30,6 +31,8 @@ export interface DomainPorts {
   jobDocumentSource: JobDocumentSource;
   /** Told when a background job deletion fails (it is retried). */
   onJobDeletionFailure: (jobId: string, err: unknown, attempt: number) => void;
+  /** Told what the job domain did, for the metrics. */
+  jobActivity?: JobActivity;
 }
 
 /**
@@ -50,7 +53,7 @@ export function createDomainServices(ctx: DomainContext, ports: DomainPorts) {
   const shadows = new ShadowService(ctx, ports.shadowEvents, ports.shadowSettings);
   // IoT Jobs. Every execution change goes through ExecutionService (counters, completion,
   // `$package`, notifications).
-  const jobDomain = createJobDomain(ctx, { notifier: ports.jobNotifier, packageConfiguration: catalog.configuration, packageShadow: shadows });
+  const jobDomain = createJobDomain(ctx, { notifier: ports.jobNotifier, packageConfiguration: catalog.configuration, packageShadow: shadows, activity: ports.jobActivity });
   const jobTemplates = { templates: new JobTemplateService(ctx), managed: new ManagedJobTemplateService(ctx.arns) };
   const jobServices = {
     creation: new JobCreationService(ctx, jobDomain.rollout, { documentSource: ports.jobDocumentSource, templates: jobTemplates.templates }),

@@ -11,6 +11,14 @@ export interface OpenedDatabase {
   dialect: Dialect;
   /** Human-readable location, for the start banner. */
   location: string;
+  /** Connections in use, idle and waited for (the metrics' database pool use). */
+  poolUse(): PoolUse;
+}
+
+export interface PoolUse {
+  total: number;
+  idle: number;
+  waiting: number;
 }
 
 export interface DatabaseOptions {
@@ -47,10 +55,21 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenedData
           oid === INT8_OID || oid === NUMERIC_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
       },
     });
+    // A connection that breaks while idle (the database restarted) is dropped by the pool and the
+    // next query opens another; without a listener the pool's 'error' would end the process.
+    pool.on('error', () => undefined);
+    // A connection in use that breaks fails its query (the caller sees that); its 'error' event
+    // must not end the process either.
+    pool.on('connect', (client) => client.on('error', () => undefined));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     await sql`select 1`.execute(db);
     const safeUrl = options.databaseUrl.replace(/\/\/([^:@/]+):[^@/]+@/, '//$1:***@');
-    return { db, dialect: 'postgres', location: `${safeUrl}${schema ? ` (schema ${schema})` : ''}` };
+    return {
+      db,
+      dialect: 'postgres',
+      location: `${safeUrl}${schema ? ` (schema ${schema})` : ''}`,
+      poolUse: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    };
   }
   mkdirSync(options.dataDir, { recursive: true });
   const file = join(options.dataDir, options.fileName ?? 'fleetjobs.db');
@@ -66,8 +85,16 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenedData
   // the same few pages (a job's counter shards, index leaves) over and over, and a checkpoint
   // writes each page once however often it changed; commits cost a quarter to a third less.
   database.pragma('wal_autocheckpoint = 10000');
-  const db = new SqliteGate(withStatementCache(database)).root;
-  return { db, dialect: 'sqlite', location: file };
+  const gate = new SqliteGate(withStatementCache(database));
+  return {
+    db: gate.root,
+    dialect: 'sqlite',
+    location: file,
+    poolUse: () => {
+      const u = gate.use();
+      return { total: 1, idle: 1 - u.inUse, waiting: u.waiting };
+    },
+  };
 }
 
 /**

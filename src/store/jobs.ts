@@ -63,8 +63,8 @@ export interface JobTargetRow {
   last_seq: number | null;
 }
 
-/** The counter column of each execution status; only this store knows the columns. */
-const COUNTER_COLUMN = {
+/** The counter column of each execution status; only the store knows the columns. */
+export const COUNTER_COLUMN = {
   QUEUED: 'n_queued',
   IN_PROGRESS: 'n_in_progress',
   SUCCEEDED: 'n_succeeded',

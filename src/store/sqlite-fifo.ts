@@ -55,6 +55,11 @@ export class SqliteGate {
     return this.busy;
   }
 
+  /** The one connection's use, for the metrics: whether it is held, and how many wait for it. */
+  use(): { inUse: number; waiting: number } {
+    return { inUse: this.busy ? 1 : 0, waiting: this.waiting.length };
+  }
+
   /**
    * Resolves once the connection is this caller's (at once, without a turn, when it is free). A
    * caller that cannot join the open commit group (see `transaction`) finds it committed.

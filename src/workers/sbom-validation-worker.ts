@@ -115,6 +115,11 @@ export class SbomValidationWorker implements SbomValidationQueue {
     this.pump();
   }
 
+  /** Validations waiting and running on this node (the metrics). */
+  queueUse(): { queued: number; running: number } {
+    return { queued: this.queued.size, running: this.running.size };
+  }
+
   /** Stops starting validations (queued ones wait); for maintenance and deterministic tests. */
   pause(): void {
     this.paused = true;

@@ -48,6 +48,25 @@ describe('the fleetjobs command line', () => {
     assert.match(p.stdout.replace(/\s+/g, ' '), /--port <port> port to bind, 0 for any free port \(FLEETJOBS_PORT; default 8080\)/);
   });
 
+  it('refuses a second server on the same SQLite data dir, naming the holder, and takes over a killed one\'s lock', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fleetjobs-lock-'));
+    dirs.push(dir);
+    const args = ['serve', '--port', '0', '--mqtt-port', '0', '--data-dir', dir];
+    const first = run(args);
+    await first.url();
+    const second = run(args);
+    assert.equal((await second.exited).code, 1);
+    assert.match(second.stderr, new RegExp(`the data dir .* is in use by process ${first.child.pid}: stop that fleetjobs, or give this one another --data-dir`));
+    first.kill(); // SIGKILL: its lock stays behind
+    await first.exited;
+    const third = run(args);
+    assert.match(await third.url(), /^http:\/\/127\.0\.0\.1:\d+$/, 'a dead holder does not block a restart');
+    assert.equal((await third.terminate()).code, 0);
+    const fourth = run(args);
+    await fourth.url();
+    assert.equal((await fourth.terminate()).code, 0, 'a clean stop leaves the data dir free');
+  });
+
   it('says which flag picks another port when the port is in use', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'fleetjobs-cli-'));
     dirs.push(dir);

@@ -86,7 +86,7 @@ for (const backend of await testBackends()) {
       const stop = await first.terminate();
       assert.equal(stop.code, 0, first.stderr);
       assert.ok(stop.ms < 5_000, `SIGTERM took ${stop.ms} ms`);
-      assert.match(first.stdout, /SIGTERM received/);
+      assert.match(first.stdout, /"signal":"SIGTERM","msg":"shutting down"/);
 
       const second = serve(['--port', '0', '--data-dir', dataDir, ...databaseArgs]);
       const url2 = await second.url();

@@ -117,7 +117,7 @@ for (const backend of await testBackends()) {
       await expectAwsError(create('child100', 'wide-parent'), 'InvalidRequestException', { message: '100 child groups' });
       // Grandchildren do not count against the grandparent.
       await create('grandchild', 'child000');
-      const children = await t.iot.send(new ListThingGroupsCommand({ parentGroup: 'wide-parent', maxResults: 250 }));
+      const children = await t.iot.send(new ListThingGroupsCommand({ parentGroup: 'wide-parent', recursive: false, maxResults: 250 }));
       assert.equal(children.thingGroups?.length, 100);
     });
 
@@ -213,8 +213,8 @@ for (const backend of await testBackends()) {
       assert.deepEqual(out.thingGroups, [{ groupName: 'a', groupArn: groupArn('a') }]);
     });
 
-    it('lists direct children of parentGroup, or all descendants with recursive=true', async () => {
-      assert.deepEqual(await names({ parentGroup: 'a' }), ['a1', 'a2']);
+    it('lists all descendants of parentGroup, or its direct children with recursive=false', async () => {
+      assert.deepEqual(await names({ parentGroup: 'a' }), ['a1', 'a11', 'a2', 'a_x']);
       assert.deepEqual(await names({ parentGroup: 'a', recursive: false }), ['a1', 'a2']);
       assert.deepEqual(await names({ parentGroup: 'a', recursive: true }), ['a1', 'a11', 'a2', 'a_x']);
       assert.deepEqual(await names({ parentGroup: 'a1', recursive: true }), ['a11']);

@@ -33,7 +33,7 @@ export async function startTestServer(backend: Backend, overrides: Partial<Serve
   const dataDir = await mkdtemp(join(tmpdir(), 'fleetjobs-test-'));
   const schema = backend.name === 'postgres' ? `fj_${process.pid}_${Math.random().toString(36).slice(2, 10)}` : undefined;
   const config = resolveConfig(
-    { port: env.FLEETJOBS_PORT === undefined ? 0 : undefined, mqttPort: env.FLEETJOBS_MQTT_PORT === undefined && env.FLEETJOBS_MQTT_URL === undefined ? 0 : undefined, dataDir, databaseUrl: backend.name === 'postgres' ? POSTGRES_URL : undefined },
+    { port: env.FLEETJOBS_PORT === undefined ? 0 : undefined, mqttPort: env.FLEETJOBS_MQTT_PORT === undefined && env.FLEETJOBS_MQTT_URL === undefined ? 0 : undefined, dataDir, databaseUrl: backend.name === 'postgres' ? env.FLEETJOBS_DATABASE_URL ?? POSTGRES_URL : undefined },
     { FLEETJOBS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, FLEETJOBS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey, ...env },
   );
   const clock = new VirtualClock(Date.now());

@@ -5,6 +5,7 @@ import type { Store } from '../../store/store.js';
 import type { DomainContext } from '../context.js';
 import { jobCancelPlan, NEW_EXECUTION, PENDING_STATUSES, TIMEOUT_PATCH, type JobExecutionStatus } from './execution-state-machine.js';
 import type { ExecutionService } from './execution-service.js';
+import { noJobActivity, type JobActivity } from './job-activity.js';
 
 /** Pending executions of a cancelled or deleted job read per page when their things are told. */
 const PENDING_PAGE = 1_000;
@@ -22,6 +23,7 @@ export class ExecutionBulk {
   constructor(
     private readonly ctx: DomainContext,
     private readonly executions: ExecutionService,
+    private readonly activity: JobActivity = noJobActivity,
   ) {}
 
   /**
@@ -102,6 +104,7 @@ export class ExecutionBulk {
         await this.executions.publish(tx, timedOut.map((r) => ({ kind: 'thing' as const, thingName: r.thing_name, notify: true, notifyNext: true, namespaceId: r.namespace_id })));
         await this.executions.afterTerminal(tx, job);
       }
+      if (rows.length > 0) tx.afterCommit(() => this.activity.timedOut(rows.length));
       return rows.length;
     });
   }

@@ -4,6 +4,7 @@ import { ExecutionService, type PackageConfigurationReader, type PackageShadowRe
 import type { JobNotifier } from './job-notifications.js';
 import { JobLifecycleService } from './job-lifecycle-service.js';
 import { JobRollout } from './job-rollout.js';
+import { noJobActivity, type JobActivity } from './job-activity.js';
 
 /**
  * Told when a commit made background work due (a job to release, an abort to sweep), so the engine
@@ -30,13 +31,14 @@ export interface JobDomain {
 
 export function createJobDomain(
   ctx: DomainContext,
-  deps: { notifier: JobNotifier; packageConfiguration: PackageConfigurationReader; packageShadow?: PackageShadowRecorder },
+  deps: { notifier: JobNotifier; packageConfiguration: PackageConfigurationReader; packageShadow?: PackageShadowRecorder; activity?: JobActivity },
 ): JobDomain {
   const workDue = new WorkSignal();
+  const activity = deps.activity ?? noJobActivity;
   const executions = new ExecutionService(ctx, deps);
-  const bulk = new ExecutionBulk(ctx, executions);
-  const lifecycle = new JobLifecycleService(ctx, bulk, workDue);
+  const bulk = new ExecutionBulk(ctx, executions, activity);
+  const lifecycle = new JobLifecycleService(ctx, bulk, workDue, activity);
   // A terminal transition of one execution asks the lifecycle (abort, completion) in its transaction.
   executions.setOutcomes(lifecycle);
-  return { workDue, executions, bulk, lifecycle, rollout: new JobRollout(ctx, bulk, lifecycle, workDue) };
+  return { workDue, executions, bulk, lifecycle, rollout: new JobRollout(ctx, bulk, lifecycle, workDue, activity) };
 }

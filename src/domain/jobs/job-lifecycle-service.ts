@@ -9,6 +9,7 @@ import { ABORT_REASON_CODE, abortComment, jobSchedule, mayComplete, schedulePhas
 import type { WorkSignal } from './job-domain.js';
 import type { SchedulingConfig } from './schedule-rules.js';
 import { parseJson } from './job-views.js';
+import { noJobActivity, type JobActivity } from './job-activity.js';
 
 /**
  * Pending executions (as one transaction sees them) at or under which completion is checked again
@@ -45,6 +46,7 @@ export class JobLifecycleService implements JobOutcomes {
     private readonly ctx: DomainContext,
     private readonly bulk: ExecutionBulk,
     private readonly workDue: WorkSignal,
+    private readonly activity: JobActivity = noJobActivity,
   ) {}
 
   /**
@@ -96,7 +98,10 @@ export class JobLifecycleService implements JobOutcomes {
     await tx.jobs.update(job.job_id, { status: 'CANCELED', reason_code: reason.reasonCode, comment: reason.comment, last_updated_at: now });
     await this.bulk.cancelAll(tx, job, false, { skipLocked: true });
     await tx.jobRollouts.update(job.job_id, { stopped: 1, cancel_pending: 1, cancel_force: 0, due_at: now });
-    tx.afterCommit(() => this.workDue.notify());
+    tx.afterCommit(() => {
+      this.workDue.notify();
+      this.activity.aborted();
+    });
   }
 
   /** A job whose lifecycle allows it (mayComplete) and that has nothing pending becomes COMPLETED. */

@@ -11,6 +11,7 @@ import type { JobLifecycleService } from './job-lifecycle-service.js';
 import { parseJson } from './job-views.js';
 import { planRelease, recordRelease, rolloutRate, type ReleaseLog, type ReleaseWindow } from './rollout-rules.js';
 import type { SchedulingConfig } from './schedule-rules.js';
+import { noJobActivity, type JobActivity } from './job-activity.js';
 
 const emptyRollout = (jobId: string): JobRolloutRow => ({
   job_id: jobId, total: 0, released: 0, notified: 0, release_window: null, release_log: null, stopped: 0, cancel_pending: 0, cancel_force: 0, due_at: null,
@@ -33,6 +34,7 @@ export class JobRollout {
     private readonly bulk: ExecutionBulk,
     private readonly lifecycle: JobLifecycleService,
     private readonly workDue: WorkSignal,
+    private readonly activity: JobActivity = noJobActivity,
   ) {}
 
   /**
@@ -126,6 +128,7 @@ export class JobRollout {
         // Another node released these first: undo ours (the transaction rolls back whole).
         if (!moved) throw new ReleaseRaceLost(job.job_id);
         rollout = { ...rollout, released: cursor, notified: Number(rollout.notified) + created };
+        if (created > 0) tx.afterCommit(() => this.activity.released(created));
       }
       nextRelease = Number(rollout.released) < Number(rollout.total) ? (plan.nextAt ?? now) : undefined;
     }

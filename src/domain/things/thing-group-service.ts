@@ -228,7 +228,9 @@ export class ThingGroupService {
     let filter: { parentGroupName?: string | null; descendantsOfPath?: string };
     if (parentGroup !== undefined) {
       const parent = await requireGroup(this.ctx.store, parentGroup);
-      filter = recursive ? { descendantsOfPath: parent.path } : { parentGroupName: parentGroup };
+      // Every descendant unless recursive=false names only the direct children: the model calls
+      // the member RecursiveWithoutDefault, and moto answers so (decision 0020), as without a parent.
+      filter = recursive === false ? { parentGroupName: parentGroup } : { descendantsOfPath: parent.path };
     } else {
       // No parent: every group; an explicit recursive=false narrows to the roots (§11 #5).
       filter = recursive === false ? { parentGroupName: null } : {};

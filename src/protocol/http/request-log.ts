@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { ServiceApi } from './route.js';
 
 /**
  * The request log: exactly one line per request, written when its response is done (issue 14).
@@ -14,6 +15,8 @@ export interface RequestRecord {
   error?: string;
   /** What a 5xx came from. */
   cause?: unknown;
+  /** The API whose format an error is written in, when the signing name does not say (unsigned requests). */
+  errorApi?: ServiceApi;
 }
 
 export function logRequest(log: Logger, reqId: string, rec: RequestRecord, status: number, ms: number): void {

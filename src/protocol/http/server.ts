@@ -34,6 +34,8 @@ export interface HttpDoorOptions {
    * once a request signed for it is authenticated; undefined when that region is not served.
    */
   regionApis?: (region: string) => Promise<ServiceApi[] | undefined>;
+  /** Told of every request once its answer is done (the metrics), with what the request log writes. */
+  onRequestDone?: (rec: RequestRecord, status: number, ms: number) => void;
 }
 
 /** Small enough that a turn stays around a millisecond of work, large enough to cost nothing measurable. */
@@ -110,6 +112,21 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
   };
   const log = options.logger;
 
+  /**
+   * An unsigned request's API, told by its path as AWS's separate endpoints tell them apart: the
+   * first API with a route for it, devices' APIs first, so `GET /things/{t}/jobs` is the data
+   * plane's GetPendingJobExecutions (what `aws iot-jobs-data --no-sign-request` sends), not the
+   * control plane's ListJobExecutionsForThing (decision 0019).
+   */
+  const UNSIGNED_ORDER = ['iot-jobs-data', 'iotdata', 'iot', 's3'];
+  const apiByPath = (method: string, path: string): BoundApi | undefined => {
+    for (const name of UNSIGNED_ORDER) {
+      const b = bySigningName.get(name);
+      if (b && b.router.find(method as FindMyWay.HTTPMethod, path)) return b;
+    }
+    return undefined;
+  };
+
   async function handle(req: IncomingMessage, res: ServerResponse, requestId: string, rec: RequestRecord): Promise<void> {
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
@@ -133,13 +150,22 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
       writeResult(res, requestId, result, method);
       return;
     }
+    // SigV2 (the AWS CLI v1's `aws s3 presign`, an `AWS key:signature` header) is S3's to refuse.
+    if (!scope && (req.headers.authorization?.startsWith('AWS ') || (query.has('AWSAccessKeyId') && query.has('Signature')))) {
+      rec.errorApi = bySigningName.get('s3')?.api;
+      throw new DomainError('InvalidRequestException', 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.', { s3: { code: 'InvalidRequest', status: 400 } });
+    }
+    const byPath = scope ? undefined : apiByPath(method, path);
     if (!scope && options.verifier) {
+      // In the format of the API the path belongs to: S3's XML AccessDenied for an S3 path.
+      rec.errorApi = byPath?.api;
       throw new DomainError('MissingAuthenticationTokenException', 'Missing Authentication Token');
     }
-    const signingName = scope?.service ?? options.defaultSigningName;
+    const signingName = scope?.service ?? byPath?.api.signingNames[0] ?? options.defaultSigningName;
     const bound = bySigningName.get(signingName);
     if (!bound) throw new DomainError('UnrecognizedClientException', `This endpoint does not serve the signing name '${signingName}'.`);
     rec.api = bound.api.name;
+    rec.errorApi = bound.api;
 
     // find-my-way answers "no route" for a label it cannot decode, and the signature check decodes
     // the query: both would be wrong answers (404, 403, 500) to what is a malformed request. This
@@ -243,11 +269,15 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
     const started = performance.now();
     const rec: RequestRecord = {};
     // One line per request once its response is done, whether it ended well, badly or cut off.
-    res.once('close', () => logRequest(log, requestId, rec, res.statusCode, performance.now() - started));
+    res.once('close', () => {
+      const ms = performance.now() - started;
+      logRequest(log, requestId, rec, res.statusCode, ms);
+      options.onRequestDone?.(rec, res.statusCode, ms);
+    });
     handle(req, res, requestId, rec).catch((err: unknown) => {
       const rawUrl = req.url ?? '/';
       const scope = readScope(req.headers.authorization, new URLSearchParams(rawUrl.includes('?') ? rawUrl.slice(rawUrl.indexOf('?') + 1) : ''));
-      const api = bySigningName.get(scope?.service ?? options.defaultSigningName)?.api;
+      const api = rec.errorApi ?? bySigningName.get(scope?.service ?? options.defaultSigningName)?.api;
       if (err instanceof DomainError) {
         rec.error = (err.members.s3 as { code?: string } | undefined)?.code ?? err.errorName;
         if (api?.writeError) api.writeError(res, requestId, err.errorName, err.message, err.members);

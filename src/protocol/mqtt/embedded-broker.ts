@@ -2,7 +2,7 @@ import net, { type AddressInfo } from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { DeviceIdentity } from './identity.js';
-import type { MqttTransport } from './transport.js';
+import type { MqttStats, MqttTransport } from './transport.js';
 import { filterInThingSubtree, parseRequestTopic, thingOfTopic, type DeviceRequest } from './topics.js';
 
 /**
@@ -25,6 +25,7 @@ export interface EmbeddedBroker {
   url: string;
   port: number;
   transport: MqttTransport;
+  stats(): MqttStats;
   /** Test mode's reset: every client disconnected and every kept session forgotten, as in a fresh broker. */
   disconnectAll(): Promise<void>;
   close(): Promise<void>;
@@ -117,11 +118,14 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     if (counter !== undefined && counter <= forgetUpTo) return null;
     return thing !== undefined && thingOfTopic(packet.topic) === thing ? packet : null;
   };
+  let received = 0;
+  let sent = 0;
   broker.published = (packet, client, done) => {
     if (!client) {
       done();
       return;
     }
+    received++;
     const request = parseRequestTopic(packet.topic);
     const turn = turns.get(packet);
     if (!request || !turn) {
@@ -130,8 +134,10 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     }
     turns.delete(packet);
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    const reply = (topic: string, body: string) =>
+    const reply = (topic: string, body: string) => {
+      sent++;
       client.publish({ cmd: 'publish', topic, payload: Buffer.from(body), qos: 0, retain: false, dup: false }, () => undefined);
+    };
     turn.previous
       .then(() => o.onRequest(request, packet.topic, payload, reply))
       .catch((err: unknown) => o.log.error({ err, clientId: client.id, topic: packet.topic }, 'MQTT request failed'))
@@ -178,6 +184,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   const host = o.host.includes(':') ? `[${o.host}]` : o.host;
   const transport: MqttTransport = {
     publish(topic, payload) {
+      sent++;
       broker.publish({ cmd: 'publish', topic, payload: Buffer.from(payload), qos: 1, retain: false, dup: false }, () => undefined);
     },
     listening: (thingName) => connected.has(thingName) || persistent.has(thingName),
@@ -186,6 +193,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     url: `mqtt://${host}:${port}`,
     port,
     transport,
+    stats: () => ({ connections: things.size, received, sent }),
     async disconnectAll() {
       forgetUpTo = (broker as unknown as { counter: number }).counter;
       await Promise.all([...things.keys()].map((c) => new Promise<void>((resolve) => c.close(() => resolve()))));

@@ -2,7 +2,7 @@ import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { ExternalBrokerConfig } from '../../config/config.js';
 import { parseRequestTopic, thingOfTopic, type DeviceRequest } from './topics.js';
-import type { MqttTransport } from './transport.js';
+import type { MqttStats, MqttTransport } from './transport.js';
 
 /**
  * External-broker mode (devices-and-engine.md §3): fleetjobs connects to a broker that already
@@ -51,6 +51,7 @@ export interface ExternalBrokerOptions {
 export interface ExternalBroker {
   url: string;
   transport: MqttTransport;
+  stats(): MqttStats;
   /** The broker delivers `$share` subscriptions on `$aws/…`: every node serves, no lease needed. */
   readonly shared: boolean;
   /** Whether this node holds the request subscriptions now. */
@@ -99,7 +100,10 @@ export async function connectExternalBroker(o: ExternalBrokerOptions): Promise<E
   let inFlight = 0;
   let drained: (() => void) | undefined;
 
+  let received = 0;
+  let sent = 0;
   const publish = (topic: string, payload: string) => {
+    sent++;
     client.publish(topic, payload, { qos: 1 }, (err) => {
       if (err) o.log.warn({ err: err.message, topic }, 'MQTT publish failed');
     });
@@ -114,6 +118,7 @@ export async function connectExternalBroker(o: ExternalBrokerOptions): Promise<E
     const request = parseRequestTopic(topic);
     // Only request topics are subscribed; anything else (a reply, a notification) is never answered.
     if (!request) return;
+    received++;
     const thing = thingOfTopic(topic)!;
     inFlight++;
     const previous = chains.get(thing) ?? Promise.resolve();
@@ -156,6 +161,7 @@ export async function connectExternalBroker(o: ExternalBrokerOptions): Promise<E
   const door: ExternalBroker = {
     url: redact(o.broker.url),
     transport: { publish },
+    stats: () => ({ connections: client.connected ? 1 : 0, received, sent }),
     shared,
     get serving() {
       return serving;

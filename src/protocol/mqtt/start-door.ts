@@ -4,7 +4,7 @@ import { startEmbeddedBroker } from './embedded-broker.js';
 import { connectExternalBroker, type ExternalBroker } from './external-broker.js';
 import { clientIdIsThing } from './identity.js';
 import type { DeviceRequest } from './topics.js';
-import type { MqttTransport } from './transport.js';
+import type { MqttStats, MqttTransport } from './transport.js';
 
 /** The MQTT device door as the server runs it: the embedded broker, or a connection to an external one. */
 export interface MqttDoor {
@@ -13,6 +13,8 @@ export interface MqttDoor {
   /** The embedded broker's port. */
   port?: number;
   transport: MqttTransport;
+  /** Connections and messages so far (the metrics). */
+  stats(): MqttStats;
   /** Set in external-broker mode. */
   external?: ExternalBroker;
   /** Test mode's reset: the embedded broker's clients and sessions gone (an external broker's are not ours). */
@@ -30,7 +32,7 @@ export async function startMqttDoor(deps: {
   const { config } = deps;
   if (config.mqttBroker) {
     const external = await connectExternalBroker({ broker: config.mqttBroker, nodeId: deps.nodeId, log: deps.log, onRequest: deps.onRequest });
-    return { url: external.url, transport: external.transport, external, disconnectAll: async () => undefined, close: () => external.close() };
+    return { url: external.url, transport: external.transport, stats: () => external.stats(), external, disconnectAll: async () => undefined, close: () => external.close() };
   }
   if (config.mqttPort === undefined) return undefined;
   // The embedded broker on the HTTP host (devices-and-engine.md §1).
@@ -41,5 +43,5 @@ export async function startMqttDoor(deps: {
     log: deps.log,
     onRequest: deps.onRequest,
   });
-  return { url: broker.url, port: broker.port, transport: broker.transport, disconnectAll: () => broker.disconnectAll(), close: () => broker.close() };
+  return { url: broker.url, port: broker.port, transport: broker.transport, stats: () => broker.stats(), disconnectAll: () => broker.disconnectAll(), close: () => broker.close() };
 }

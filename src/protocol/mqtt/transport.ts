@@ -8,3 +8,10 @@ export interface MqttTransport {
   /** Whether a client acting for `thingName` is connected now; absent when the transport cannot know. */
   listening?(thingName: string): boolean;
 }
+
+/** What a door has carried, for the metrics: clients connected now, messages in and out so far. */
+export interface MqttStats {
+  readonly connections: number;
+  readonly received: number;
+  readonly sent: number;
+}

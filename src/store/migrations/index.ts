@@ -37,6 +37,9 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0013-background-leases': m0013,
 };
 
+/** How many migrations this build has: a database that holds fewer is not ready (`/ready`). */
+export const MIGRATION_COUNT = Object.keys(MIGRATIONS).length;
+
 export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promise<string[]> {
   const provider: MigrationProvider = {
     async getMigrations() {
