@@ -4,7 +4,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { Database, Dialect } from './schema.js';
-import { FifoSqliteDialect } from './sqlite-fifo.js';
+import { SqliteGate } from './sqlite-fifo.js';
 
 export interface OpenedDatabase {
   db: Kysely<Database>;
@@ -85,14 +85,13 @@ export async function openDatabase(options: DatabaseOptions): Promise<OpenedData
   // the same few pages (a job's counter shards, index leaves) over and over, and a checkpoint
   // writes each page once however often it changed; commits cost a quarter to a third less.
   database.pragma('wal_autocheckpoint = 10000');
-  const dialect = new FifoSqliteDialect({ database: withStatementCache(database) });
-  const db = new Kysely<Database>({ dialect });
+  const gate = new SqliteGate(withStatementCache(database));
   return {
-    db,
+    db: gate.root,
     dialect: 'sqlite',
     location: file,
     poolUse: () => {
-      const u = dialect.use();
+      const u = gate.use();
       return { total: 1, idle: 1 - u.inUse, waiting: u.waiting };
     },
   };
@@ -106,6 +105,9 @@ function withStatementCache(database: SqliteDatabase.Database, max = 1000) {
   const cache = new Map<string, SqliteDatabase.Statement>();
   return {
     close: () => database.close(),
+    get inTransaction() {
+      return database.inTransaction;
+    },
     prepare(sqlText: string) {
       let stmt = cache.get(sqlText);
       if (stmt) {

@@ -87,6 +87,15 @@ function shardOf(key: string): number {
 
 /** The device path's statements on jobs, compiled once (reusable-query.ts). */
 const jobById = new ReusableQuery<[string], JobRow>((db, [jobId]) => db.selectFrom('jobs').selectAll().where('job_id', '=', jobId));
+const jobLock = new ReusableQuery<[string], { job_id: string }>((db, [jobId]) => db.selectFrom('jobs').select('job_id').where('job_id', '=', jobId).forUpdate());
+/** COMPLETED if still IN_PROGRESS with nothing pending in its row and shards (one statement). */
+const completeWhenDone = new ReusableQuery<[string, number], never>((db, [jobId, now]) =>
+  db
+    .updateTable('jobs')
+    .set({ status: 'COMPLETED', completed_at: now, last_updated_at: now })
+    .where('job_id', '=', jobId)
+    .where('status', '=', 'IN_PROGRESS')
+    .where((eb) => eb(eb(eb(eb.ref('n_queued'), '+', eb.ref('n_in_progress')), '+', sql<number>`(select coalesce(sum(s.n_queued + s.n_in_progress), 0) from job_counter_shards s where s.job_id = ${jobId})`), '=', 0)));
 const pendingOfJob = new ReusableQuery<[string], { n: number }>(
   (_db, [jobId]) => sql<{ n: number }>`
     select j.n_queued + j.n_in_progress + coalesce((select sum(s.n_queued + s.n_in_progress) from job_counter_shards s where s.job_id = j.job_id), 0) as n
@@ -136,6 +145,14 @@ export class JobStore {
     if (this.dialect === 'postgres') q = q.forUpdate();
     const row = await q.executeTakeFirst();
     return row && this.withShards(row);
+  }
+
+  /**
+   * Locks the job row until the transaction ends, reading nothing (the completion check's wait for
+   * the other last executions). SQLite's one writer holds every row for its transaction already.
+   */
+  async lock(jobId: string): Promise<void> {
+    if (this.dialect === 'postgres') await jobLock.run(this.db, this.dialect, [jobId]);
   }
 
   private async withShards(row: JobRow): Promise<JobRow> {
@@ -215,15 +232,8 @@ export class JobStore {
    * Whether the job may complete at all is the job lifecycle's rule (domain/jobs/job-lifecycle.ts).
    */
   async completeWhenNothingPending(jobId: string, now: number): Promise<boolean> {
-    const shardsPending = sql<number>`(select coalesce(sum(s.n_queued + s.n_in_progress), 0) from job_counter_shards s where s.job_id = ${jobId})`;
-    const result = await this.db
-      .updateTable('jobs')
-      .set({ status: 'COMPLETED', completed_at: now, last_updated_at: now })
-      .where('job_id', '=', jobId)
-      .where('status', '=', 'IN_PROGRESS')
-      .where((eb) => eb(eb(eb.ref('n_queued'), '+', eb.ref('n_in_progress')), '+', shardsPending), '=', 0)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+    const result = await completeWhenDone.run(this.db, this.dialect, [jobId, now]);
+    return Number(result.numAffectedRows ?? 0n) > 0;
   }
 
   /**

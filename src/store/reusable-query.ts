@@ -1,5 +1,6 @@
 import type { Compilable, CompiledQuery, Kysely, QueryResult, RawBuilder } from 'kysely';
 import type { Database, Dialect } from './schema.js';
+import { sqliteGateOf } from './sqlite-fifo.js';
 
 const SLOT = Symbol('reusable query parameter');
 type Slot = { readonly [SLOT]: number };
@@ -13,6 +14,10 @@ const isSlot = (v: unknown): v is Slot => typeof v === 'object' && v !== null &&
  * `build` gets stand-ins for the parameters and must use each only as a plain value (`=`, a SET
  * value, an insert value); anything else that changes the SQL text (a column list, FOR UPDATE, a
  * LIMIT) belongs in `shape`, the dialect is part of it already.
+ *
+ * On SQLite the statement goes straight to better-sqlite3 through the connection's gate
+ * (sqlite-fifo.ts): on the held connection when `db` is a transaction's, else at once if the
+ * connection is free or in turn if not.
  */
 export class ReusableQuery<A extends unknown[], R> {
   private readonly compiled = new Map<string, { query: CompiledQuery<R>; slots: (number | undefined)[] }>();
@@ -35,6 +40,14 @@ export class ReusableQuery<A extends unknown[], R> {
       const s = slots[i];
       return s === undefined ? p : params[s];
     });
-    return db.executeQuery({ ...query, parameters });
+    const sqlite = sqliteGateOf(db);
+    if (!sqlite) return db.executeQuery({ ...query, parameters });
+    if (!sqlite.inTransaction) return sqlite.gate.run<R>(query.sql, parameters);
+    try {
+      if (!sqlite.gate.isHeld) throw new Error("a transaction's store was used after the transaction ended");
+      return Promise.resolve(sqlite.gate.execute<R>(query.sql, parameters));
+    } catch (e) {
+      return Promise.reject(e);
+    }
   }
 }

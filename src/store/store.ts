@@ -11,6 +11,7 @@ import { PendingListStore } from './pending-lists.js';
 import { PackageStore, PackageVersionStore, SbomValidationResultStore } from './packages.js';
 import { holdsResources, wipeResources } from './reset.js';
 import { SbomValidationStore } from './sbom-validations.js';
+import { sqliteGateOf } from './sqlite-fifo.js';
 import type { Database, Dialect } from './schema.js';
 import { ShadowStore } from './shadows.js';
 import { TagStore } from './tags.js';
@@ -79,6 +80,15 @@ export class Store {
   transaction<T>(fn: (tx: Store) => Promise<T>, opts: { snapshot?: boolean } = {}): Promise<T> {
     if (this.inTransaction) return fn(this);
     const hooks: (() => void)[] = [];
+    const sqlite = sqliteGateOf(this.db);
+    if (sqlite) {
+      // BEGIN and COMMIT straight on the held connection (sqlite-fifo.ts), without Kysely's
+      // transaction machinery.
+      return sqlite.gate.transaction((held) => fn(new Store(held, this.dialect, true, hooks))).then((result) => {
+        for (const hook of hooks) hook();
+        return result;
+      });
+    }
     let builder = this.db.transaction();
     if (opts.snapshot && this.dialect === 'postgres') builder = builder.setIsolationLevel('repeatable read');
     return builder.execute((trx) => fn(new Store(trx, this.dialect, true, hooks))).then((result) => {

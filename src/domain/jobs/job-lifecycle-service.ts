@@ -118,7 +118,7 @@ export class JobLifecycleService implements JobOutcomes {
     const endPassed = schedulePhase(schedule, now).ended;
     // The store completes only an IN_PROGRESS job, checking its pending counters in the same statement.
     if (!mayComplete({ status: 'IN_PROGRESS', targetSelection: job.target_selection, rolloutDone: rolloutDone(rollout), endPassed })) return false;
-    if (pending > 0) await tx.jobs.getForUpdate(job.job_id);
+    if (pending > 0) await tx.jobs.lock(job.job_id);
     return tx.jobs.completeWhenNothingPending(job.job_id, now);
   }
 }

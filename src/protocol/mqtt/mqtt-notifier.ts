@@ -33,6 +33,7 @@ export class MqttJobNotifier implements JobNotifier {
   private readonly held = new Set<string>();
   private readonly fanOuts: { jobId: string; fromQueueSeq: number }[] = [];
   private active = 0;
+  private pumpDue = false;
   private idleWaiters: (() => void)[] = [];
 
   constructor(
@@ -56,7 +57,7 @@ export class MqttJobNotifier implements JobNotifier {
       if (n.kind === 'fanOut') this.fanOuts.push({ jobId: n.jobId, fromQueueSeq: n.fromQueueSeq });
       else this.add(key(n.thingName, n.namespaceId ?? ''), { notify: n.notify, notifyNext: n.notifyNext });
     }
-    this.pump();
+    this.pumpSoon();
   }
 
   /** While a device's request is answered, its notifications wait (they follow the reply). */
@@ -66,12 +67,12 @@ export class MqttJobNotifier implements JobNotifier {
 
   release(thingName: string): void {
     this.held.delete(thingName);
-    this.pump();
+    this.pumpSoon();
   }
 
   /** Resolves once nothing waits to be sent (tests, shutdown). */
   idle(): Promise<void> {
-    if (this.pending.size === 0 && this.fanOuts.length === 0 && this.active === 0) return Promise.resolve();
+    if (this.pending.size === 0 && this.fanOuts.length === 0 && this.active === 0 && !this.pumpDue) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
@@ -88,6 +89,19 @@ export class MqttJobNotifier implements JobNotifier {
     } else if (p.nextIfJob && !was.notifyNext) was.nextIfJob = p.nextIfJob;
   }
 
+  /**
+   * At the end of this turn: what the turn's commits and replies set free goes out in one batch.
+   * Pumped at each one, a burst of device reports went out one thing per read.
+   */
+  private pumpSoon(): void {
+    if (this.pumpDue) return;
+    this.pumpDue = true;
+    setImmediate(() => {
+      this.pumpDue = false;
+      this.pump();
+    });
+  }
+
   private pump(): void {
     while (this.active < CONCURRENCY) {
       const fan = this.fanOuts.shift();
@@ -99,7 +113,7 @@ export class MqttJobNotifier implements JobNotifier {
       if (batch.length === 0) break;
       this.run(() => this.deliver(batch));
     }
-    if (this.active === 0 && this.pending.size === 0 && this.fanOuts.length === 0) {
+    if (this.active === 0 && this.pending.size === 0 && this.fanOuts.length === 0 && !this.pumpDue) {
       const w = this.idleWaiters;
       this.idleWaiters = [];
       for (const f of w) f();
