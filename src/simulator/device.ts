@@ -47,6 +47,7 @@ export class SimulatedDevice {
   private running?: Running;
   private asking = false;
   private closed = false;
+  private readonly settleWaiters: (() => void)[] = [];
   private readonly prefix: string;
 
   constructor(
@@ -86,8 +87,22 @@ export class SimulatedDevice {
     this.askForNext();
   }
 
+  /**
+   * Resolves once no terminal update of this device waits for its answer: a fleet stopping on
+   * Ctrl-C lets the reports already sent be answered, so its summary matches the server's.
+   */
+  settled(): Promise<void> {
+    if (!this.running?.finishing || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.settleWaiters.push(resolve));
+  }
+
+  private wasSettled(): void {
+    for (const w of this.settleWaiters.splice(0)) w();
+  }
+
   async close(): Promise<void> {
     this.closed = true;
+    this.wasSettled();
     this.running?.cancelTimer?.();
     await this.client?.endAsync(true).catch(() => undefined);
   }
@@ -137,6 +152,7 @@ export class SimulatedDevice {
         r.cancelTimer?.();
         this.running = undefined;
         this.events.ended(r.finishing ? r.outcome : undefined);
+        this.wasSettled();
         this.askForNext();
       }
       return;
@@ -148,6 +164,7 @@ export class SimulatedDevice {
       // The job ends when the server has its terminal status; then the device asks for the next.
       this.running = undefined;
       this.events.ended(r.outcome);
+      this.wasSettled();
       this.askForNext();
     }
   }

@@ -1,6 +1,9 @@
 import type { Clock } from '../clock.js';
 import { SimulatedDevice, type Behaviour, type Outcome } from './device.js';
 
+/** How long a stopping fleet waits for the answers to terminal reports already sent. */
+const STOP_GRACE_MS = 2000;
+
 /**
  * A fleet of simulated devices (`fleetjobs simulate`, the MQTT benchmark, tests): connects them at
  * a given rate, counts what they do, and says when it has been idle long enough to stop.
@@ -132,10 +135,20 @@ export class Fleet {
     }
   }
 
-  /** Disconnects every device it opened. */
+  /**
+   * Disconnects every device it opened, once the terminal reports already sent are answered (at
+   * most 2 s of waiting: a server that went away does not hold the simulator up).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     await this.connecting?.catch(() => undefined);
+    const { clock } = this.o;
+    let cancel: (() => void) | undefined;
+    await Promise.race([
+      Promise.all(this.devices.map((d) => d.settled())),
+      new Promise<void>((resolve) => (cancel = clock.setTimer(clock.now() + STOP_GRACE_MS, resolve))),
+    ]);
+    cancel?.();
     await Promise.all(this.devices.map((d) => d.close()));
   }
 }
