@@ -219,9 +219,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     metrics,
     async notReady() {
       for (const c of await allCells()) {
+        const which = `the database${c.region === config.region ? '' : ` of ${c.region}`}`;
         const applied = await withTimeout(migrationsApplied(c.store.db), 2000).catch((err: Error) => err);
-        if (applied instanceof Error) return `the database${c.region === config.region ? '' : ` of ${c.region}`} does not answer: ${applied.message}`;
-        if (applied < MIGRATION_COUNT) return `the database${c.region === config.region ? '' : ` of ${c.region}`} holds ${applied} of ${MIGRATION_COUNT} migrations`;
+        if (applied instanceof Error) return `${which} does not answer: ${applied.message}`;
+        if (applied < MIGRATION_COUNT) return `${which} holds ${applied} of ${MIGRATION_COUNT} migrations`;
       }
       return undefined;
     },

@@ -46,55 +46,25 @@ export class ServerMetrics {
     this.timedOut = new Counter({ name: 'fleetjobs_job_executions_timed_out_total', help: 'Job executions timed out', labelNames: ['region'], registers });
     this.aborted = new Counter({ name: 'fleetjobs_jobs_aborted_total', help: 'Jobs canceled by their abortConfig', labelNames: ['region'], registers });
 
+    // A gauge per region and label value, read from every region at each scrape.
     const regions = this.regions;
-    new Gauge({
-      name: 'fleetjobs_job_executions',
-      help: 'Job executions by status (the jobs\' counters)',
-      labelNames: ['region', 'status'],
-      registers,
-      async collect() {
-        this.reset();
-        for (const r of regions) for (const [status, n] of Object.entries(await r.executionsByStatus())) this.set({ region: r.region, status }, n);
-      },
-    });
-    new Gauge({
-      name: 'fleetjobs_jobs',
-      help: 'Jobs by status',
-      labelNames: ['region', 'status'],
-      registers,
-      async collect() {
-        this.reset();
-        for (const r of regions) for (const [status, n] of Object.entries(await r.jobsByStatus())) this.set({ region: r.region, status }, n);
-      },
-    });
-    new Gauge({
-      name: 'fleetjobs_sbom_validations',
-      help: 'SBOM validations waiting or running on this node',
-      labelNames: ['region', 'state'],
-      registers,
-      collect() {
-        this.reset();
-        for (const r of regions) {
-          const q = r.sbomQueue();
-          this.set({ region: r.region, state: 'queued' }, q.queued);
-          this.set({ region: r.region, state: 'running' }, q.running);
-        }
-      },
-    });
-    new Gauge({
-      name: 'fleetjobs_db_connections',
-      help: 'Database connections: in use, idle, and requests waiting for one',
-      labelNames: ['region', 'state'],
-      registers,
-      collect() {
-        this.reset();
-        for (const r of regions) {
-          const u = r.poolUse();
-          this.set({ region: r.region, state: 'in_use' }, u.total - u.idle);
-          this.set({ region: r.region, state: 'idle' }, u.idle);
-          this.set({ region: r.region, state: 'waiting' }, u.waiting);
-        }
-      },
+    const perRegion = (name: string, help: string, label: string, read: (r: RegionSource) => Promise<Record<string, number>> | Record<string, number>) =>
+      new Gauge({
+        name,
+        help,
+        labelNames: ['region', label],
+        registers,
+        async collect() {
+          this.reset();
+          for (const r of regions) for (const [value, n] of Object.entries(await read(r))) this.set({ region: r.region, [label]: value }, n);
+        },
+      });
+    perRegion('fleetjobs_job_executions', 'Job executions by status (the jobs\' counters)', 'status', (r) => r.executionsByStatus());
+    perRegion('fleetjobs_jobs', 'Jobs by status', 'status', (r) => r.jobsByStatus());
+    perRegion('fleetjobs_sbom_validations', 'SBOM validations waiting or running on this node', 'state', (r) => r.sbomQueue());
+    perRegion('fleetjobs_db_connections', 'Database connections: in use, idle, and requests waiting for one', 'state', (r) => {
+      const u = r.poolUse();
+      return { in_use: u.total - u.idle, idle: u.idle, waiting: u.waiting };
     });
     const mqtt = () => this.mqtt?.stats();
     new Gauge({ name: 'fleetjobs_mqtt_connections', help: 'MQTT clients connected (the external broker: its backend connection)', registers, collect() { this.set(mqtt()?.connections ?? 0); } });
