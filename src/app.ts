@@ -22,6 +22,7 @@ import { jobRoutes } from './protocol/iot/job-routes.js';
 import { jobTemplateRoutes } from './protocol/iot/job-template-routes.js';
 import { packageRoutes } from './protocol/iot/package-routes.js';
 import { tagRoutes } from './protocol/iot/tag-routes.js';
+import { billingGroupRoutes } from './protocol/iot/billing-group-routes.js';
 import { thingRoutes } from './protocol/iot/thing-routes.js';
 import { jobsDataRoutes } from './protocol/jobs-data/jobs-data-routes.js';
 import type { ExternalBroker } from './protocol/mqtt/external-broker.js';
@@ -237,6 +238,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ...packageRoutes(catalog),
       ...tagRoutes(cell.tags),
       ...thingRoutes(registry),
+      ...billingGroupRoutes(registry.billingGroups),
       ...jobRoutes(jobServices),
       ...jobTemplateRoutes(jobTemplates),
       ...endpointRoutes(() => publicUrl!),

@@ -22,6 +22,9 @@ export class Arns {
   thingGroup(name: string): string {
     return `${this.base()}:thinggroup/${name}`;
   }
+  billingGroup(name: string): string {
+    return `${this.base()}:billinggroup/${name}`;
+  }
   thingType(name: string): string {
     return `${this.base()}:thingtype/${name}`;
   }

@@ -16,6 +16,7 @@ import type { Database, Dialect } from './schema.js';
 import { ShadowStore } from './shadows.js';
 import { TagStore } from './tags.js';
 import { ThingGroupStore } from './thing-groups.js';
+import { BillingGroupStore } from './billing-groups.js';
 import { ThingStore, ThingTypeStore } from './things.js';
 
 /**
@@ -42,6 +43,7 @@ export class Store {
   readonly things: ThingStore;
   readonly thingTypes: ThingTypeStore;
   readonly thingGroups: ThingGroupStore;
+  readonly billingGroups: BillingGroupStore;
   readonly shadows: ShadowStore;
 
   constructor(
@@ -69,6 +71,7 @@ export class Store {
     this.things = new ThingStore(db, dialect);
     this.thingTypes = new ThingTypeStore(db, dialect);
     this.thingGroups = new ThingGroupStore(db, dialect);
+    this.billingGroups = new BillingGroupStore(db, dialect);
     this.shadows = new ShadowStore(db, dialect);
   }
 

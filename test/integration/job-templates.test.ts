@@ -328,6 +328,15 @@ for (const backend of await testBackends()) {
         'ResourceNotFoundException',
         { message: 'Job Template AWS-Reboot:9.0 cannot be found.' },
       );
+      // A managed template's document is the job's: a document or documentSource beside it is refused (decision 0023).
+      for (const extra of [{ document: '{"steps":[]}' }, { documentSource: 'https://s3.amazonaws.com/b/doc.json' }]) {
+        await expectAwsError(
+          t.iot.send(new CreateJobCommand({ jobId: 'refused', targets: [thingArn], jobTemplateArn: managedArn('AWS-Reboot'), ...extra })),
+          'InvalidRequestException',
+          { message: `A job created from the AWS managed job template ${managedArn('AWS-Reboot')} takes its document from the template`, status: 400 },
+        );
+      }
+      await expectAwsError(t.iot.send(new DescribeJobCommand({ jobId: 'refused' })), 'ResourceNotFoundException');
       await t.iot.send(new CreateJobCommand({ jobId: 'reboot', targets: [thingArn], jobTemplateArn: managedArn('AWS-Reboot') }));
     });
 

@@ -74,6 +74,10 @@ export class JobCreationService {
     if (template === undefined && documentParameters !== undefined) {
       throw invalidRequest('documentParameters can only be used with an AWS managed job template.');
     }
+    // An AWS managed template's document is the job's; a custom template's may be replaced (decision 0023).
+    if (template?.effectiveParameters !== undefined && (document !== undefined || documentSource !== undefined)) {
+      throw invalidRequest(`A job created from the AWS managed job template ${jobTemplateArn} takes its document from the template: document and documentSource cannot be specified with it.`);
+    }
 
     const now = this.ctx.clock.now();
     const configErrors = new FieldErrors('InvalidRequestException');

@@ -1,24 +1,17 @@
 import type { Store } from '../../store/store.js';
-import { splitIotArn } from '../arns.js';
 import type { DomainContext } from '../context.js';
 import { DomainError } from '../errors.js';
 import { decodeToken, isString, page, pageSize } from '../pagination.js';
 import { FieldErrors } from '../validation.js';
 import type { MembershipEvents } from './membership-events.js';
 import { requireGroup } from './thing-group-service.js';
+import { resolveReference, type Reference } from './references.js';
 import { ARN_MAX, checkName, NAME, thingGroupNotFound, type RegistryLimits } from './thing-rules.js';
 import { requireThing } from './thing-service.js';
 
 const errors = () => new FieldErrors('InvalidRequestException');
 const invalid = (message: string) => new DomainError('InvalidRequestException', message);
 
-interface Reference {
-  kind: 'thing' | 'thinggroup';
-  nameMember: 'thingName' | 'thingGroupName';
-  arnMember: 'thingArn' | 'thingGroupArn';
-  name?: string;
-  arn?: string;
-}
 
 export interface MembershipInput {
   thingGroupName?: unknown;
@@ -152,30 +145,6 @@ export class MembershipService {
     };
     e.boolean(input.overrideDynamicGroups, 'overrideDynamicGroups');
     e.throwIfAny();
-    return { groupName: this.resolve(group), thingName: this.resolve(thing) };
-  }
-
-  private resolve(ref: Reference): string {
-    if (ref.name === undefined && ref.arn === undefined) {
-      throw invalid(`Both ${ref.arnMember} and ${ref.nameMember} are empty. Need to specify at least one of them`);
-    }
-    if (ref.arn === undefined) return ref.name!;
-    const fromArn = this.nameFromArn(ref);
-    if (ref.name !== undefined && ref.name !== fromArn) {
-      const label = ref.kind === 'thing' ? 'ThingName' : 'ThingGroupName';
-      throw invalid(`${label} ${ref.arnMember} does not match specified ${ref.nameMember} in request`);
-    }
-    return fromArn;
-  }
-
-  private nameFromArn(ref: Reference): string {
-    const parts = splitIotArn(ref.arn!);
-    if (!parts || parts.resourceType !== ref.kind || !NAME.pattern.test(parts.resource)) throw invalid(`Invalid ${ref.arnMember}: ${ref.arn}`);
-    const name = parts.resource;
-    // Well-formed but elsewhere: no such resource in this account and region.
-    if (!this.ctx.arns.owns(parts)) {
-      throw new DomainError('ResourceNotFoundException', ref.kind === 'thing' ? `Thing ${name} cannot be found.` : `Thing Group ${name} cannot be found.`);
-    }
-    return name;
+    return { groupName: resolveReference(this.ctx.arns, group), thingName: resolveReference(this.ctx.arns, thing) };
   }
 }

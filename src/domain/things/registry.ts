@@ -1,4 +1,5 @@
 import type { DomainContext } from '../context.js';
+import { BillingGroupService } from './billing-group-service.js';
 import { MembershipEvents, type MembershipListener } from './membership-events.js';
 import { MembershipService } from './membership-service.js';
 import { ThingGroupService } from './thing-group-service.js';
@@ -15,6 +16,7 @@ export class ThingRegistry {
   readonly thingTypes: ThingTypeService;
   readonly groups: ThingGroupService;
   readonly membership: MembershipService;
+  readonly billingGroups: BillingGroupService;
   private readonly events = new MembershipEvents();
 
   constructor(ctx: DomainContext, limits: Partial<RegistryLimits> = {}) {
@@ -23,6 +25,7 @@ export class ThingRegistry {
     this.thingTypes = new ThingTypeService(ctx, l);
     this.groups = new ThingGroupService(ctx, l, this.events);
     this.membership = new MembershipService(ctx, l, this.events);
+    this.billingGroups = new BillingGroupService(ctx);
   }
 
   addMembershipListener(listener: MembershipListener): void {

@@ -5,6 +5,7 @@ import type { DomainContext } from '../context.js';
 import { DomainError } from '../errors.js';
 import { decodeToken, isString, page, pageSize } from '../pagination.js';
 import { FieldErrors } from '../validation.js';
+import { requireBillingGroupForShare } from './billing-group-service.js';
 import type { MembershipEvents } from './membership-events.js';
 import {
   applyAttributes,
@@ -76,8 +77,8 @@ export class ThingService {
     return this.ctx.store.transaction(async (tx) => {
       const type = typeName === undefined ? undefined : await tx.thingTypes.getForShare(typeName);
       if (typeName !== undefined && !type) throw thingTypeNotFound(typeName);
-      // There is no billing-group API here, so no billing group can exist.
-      if (billingGroupName !== undefined) throw new DomainError('ResourceNotFoundException', `Billing Group ${billingGroupName} cannot be found.`);
+      // Share-locked: the billing group is not deleted while the thing joins it.
+      if (billingGroupName !== undefined) await requireBillingGroupForShare(tx, billingGroupName);
 
       const answer = (row: ThingRow) => ({ thingName: row.thing_name, thingArn: this.ctx.arns.thing(row.thing_name), thingId: row.thing_id });
       const sameOrRefuse = (row: ThingRow) => {

@@ -14,6 +14,7 @@ import * as m0010 from './0010-counter-shards.js';
 import * as m0011 from './0011-notification-outbox.js';
 import * as m0012 from './0012-release-log.js';
 import * as m0013 from './0013-background-leases.js';
+import * as m0014 from './0014-billing-groups.js';
 
 /**
  * Versioned migrations, applied in name order at every start. Append new files; never edit one
@@ -35,6 +36,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0011-notification-outbox': m0011,
   '0012-release-log': m0012,
   '0013-background-leases': m0013,
+  '0014-billing-groups': m0014,
 };
 
 /** How many migrations this build has: a database that holds fewer is not ready (`/ready`). */
