@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { createLogger } from './log.js';
 import { ControllableClock, systemClock, type Clock } from './clock.js';
 import { servesRegion, type Config } from './config/config.js';
-import { loadOrCreateCredentials, type Credentials } from './config/credentials.js';
+import { loadOrCreateCredentials, type Credentials, type CredentialsHome } from './config/credentials.js';
 import type { Limits } from './domain/context.js';
 import { noopJobNotifier, type JobNotifier } from './domain/jobs/job-notifications.js';
 import type { JobsDataService } from './domain/jobs/jobs-data-service.js';
@@ -73,6 +73,8 @@ export interface RunningServer {
   port: number;
   credentials?: Credentials;
   generatedCredentials: boolean;
+  /** Where the generated (or first stored) key pair lives. */
+  credentialsKeptIn: CredentialsHome;
   storage: string;
   store: Store;
   clock: Clock;
@@ -203,8 +205,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   let verifier: SigV4Verifier | undefined;
   let generated = false;
+  let credentialsKeptIn: CredentialsHome = 'data-dir';
   if (config.auth) {
-    ({ credentials, generated } = loadOrCreateCredentials(config.dataDir, { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey }));
+    // With PostgreSQL the pair lives in the home region's database, shared by every instance (decision 0024).
+    const database = config.databaseUrl ? { store: homeDb.store.serverCredentials, now: clock.now() } : undefined;
+    ({ credentials, generated, keptIn: credentialsKeptIn } = await loadOrCreateCredentials(config.dataDir, { accessKeyId: config.accessKeyId, secretAccessKey: config.secretAccessKey }, database));
     const known = credentials;
     const served = config.regions === '*' ? `'${config.region}' and any other region` : [config.region, ...config.regions].map((r) => `'${r}'`).join(', ');
     verifier = new SigV4Verifier((id) => (id === known.accessKeyId ? known.secretAccessKey : undefined), options.signatureClock ?? systemClock, { serves: (r) => servesRegion(config, r), served });
@@ -346,6 +351,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     port,
     credentials,
     generatedCredentials: generated,
+    credentialsKeptIn,
     storage: home.storage,
     store,
     clock,

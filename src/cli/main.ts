@@ -62,7 +62,7 @@ serve
       process.stdout.write('WARNING: authentication is OFF (--no-auth): any request is accepted without a valid signature. Never expose this server.\n');
     } else if (server.generatedCredentials && server.credentials) {
       process.stdout.write(
-        `Generated credentials (kept in ${config.dataDir}/credentials.json, shown only this once):\n` +
+        `Generated credentials (kept in ${server.credentialsKeptIn === 'database' ? `the database, with a copy in ${config.dataDir}/credentials.json` : `${config.dataDir}/credentials.json`}, shown only this once):\n` +
           `  AWS_ACCESS_KEY_ID=${server.credentials.accessKeyId}\n  AWS_SECRET_ACCESS_KEY=${server.credentials.secretAccessKey}\n`,
       );
     }

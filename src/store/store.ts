@@ -17,6 +17,7 @@ import { ShadowStore } from './shadows.js';
 import { TagStore } from './tags.js';
 import { ThingGroupStore } from './thing-groups.js';
 import { BillingGroupStore } from './billing-groups.js';
+import { ServerCredentialStore } from './server-credentials.js';
 import { ThingStore, ThingTypeStore } from './things.js';
 
 /**
@@ -44,6 +45,7 @@ export class Store {
   readonly thingTypes: ThingTypeStore;
   readonly thingGroups: ThingGroupStore;
   readonly billingGroups: BillingGroupStore;
+  readonly serverCredentials: ServerCredentialStore;
   readonly shadows: ShadowStore;
 
   constructor(
@@ -72,6 +74,7 @@ export class Store {
     this.thingTypes = new ThingTypeStore(db, dialect);
     this.thingGroups = new ThingGroupStore(db, dialect);
     this.billingGroups = new BillingGroupStore(db, dialect);
+    this.serverCredentials = new ServerCredentialStore(db);
     this.shadows = new ShadowStore(db, dialect);
   }
 

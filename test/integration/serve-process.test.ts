@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -97,6 +97,47 @@ for (const backend of await testBackends()) {
       assert.equal(stop2.code, 0, second.stderr);
       assert.doesNotMatch(second.stdout, /AWS_SECRET_ACCESS_KEY|Generated credentials/, 'credentials are shown only on the first start');
       assert.deepEqual(JSON.parse(await readFile(file, 'utf8')), stored, 'the key pair is kept');
+    });
+
+    // Only PostgreSQL keeps the key pair in the database (SQLite's stays in the data dir, tested above).
+    if (backend.name === 'postgres') it('with PostgreSQL keeps the generated key pair in the database: instances started at once on other data dirs accept one key', async () => {
+      const own = `fj_${process.pid}_creds_${Math.random().toString(36).slice(2, 8)}`;
+      const admin = new pg.Client({ connectionString: POSTGRES_URL });
+      await admin.connect();
+      await admin.query(`CREATE SCHEMA ${own}`);
+      try {
+        const url = new URL(POSTGRES_URL);
+        url.searchParams.set('options', `-c search_path=${own}`);
+        const db = ['--database-url', url.toString()];
+        const [dirA, dirB, dirC] = ['node-a', 'node-b', 'node-c'].map((d) => join(root, d));
+        const a = serve(['--port', '0', '--data-dir', dirA, ...db]);
+        const b = serve(['--port', '0', '--data-dir', dirB, ...db]);
+        const [urlA, urlB] = await Promise.all([a.url(), b.url()]);
+        // Both race to store a pair; exactly one stores (and prints) it, the other takes that one.
+        const printers = [a, b].filter((p) => /Generated credentials \(kept in the database, with a copy in .*credentials\.json/.test(p.stdout));
+        assert.equal(printers.length, 1, `one instance generates the pair:\n${a.stdout}\n${b.stdout}`);
+        const key = /AWS_ACCESS_KEY_ID=(\S+)/.exec(printers[0].stdout)![1];
+        const secret = /AWS_SECRET_ACCESS_KEY=(\S+)/.exec(printers[0].stdout)![1];
+        for (const dir of [dirA, dirB]) {
+          assert.deepEqual(JSON.parse(await readFile(join(dir, 'credentials.json'), 'utf8')), { accessKeyId: key, secretAccessKey: secret }, `${dir} holds the shared pair`);
+        }
+        await iot(urlA, { accessKeyId: key, secretAccessKey: secret }).send(new CreatePackageCommand({ packageName: 'shared-key', description: 'through A' }));
+        assert.equal((await iot(urlB, { accessKeyId: key, secretAccessKey: secret }).send(new GetPackageCommand({ packageName: 'shared-key' }))).description, 'through A');
+
+        // A data dir holding another pair (an earlier version's) takes the database's, which wins.
+        await mkdir(dirC, { recursive: true });
+        await writeFile(join(dirC, 'credentials.json'), JSON.stringify({ accessKeyId: 'AKIAOLDERPAIR0000001', secretAccessKey: 'an-older-secret-000000000000000000000000' }), { mode: 0o600 });
+        const c = serve(['--port', '0', '--data-dir', dirC, ...db]);
+        const urlC = await c.url();
+        assert.equal((await iot(urlC, { accessKeyId: key, secretAccessKey: secret }).send(new GetPackageCommand({ packageName: 'shared-key' }))).packageName, 'shared-key');
+        await expectAwsError(iot(urlC, { accessKeyId: 'AKIAOLDERPAIR0000001', secretAccessKey: 'an-older-secret-000000000000000000000000' }).send(new ListPackagesCommand({})), 'UnrecognizedClientException');
+        assert.deepEqual(JSON.parse(await readFile(join(dirC, 'credentials.json'), 'utf8')), { accessKeyId: key, secretAccessKey: secret });
+        assert.doesNotMatch(c.stdout, /Generated credentials/);
+        for (const p of [a, b, c]) assert.equal((await p.terminate()).code, 0, p.stderr);
+      } finally {
+        await admin.query(`DROP SCHEMA IF EXISTS ${own} CASCADE`);
+        await admin.end();
+      }
     });
 
     it('takes its settings from FLEETJOBS_* environment variables', async () => {

@@ -15,6 +15,7 @@ import * as m0011 from './0011-notification-outbox.js';
 import * as m0012 from './0012-release-log.js';
 import * as m0013 from './0013-background-leases.js';
 import * as m0014 from './0014-billing-groups.js';
+import * as m0015 from './0015-server-credentials.js';
 
 /**
  * Versioned migrations, applied in name order at every start. Append new files; never edit one
@@ -37,6 +38,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0012-release-log': m0012,
   '0013-background-leases': m0013,
   '0014-billing-groups': m0014,
+  '0015-server-credentials': m0015,
 };
 
 /** How many migrations this build has: a database that holds fewer is not ready (`/ready`). */
