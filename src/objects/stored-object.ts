@@ -71,8 +71,12 @@ export function toHead(o: StoredObject): ObjectHead {
 }
 
 /** 32 URL-safe characters, the shape of S3's version ids. */
+/**
+ * 32 characters of `[A-Za-z0-9._]`, as AWS's version ids look. Never a '-': an id starting with one
+ * is read as an option by the AWS CLI (`--version-id -abc…` fails), which a quarter of ids would do.
+ */
 export function newVersionId(): string {
-  return randomBytes(24).toString('base64url');
+  return randomBytes(24).toString('base64url').replace(/-/g, '.');
 }
 
 /** S3's bucket naming rules (general purpose buckets). */

@@ -45,7 +45,7 @@ for (const backend of await testBackends()) {
       assert.equal((await s3.send(new GetBucketVersioningCommand({ Bucket: 'fw-bucket' }))).Status, 'Enabled');
       const one = await s3.send(new PutObjectCommand({ Bucket: 'fw-bucket', Key: 'app.bin', Body: 'v1' }));
       const two = await s3.send(new PutObjectCommand({ Bucket: 'fw-bucket', Key: 'app.bin', Body: 'v2' }));
-      assert.match(one.VersionId!, /^[A-Za-z0-9._-]{32}$/);
+      assert.match(one.VersionId!, /^[A-Za-z0-9._]{32}$/);
       assert.notEqual(one.VersionId, two.VersionId);
 
       assert.equal(await text('app.bin', 'fw-bucket'), 'v2');
@@ -57,7 +57,7 @@ for (const backend of await testBackends()) {
 
       const del = await s3.send(new DeleteObjectCommand({ Bucket: 'fw-bucket', Key: 'app.bin' }));
       assert.equal(del.DeleteMarker, true);
-      assert.match(del.VersionId!, /^[A-Za-z0-9._-]{32}$/);
+      assert.match(del.VersionId!, /^[A-Za-z0-9._]{32}$/);
       await expectAwsError(s3.send(new GetObjectCommand({ Bucket: 'fw-bucket', Key: 'app.bin' })), 'NoSuchKey', { status: 404 });
       const raw = await sendSigned(t.url, { method: 'GET', path: '/fw-bucket/app.bin' }, { service: 's3' });
       assert.equal(raw.status, 404);

@@ -67,10 +67,11 @@ export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promis
 
 /**
  * Before migrating, Kysely introspects every table of the database to find its bookkeeping tables.
- * On PostgreSQL that catalog scan fails when another schema is dropped at the same moment
- * ("schema … does not exist") — other tenants or test servers sharing the database. Nothing has
+ * On PostgreSQL that catalog scan fails when another schema is dropped or migrated at the same
+ * moment ("schema … does not exist", "column … of relation … does not exist") — other tenants or
+ * test servers sharing the database. Nothing has
  * changed yet when that happens, so the migration is simply tried again.
  */
 function isConcurrentCatalogChange(dialect: Dialect, error: unknown): boolean {
-  return dialect === 'postgres' && error instanceof Error && /^(schema|relation) ".*" does not exist$/.test(error.message);
+  return dialect === 'postgres' && error instanceof Error && /^(schema|relation|column) ".*"( of relation ".*")? does not exist$/.test(error.message);
 }
