@@ -73,10 +73,8 @@ export class BillingGroupStore {
     return (await q.execute()).map((r) => r.thing_name);
   }
 
-  /** Puts the thing in `name` (null: in none). True when the thing's billing group changed. */
-  async setThingGroup(thingName: string, name: string | null): Promise<boolean> {
-    const q = this.db.updateTable('things').set({ billing_group_name: name }).where('thing_name', '=', thingName);
-    const result = await (name === null ? q.where('billing_group_name', 'is not', null) : q.where((eb) => eb.or([eb('billing_group_name', 'is', null), eb('billing_group_name', '!=', name)]))).executeTakeFirst();
-    return Number(result.numUpdatedRows) > 0;
+  /** Puts the thing in `name` (null: in none): a thing has one billing group at most. */
+  async setThingGroup(thingName: string, name: string | null): Promise<void> {
+    await this.db.updateTable('things').set({ billing_group_name: name }).where('thing_name', '=', thingName).execute();
   }
 }

@@ -6,8 +6,8 @@ import { DomainError } from '../errors.js';
 import { decodeToken, isString, page, pageSize } from '../pagination.js';
 import { checkTagList } from '../tags/tag-rules.js';
 import { FieldErrors } from '../validation.js';
-import { resolveReference } from './references.js';
-import { ARN_MAX, checkDescription, checkExpectedVersion, checkName } from './thing-rules.js';
+import { checkReference, resolveReference } from './references.js';
+import { checkDescription, checkExpectedVersion, checkName } from './thing-rules.js';
 import { requireThing } from './thing-service.js';
 
 const errors = () => new FieldErrors('InvalidRequestException');
@@ -32,6 +32,12 @@ function checkProperties(e: FieldErrors, value: unknown, required: boolean): { d
   const props = e.object(value, 'billingGroupProperties', required);
   if (!props) return undefined;
   return { description: checkDescription(e, props.billingGroupDescription, 'billingGroupProperties.billingGroupDescription') };
+}
+
+function checkVersion(row: BillingGroupRow, expectedVersion: number | undefined): void {
+  if (expectedVersion !== undefined && expectedVersion !== row.version) {
+    throw new DomainError('VersionConflictException', `The version for billing group ${row.billing_group_name} does not match the expected version.`);
+  }
 }
 
 /**
@@ -110,9 +116,7 @@ export class BillingGroupService {
     return this.ctx.store.transaction(async (tx) => {
       const row = await tx.billingGroups.getForUpdate(groupName);
       if (!row) throw billingGroupNotFound(groupName);
-      if (expectedVersion !== undefined && expectedVersion !== row.version) {
-        throw new DomainError('VersionConflictException', `The version for billing group ${groupName} does not match the expected version.`);
-      }
+      checkVersion(row, expectedVersion);
       // An absent description keeps the current one; an empty one removes it (as UpdateThingGroup).
       const description = props?.description === undefined ? row.description : props.description === '' ? null : props.description;
       const version = row.version + 1;
@@ -131,9 +135,7 @@ export class BillingGroupService {
       const row = await tx.billingGroups.getForUpdate(groupName);
       // The model lists no ResourceNotFoundException: deleting a missing group succeeds.
       if (!row) return {};
-      if (expectedVersion !== undefined && expectedVersion !== row.version) {
-        throw new DomainError('VersionConflictException', `The version for billing group ${groupName} does not match the expected version.`);
-      }
+      checkVersion(row, expectedVersion);
       await tx.billingGroups.delete(groupName);
       await tx.tags.removeAll(this.ctx.arns.billingGroup(groupName));
       return {};
@@ -190,12 +192,8 @@ export class BillingGroupService {
 
   private checkPair(input: BillingMembershipInput): { thingName: string; groupName: string } {
     const e = errors();
-    const thing = { kind: 'thing', nameMember: 'thingName', arnMember: 'thingArn', name: checkName(e, input.thingName, 'thingName', false), arn: e.string(input.thingArn, 'thingArn', { max: ARN_MAX }) } as const;
-    const group = {
-      kind: 'billinggroup', nameMember: 'billingGroupName', arnMember: 'billingGroupArn',
-      name: checkName(e, input.billingGroupName, 'billingGroupName', false),
-      arn: e.string(input.billingGroupArn, 'billingGroupArn', { max: ARN_MAX }),
-    } as const;
+    const thing = checkReference(e, 'thing', input as Record<string, unknown>);
+    const group = checkReference(e, 'billinggroup', input as Record<string, unknown>);
     e.throwIfAny();
     return { groupName: resolveReference(this.ctx.arns, group), thingName: resolveReference(this.ctx.arns, thing) };
   }

@@ -5,8 +5,8 @@ import { decodeToken, isString, page, pageSize } from '../pagination.js';
 import { FieldErrors } from '../validation.js';
 import type { MembershipEvents } from './membership-events.js';
 import { requireGroup } from './thing-group-service.js';
-import { resolveReference, type Reference } from './references.js';
-import { ARN_MAX, checkName, NAME, thingGroupNotFound, type RegistryLimits } from './thing-rules.js';
+import { checkReference, resolveReference } from './references.js';
+import { checkName, NAME, thingGroupNotFound, type RegistryLimits } from './thing-rules.js';
 import { requireThing } from './thing-service.js';
 
 const errors = () => new FieldErrors('InvalidRequestException');
@@ -133,16 +133,8 @@ export class MembershipService {
   /** Each side by name or ARN; both given must agree (§4.3). */
   private checkPair(input: MembershipInput): { thingName: string; groupName: string } {
     const e = errors();
-    const thing: Reference = {
-      kind: 'thing', nameMember: 'thingName', arnMember: 'thingArn',
-      name: checkName(e, input.thingName, 'thingName', false),
-      arn: e.string(input.thingArn, 'thingArn', { max: ARN_MAX }),
-    };
-    const group: Reference = {
-      kind: 'thinggroup', nameMember: 'thingGroupName', arnMember: 'thingGroupArn',
-      name: checkName(e, input.thingGroupName, 'thingGroupName', false),
-      arn: e.string(input.thingGroupArn, 'thingGroupArn', { max: ARN_MAX }),
-    };
+    const thing = checkReference(e, 'thing', input as Record<string, unknown>);
+    const group = checkReference(e, 'thinggroup', input as Record<string, unknown>);
     e.boolean(input.overrideDynamicGroups, 'overrideDynamicGroups');
     e.throwIfAny();
     return { groupName: resolveReference(this.ctx.arns, group), thingName: resolveReference(this.ctx.arns, thing) };

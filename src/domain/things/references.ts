@@ -1,6 +1,7 @@
 import { splitIotArn, type Arns } from '../arns.js';
 import { DomainError } from '../errors.js';
-import { NAME } from './thing-rules.js';
+import type { FieldErrors } from '../validation.js';
+import { ARN_MAX, checkName, NAME } from './thing-rules.js';
 
 const invalid = (message: string) => new DomainError('InvalidRequestException', message);
 
@@ -11,6 +12,22 @@ export interface Reference {
   arnMember: 'thingArn' | 'thingGroupArn' | 'billingGroupArn';
   name?: string;
   arn?: string;
+}
+
+const MEMBERS = {
+  thing: { nameMember: 'thingName', arnMember: 'thingArn' },
+  thinggroup: { nameMember: 'thingGroupName', arnMember: 'thingGroupArn' },
+  billinggroup: { nameMember: 'billingGroupName', arnMember: 'billingGroupArn' },
+} as const;
+
+/** Reads a reference of `kind` from a request's name and ARN members (both optional; resolveReference decides). */
+export function checkReference(errors: FieldErrors, kind: Reference['kind'], input: Record<string, unknown>): Reference {
+  const { nameMember, arnMember } = MEMBERS[kind];
+  return {
+    kind, nameMember, arnMember,
+    name: checkName(errors, input[nameMember], nameMember, false),
+    arn: errors.string(input[arnMember], arnMember, { max: ARN_MAX }),
+  };
 }
 
 const LABEL = { thing: 'ThingName', thinggroup: 'ThingGroupName', billinggroup: 'BillingGroupName' } as const;
