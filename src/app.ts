@@ -124,7 +124,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   let credentials: Credentials | undefined;
   // Object storage: the embedded store (served below as an S3 subset) unless an external S3 is
   // configured. Every region checks artifact and SBOM locations against it, as AWS does.
-  const objects = await openObjectStorage({ config, store: homeDb.store, clock, signatureClock: options.signatureClock ?? systemClock, credentials: () => credentials });
+  const objects = await openObjectStorage({ config, store: homeDb.store, clock, signatureClock: options.signatureClock ?? systemClock, credentials: () => credentials }).catch(async (err: unknown) => {
+    await homeDb.destroy();
+    throw err;
+  });
 
   // The MQTT door's publishing side exists before the broker does (the domain is wired first): its
   // transport is attached once the broker has started. Devices on MQTT belong to the home region.

@@ -3,6 +3,7 @@ import type { Config } from '../config/config.js';
 import type { Store } from '../store/store.js';
 import { FsMultipartUploads } from './fs-multipart.js';
 import { FsObjectStore } from './fs-object-store.js';
+import { claimEmbeddedStore } from './embedded-store-claim.js';
 import type { ObjectStore } from './object-store.js';
 import { OwnUrlPresigner } from './own-url-presigner.js';
 import { S3ObjectStore } from './s3-object-store.js';
@@ -44,6 +45,8 @@ export async function openObjectStorage(options: ObjectStorageOptions): Promise<
       close: async () => s3.close(),
     };
   }
+  // With PostgreSQL several instances may share the database, but only one data dir's files (decision 0045).
+  if (config.databaseUrl) await claimEmbeddedStore(config.dataDir, options.store.embeddedObjectStore, options.clock.now());
   const presigner = new OwnUrlPresigner({ region: config.region, credentials: options.credentials, clock: options.signatureClock });
   const objects = await FsObjectStore.open({ dataDir: config.dataDir, store: options.store, clock: options.clock, presigner });
   return {

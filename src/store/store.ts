@@ -17,6 +17,7 @@ import { ShadowStore } from './shadows.js';
 import { TagStore } from './tags.js';
 import { ThingGroupStore } from './thing-groups.js';
 import { BillingGroupStore } from './billing-groups.js';
+import { EmbeddedObjectStoreClaims } from './embedded-object-store-claims.js';
 import { ServerCredentialStore } from './server-credentials.js';
 import { ThingStore, ThingTypeStore } from './things.js';
 
@@ -46,6 +47,7 @@ export class Store {
   readonly thingGroups: ThingGroupStore;
   readonly billingGroups: BillingGroupStore;
   readonly serverCredentials: ServerCredentialStore;
+  readonly embeddedObjectStore: EmbeddedObjectStoreClaims;
   readonly shadows: ShadowStore;
 
   constructor(
@@ -75,6 +77,7 @@ export class Store {
     this.thingGroups = new ThingGroupStore(db, dialect);
     this.billingGroups = new BillingGroupStore(db, dialect);
     this.serverCredentials = new ServerCredentialStore(db);
+    this.embeddedObjectStore = new EmbeddedObjectStoreClaims(db);
     this.shadows = new ShadowStore(db, dialect);
   }
 

@@ -9,40 +9,45 @@ import pg from 'pg';
 import { POSTGRES_URL, testBackends } from '../support/backends.js';
 import { sendRaw } from '../support/raw-signed-http.js';
 import { expectAwsError } from '../support/server.js';
+import { startMoto, type MotoServer } from '../support/moto.js';
 import { LISTENING, ServeProcess } from '../support/serve-process.js';
 
 /** The real process (src/cli/main.ts): banner, generated credentials, --no-auth, signals, bad settings. */
 for (const backend of await testBackends()) {
   describe(`fleetjobs serve process (${backend.name})`, { skip: backend.skip }, () => {
     let root: string;
-    let schema: string | undefined;
+    const schemas: string[] = [];
     const processes: ServeProcess[] = [];
     const clients: IoTClient[] = [];
-    /** --database-url for this backend: its own PostgreSQL schema through the connection options. */
-    let databaseArgs: string[] = [];
+    let moto: MotoServer | undefined;
+
+    /** --database-url for this backend: on PostgreSQL a fresh schema of its own, through the connection options. */
+    async function database(): Promise<string[]> {
+      if (backend.name !== 'postgres') return [];
+      const schema = `fj_${process.pid}_serve_${Math.random().toString(36).slice(2, 8)}`;
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      await client.query(`CREATE SCHEMA ${schema}`);
+      await client.end();
+      schemas.push(schema);
+      const url = new URL(POSTGRES_URL);
+      url.searchParams.set('options', `-c search_path=${schema}`);
+      return ['--database-url', url.toString()];
+    }
 
     before(async () => {
       root = await mkdtemp(join(tmpdir(), 'fleetjobs-serve-'));
-      if (backend.name === 'postgres') {
-        schema = `fj_${process.pid}_serve_${Math.random().toString(36).slice(2, 8)}`;
-        const client = new pg.Client({ connectionString: POSTGRES_URL });
-        await client.connect();
-        await client.query(`CREATE SCHEMA ${schema}`);
-        await client.end();
-        const url = new URL(POSTGRES_URL);
-        url.searchParams.set('options', `-c search_path=${schema}`);
-        databaseArgs = ['--database-url', url.toString()];
-      }
     });
     after(async () => {
       for (const c of clients) c.destroy();
       for (const p of processes) p.kill();
       await Promise.all(processes.map((p) => p.exited));
+      await moto?.stop();
       await rm(root, { recursive: true, force: true });
-      if (schema) {
+      if (schemas.length) {
         const client = new pg.Client({ connectionString: POSTGRES_URL });
         await client.connect();
-        await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+        for (const schema of schemas) await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
         await client.end();
       }
     });
@@ -62,6 +67,7 @@ for (const backend of await testBackends()) {
 
     it('prints the URL first, generates credentials once, keeps them, and stops on SIGTERM', async () => {
       const dataDir = join(root, 'generated');
+      const databaseArgs = await database();
       const first = serve(['--port', '0', '--data-dir', dataDir, ...databaseArgs]);
       const url = await first.url();
       assert.match(first.lines[0], backend.name === 'sqlite' ? /storage sqlite / : /storage postgres /);
@@ -101,47 +107,63 @@ for (const backend of await testBackends()) {
 
     // Only PostgreSQL keeps the key pair in the database (SQLite's stays in the data dir, tested above).
     if (backend.name === 'postgres') it('with PostgreSQL keeps the generated key pair in the database: instances started at once on other data dirs accept one key', async () => {
-      const own = `fj_${process.pid}_creds_${Math.random().toString(36).slice(2, 8)}`;
-      const admin = new pg.Client({ connectionString: POSTGRES_URL });
-      await admin.connect();
-      await admin.query(`CREATE SCHEMA ${own}`);
-      try {
-        const url = new URL(POSTGRES_URL);
-        url.searchParams.set('options', `-c search_path=${own}`);
-        const db = ['--database-url', url.toString()];
-        const [dirA, dirB, dirC] = ['node-a', 'node-b', 'node-c'].map((d) => join(root, d));
-        const a = serve(['--port', '0', '--data-dir', dirA, ...db]);
-        const b = serve(['--port', '0', '--data-dir', dirB, ...db]);
-        const [urlA, urlB] = await Promise.all([a.url(), b.url()]);
-        // Both race to store a pair; exactly one stores (and prints) it, the other takes that one.
-        const printers = [a, b].filter((p) => /Generated credentials \(kept in the database, with a copy in .*credentials\.json/.test(p.stdout));
-        assert.equal(printers.length, 1, `one instance generates the pair:\n${a.stdout}\n${b.stdout}`);
-        const key = /AWS_ACCESS_KEY_ID=(\S+)/.exec(printers[0].stdout)![1];
-        const secret = /AWS_SECRET_ACCESS_KEY=(\S+)/.exec(printers[0].stdout)![1];
-        for (const dir of [dirA, dirB]) {
-          assert.deepEqual(JSON.parse(await readFile(join(dir, 'credentials.json'), 'utf8')), { accessKeyId: key, secretAccessKey: secret }, `${dir} holds the shared pair`);
-        }
-        await iot(urlA, { accessKeyId: key, secretAccessKey: secret }).send(new CreatePackageCommand({ packageName: 'shared-key', description: 'through A' }));
-        assert.equal((await iot(urlB, { accessKeyId: key, secretAccessKey: secret }).send(new GetPackageCommand({ packageName: 'shared-key' }))).description, 'through A');
-
-        // A data dir holding another pair (an earlier version's) takes the database's, which wins.
-        await mkdir(dirC, { recursive: true });
-        await writeFile(join(dirC, 'credentials.json'), JSON.stringify({ accessKeyId: 'AKIAOLDERPAIR0000001', secretAccessKey: 'an-older-secret-000000000000000000000000' }), { mode: 0o600 });
-        const c = serve(['--port', '0', '--data-dir', dirC, ...db]);
-        const urlC = await c.url();
-        assert.equal((await iot(urlC, { accessKeyId: key, secretAccessKey: secret }).send(new GetPackageCommand({ packageName: 'shared-key' }))).packageName, 'shared-key');
-        await expectAwsError(iot(urlC, { accessKeyId: 'AKIAOLDERPAIR0000001', secretAccessKey: 'an-older-secret-000000000000000000000000' }).send(new ListPackagesCommand({})), 'UnrecognizedClientException');
-        assert.deepEqual(JSON.parse(await readFile(join(dirC, 'credentials.json'), 'utf8')), { accessKeyId: key, secretAccessKey: secret });
-        assert.doesNotMatch(c.stdout, /Generated credentials/);
-        for (const p of [a, b, c]) assert.equal((await p.terminate()).code, 0, p.stderr);
-      } finally {
-        await admin.query(`DROP SCHEMA IF EXISTS ${own} CASCADE`);
-        await admin.end();
+      // Instances on other data dirs share objects only through an S3 service they all reach.
+      moto ??= await startMoto();
+      const db = [...(await database()), '--s3-endpoint', moto.url, '--s3-force-path-style', '--s3-access-key-id', 'testing', '--s3-secret-access-key', 'testing'];
+      const [dirA, dirB, dirC] = ['node-a', 'node-b', 'node-c'].map((d) => join(root, d));
+      const a = serve(['--port', '0', '--data-dir', dirA, ...db]);
+      const b = serve(['--port', '0', '--data-dir', dirB, ...db]);
+      const [urlA, urlB] = await Promise.all([a.url(), b.url()]);
+      // Both race to store a pair; exactly one stores (and prints) it, the other takes that one.
+      const printers = [a, b].filter((p) => /Generated credentials \(kept in the database, with a copy in .*credentials\.json/.test(p.stdout));
+      assert.equal(printers.length, 1, `one instance generates the pair:\n${a.stdout}\n${b.stdout}`);
+      const key = /AWS_ACCESS_KEY_ID=(\S+)/.exec(printers[0].stdout)![1];
+      const secret = /AWS_SECRET_ACCESS_KEY=(\S+)/.exec(printers[0].stdout)![1];
+      for (const dir of [dirA, dirB]) {
+        assert.deepEqual(JSON.parse(await readFile(join(dir, 'credentials.json'), 'utf8')), { accessKeyId: key, secretAccessKey: secret }, `${dir} holds the shared pair`);
       }
+      await iot(urlA, { accessKeyId: key, secretAccessKey: secret }).send(new CreatePackageCommand({ packageName: 'shared-key', description: 'through A' }));
+      assert.equal((await iot(urlB, { accessKeyId: key, secretAccessKey: secret }).send(new GetPackageCommand({ packageName: 'shared-key' }))).description, 'through A');
+
+      // A data dir holding another pair (an earlier version's) takes the database's, which wins.
+      await mkdir(dirC, { recursive: true });
+      await writeFile(join(dirC, 'credentials.json'), JSON.stringify({ accessKeyId: 'AKIAOLDERPAIR0000001', secretAccessKey: 'an-older-secret-000000000000000000000000' }), { mode: 0o600 });
+      const c = serve(['--port', '0', '--data-dir', dirC, ...db]);
+      const urlC = await c.url();
+      assert.equal((await iot(urlC, { accessKeyId: key, secretAccessKey: secret }).send(new GetPackageCommand({ packageName: 'shared-key' }))).packageName, 'shared-key');
+      await expectAwsError(iot(urlC, { accessKeyId: 'AKIAOLDERPAIR0000001', secretAccessKey: 'an-older-secret-000000000000000000000000' }).send(new ListPackagesCommand({})), 'UnrecognizedClientException');
+      assert.deepEqual(JSON.parse(await readFile(join(dirC, 'credentials.json'), 'utf8')), { accessKeyId: key, secretAccessKey: secret });
+      assert.doesNotMatch(c.stdout, /Generated credentials/);
+      for (const p of [a, b, c]) assert.equal((await p.terminate()).code, 0, p.stderr);
+    });
+
+    // The embedded object store's files are one data dir's: a shared database takes instances on that data dir only.
+    if (backend.name === 'postgres') it('with PostgreSQL refuses a second instance on another data dir with the embedded object store, and names --s3-endpoint', async () => {
+      const db = await database();
+      const [owner, other] = ['store-owner', 'store-other'].map((d) => join(root, d));
+      const first = serve(['--port', '0', '--data-dir', owner, ...db]);
+      await first.url();
+      // A second process on the owner's data dir shares its files: it starts.
+      const sibling = serve(['--port', '0', '--data-dir', owner, ...db]);
+      await sibling.url();
+      const refused = serve(['--port', '0', '--data-dir', other, ...db]);
+      const { code } = await refused.exited;
+      assert.equal(code, 1, refused.stdout);
+      assert.match(refused.stderr, /^fleetjobs: cannot start: this PostgreSQL database's objects are in the embedded object store of another data dir /);
+      assert.ok(refused.stderr.includes(`another data dir (${owner} on `), refused.stderr);
+      assert.match(refused.stderr, /give every instance the same S3 service with --s3-endpoint \(FLEETJOBS_S3_ENDPOINT; MinIO or any S3\)/);
+      assert.equal(refused.stderr.split('\n').filter(Boolean).length, 1, `one line, no stack: ${refused.stderr}`);
+      assert.doesNotMatch(refused.stdout, /listening/);
+      // The first instances were not disturbed, and the owner restarts after they stop.
+      for (const p of [first, sibling]) assert.equal((await p.terminate()).code, 0, p.stderr);
+      const restarted = serve(['--port', '0', '--data-dir', owner, ...db]);
+      await restarted.url();
+      assert.equal((await restarted.terminate()).code, 0, restarted.stderr);
     });
 
     it('takes its settings from FLEETJOBS_* environment variables', async () => {
       const dataDir = join(root, 'from-env');
+      const databaseArgs = await database();
       const credentials = { accessKeyId: 'AKIAFROMENVIRONMENT1', secretAccessKey: 'secret-from-the-environment-0000000000000' };
       const env: Record<string, string> = {
         FLEETJOBS_PORT: '0',
@@ -168,6 +190,7 @@ for (const backend of await testBackends()) {
 
     it('warns loudly with --no-auth and then accepts unsigned requests', async () => {
       // The limit flags are known options (an unknown one fails the start; their values are unit-tested).
+      const databaseArgs = await database();
       const limits = ['--sbom-max-queued-validations', '50', '--sbom-max-entries', '10', '--shadow-max-depth', '6', '--shadow-tombstone-seconds', '3600'];
       const p = serve(['--port', '0', '--data-dir', join(root, 'no-auth'), '--no-auth', ...limits, ...databaseArgs]);
       const url = await p.url();

@@ -16,6 +16,7 @@ import * as m0012 from './0012-release-log.js';
 import * as m0013 from './0013-background-leases.js';
 import * as m0014 from './0014-billing-groups.js';
 import * as m0015 from './0015-server-credentials.js';
+import * as m0019 from './0019-embedded-object-store.js';
 
 /**
  * Versioned migrations, applied in name order at every start. Append new files; never edit one
@@ -39,6 +40,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0013-background-leases': m0013,
   '0014-billing-groups': m0014,
   '0015-server-credentials': m0015,
+  '0019-embedded-object-store': m0019,
 };
 
 /** How many migrations this build has: a database that holds fewer is not ready (`/ready`). */
@@ -56,7 +58,8 @@ export async function migrateToLatest(db: Kysely<any>, dialect: Dialect): Promis
   // sharing the database in another schema would find the first one's tables and never create its own.
   const migrationTableSchema =
     dialect === 'postgres' ? (await sql<{ s: string }>`select current_schema() as s`.execute(db)).rows[0]?.s : undefined;
-  const migrator = new Migrator({ db, provider, migrationTableSchema });
+  // Unordered: a migration numbered below one already applied (work that landed later) still runs.
+  const migrator = new Migrator({ db, provider, migrationTableSchema, allowUnorderedMigrations: true });
   for (let attempt = 1; ; attempt++) {
     const { error, results } = await migrator.migrateToLatest();
     if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
