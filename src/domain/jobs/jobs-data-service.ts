@@ -19,7 +19,7 @@ import type { TimeoutConfig } from './job-config-rules.js';
 import { resolvePresignedPlaceholders, type DestinationPackageVersion } from './job-document.js';
 import type { JobDocumentUrls } from './job-ports.js';
 import { checkNamespaceId, checkThingName, jobNotFound } from './job-rules.js';
-import { frontOf, pendingList, pendingLists } from './pending-list.js';
+import { frontOf, JOB_STATUSES_HIDING_QUEUED, pendingList, pendingLists } from './pending-list.js';
 import { devicePlaneExecution, devicePlaneExecutionSummary, executionState, parseJson } from './job-views.js';
 
 /** What a thing's notify and notify-next carry (notificationContents). */
@@ -126,14 +126,21 @@ export class JobsDataService {
     const namespaceId = checkNamespaceId(errors, input.namespaceId) ?? '';
     errors.throwIfAny();
     // Nothing pending: answered from one read, without a transaction (most devices ask when idle).
-    if (!(await frontOf(this.ctx.store, thingName, namespaceId))) return {};
+    const seen = await frontOf(this.ctx.store, thingName, namespaceId);
+    if (!seen) return {};
     const result = await this.ctx.store.transaction(async (tx) => {
       for (let attempt = 0; attempt < MAX_FRONT_ATTEMPTS; attempt++) {
-        const row = await lockFront(tx, thingName, namespaceId);
+        // The first attempt locks the front just read, if it has not moved since; later ones read it again.
+        const row = await lockFront(tx, thingName, namespaceId, attempt === 0 ? seen : undefined);
         if (row === null) continue;
         if (!row) return undefined;
         const job = await tx.jobs.get(row.job_id, { counters: false });
-        if (!job) return undefined;
+        // The front read before the transaction may have lost its job, or been hidden since (its
+        // job SCHEDULED again, §6): then read the front again.
+        if (!job || (row.status === 'QUEUED' && JOB_STATUSES_HIDING_QUEUED.includes(job.status))) {
+          if (attempt === 0) continue;
+          return undefined;
+        }
         const t = applyStartNext(executionState(row), { statusDetails, stepTimeoutInMinutes }, { now: this.ctx.clock.now(), ...timeoutOf(job) });
         // A lost compare-and-set means the front changed under us: look for the front again.
         const written = await this.executions.apply(tx, row, job, t, { frontBefore: row });
@@ -222,8 +229,8 @@ const MAX_FRONT_ATTEMPTS = 10;
  * The front of a thing's pending list, locked and re-checked: undefined when the list is empty,
  * null when the front read changed before it could be locked (the caller looks again).
  */
-async function lockFront(tx: Store, thingName: string, namespaceId: string): Promise<JobExecutionRow | undefined | null> {
-  const front = await frontOf(tx, thingName, namespaceId);
+async function lockFront(tx: Store, thingName: string, namespaceId: string, seen?: JobExecutionRow): Promise<JobExecutionRow | undefined | null> {
+  const front = seen ?? (await frontOf(tx, thingName, namespaceId));
   if (!front) return undefined;
   const row = await tx.jobExecutions.lock({ jobId: front.job_id, thingName, executionNumber: Number(front.execution_number) });
   return row && row.status === front.status && Number(row.version_number) === Number(front.version_number) ? row : null;
