@@ -19,6 +19,7 @@ import { ThingGroupStore } from './thing-groups.js';
 import { BillingGroupStore } from './billing-groups.js';
 import { ServerCredentialStore } from './server-credentials.js';
 import { ThingStore, ThingTypeStore } from './things.js';
+import { FleetIndexStore } from './fleet-index.js';
 
 /**
  * The one entry to persistence: a store per resource, all bound to the same connection or
@@ -47,6 +48,7 @@ export class Store {
   readonly billingGroups: BillingGroupStore;
   readonly serverCredentials: ServerCredentialStore;
   readonly shadows: ShadowStore;
+  readonly fleetIndex: FleetIndexStore;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -76,6 +78,7 @@ export class Store {
     this.billingGroups = new BillingGroupStore(db, dialect);
     this.serverCredentials = new ServerCredentialStore(db);
     this.shadows = new ShadowStore(db, dialect);
+    this.fleetIndex = new FleetIndexStore(db, dialect);
   }
 
   /**
