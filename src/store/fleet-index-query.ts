@@ -146,7 +146,7 @@ export class IndexQueryCompiler {
         const col = sql.ref(`t.${target.column}`);
         if (cond.type === 'exists') return sql<boolean>`${col} is not null`;
         const lowered = sql<string>`lower(${col})`;
-        return sql<boolean>`(${col} is not null and ${valueSql(cond, { full: lowered, word: lowered })})`;
+        return sql<boolean>`(${col} is not null and ${valueSql(cond, { full: lowered, word: lowered })}${this.prefixRange(lowered, cond)})`;
       }
       case 'thingVersion': {
         const v = sql<number>`t.version`;
@@ -157,10 +157,11 @@ export class IndexQueryCompiler {
         if (cond.type === 'exists') {
           return sql<boolean>`(t.billing_group_name is not null or exists (select 1 from thing_group_members m where m.thing_name = t.thing_name))`;
         }
+        // One IN over a union: static memberships and the billing group, both by index.
         const gn = sql<string>`lower(g.group_name)`;
-        const bn = sql<string>`lower(t.billing_group_name)`;
-        return sql<boolean>`(t.thing_name in (select m.thing_name from thing_group_members m where m.group_name in (select g.group_name from thing_groups g where ${valueSql(cond, { full: gn, word: gn })}))
-          or (t.billing_group_name is not null and ${valueSql(cond, { full: bn, word: bn })}))`;
+        const bn = sql<string>`lower(bg.billing_group_name)`;
+        return sql<boolean>`t.thing_name in (select m.thing_name from thing_group_members m where m.group_name in (select g.group_name from thing_groups g where ${valueSql(cond, { full: gn, word: gn })})
+          union all select b.thing_name from things b where b.billing_group_name in (select bg.billing_group_name from billing_groups bg where ${valueSql(cond, { full: bn, word: bn })}))`;
       }
       case 'attribute': {
         const cols = { full: sql<string>`a.value_lower`, word: sql<string>`a.value_lower`, num: sql<number>`a.value_num` };
@@ -192,6 +193,18 @@ export class IndexQueryCompiler {
       default:
         return FALSE;
     }
+  }
+
+  /**
+   * A pattern with a literal prefix (`dev-00*`) is also a range on the lowered value, which SQLite
+   * serves from the expression index (its LIKE optimisation does not apply to expressions). In
+   * SQLite's binary order every string with the prefix lies in [prefix, prefix + U+10FFFF).
+   * PostgreSQL's collations do not promise that, so there the LIKE alone decides.
+   */
+  private prefixRange(value: RawBuilder<string>, cond: IndexCondition): RawBuilder<string> {
+    if (this.dialect !== 'sqlite' || cond.type !== 'like' || typeof cond.pattern[0] !== 'string' || cond.pattern[0] === '') return sql``;
+    const prefix = cond.pattern[0];
+    return sql` and ${value} >= ${prefix} and ${value} < ${`${prefix}\u{10FFFF}`}`;
   }
 
   /**

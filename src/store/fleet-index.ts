@@ -80,6 +80,20 @@ export class FleetIndexStore {
     return Number(r.numUpdatedRows) === 1;
   }
 
+  /**
+   * The build's batch: every index row of the shadows from `first` to `last` (in key order) goes,
+   * and `rows` come instead — two statements and a few multi-row inserts per batch.
+   */
+  async replaceTermsInRange(first: { thing: string; shadow: string }, last: { thing: string; shadow: string }, rows: IndexTermRow[]): Promise<void> {
+    await this.db.deleteFrom('index_terms')
+      .where((eb) => eb.and([
+        eb.or([eb('thing_name', '>', first.thing), eb.and([eb('thing_name', '=', first.thing), eb('shadow_name', '>=', first.shadow)])]),
+        eb.or([eb('thing_name', '<', last.thing), eb.and([eb('thing_name', '=', last.thing), eb('shadow_name', '<=', last.shadow)])]),
+      ]))
+      .execute();
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) await this.db.insertInto('index_terms').values(rows.slice(i, i + INSERT_CHUNK)).execute();
+  }
+
   /** The shadow's index rows become `terms` (none for a deleted shadow). */
   async replaceShadowTerms(thingName: string, shadowName: string, terms: IndexTerm[]): Promise<void> {
     await this.db.deleteFrom('index_terms').where('thing_name', '=', thingName).where('shadow_name', '=', shadowName).execute();

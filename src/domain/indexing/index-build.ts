@@ -31,11 +31,12 @@ export class IndexBuild {
       if (!row || row.thing_status === 'ACTIVE' || state.config.thing.thingIndexingMode === 'OFF') return false;
       if (row.build_done === 0) {
         const shadows = await tx.fleetIndex.shadowsAfter(row.build_after_thing, row.build_after_shadow, BATCH);
-        for (const s of shadows) {
-          const content = s.deleted_at === null ? (JSON.parse(s.document) as ShadowContent) : undefined;
-          await tx.fleetIndex.replaceShadowTerms(s.thing_name, s.shadow_name, content ? shadowTerms(s.shadow_name, content) : []);
-        }
         const last = shadows[shadows.length - 1];
+        if (last) {
+          const rows = shadows.flatMap((s) => (s.deleted_at === null ? shadowTerms(s.shadow_name, JSON.parse(s.document) as ShadowContent) : [])
+            .map((term) => ({ thing_name: s.thing_name, shadow_name: s.shadow_name, ...term })));
+          await tx.fleetIndex.replaceTermsInRange({ thing: shadows[0].thing_name, shadow: shadows[0].shadow_name }, { thing: last.thing_name, shadow: last.shadow_name }, rows);
+        }
         const done = shadows.length < BATCH;
         await tx.fleetIndex.updateBuild(row.generation, {
           build_after_thing: last?.thing_name ?? row.build_after_thing,
