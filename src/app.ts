@@ -245,7 +245,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ...tagRoutes(cell.tags),
       ...thingRoutes(registry),
       ...billingGroupRoutes(registry.billingGroups),
-      ...indexingRoutes(cell.services.fleetIndex),
+      ...indexingRoutes(cell.services.fleetIndex, cell.services.aggregations),
       ...jobRoutes(jobServices),
       ...jobTemplateRoutes(jobTemplates),
       ...endpointRoutes(() => publicUrl!),

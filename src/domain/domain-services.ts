@@ -20,6 +20,7 @@ import { ShadowService } from './shadows/shadow-service.js';
 import type { ShadowSettings } from './shadows/shadow-settings.js';
 import { ThingRegistry } from './things/registry.js';
 import { FleetIndexService } from './indexing/fleet-index-service.js';
+import { AggregationService } from './indexing/aggregation-service.js';
 import type { IndexingSettings } from './indexing/indexing-config.js';
 
 /** What the domain reaches outside itself through: object storage, MQTT, the SBOM worker. */
@@ -68,7 +69,8 @@ export function createDomainServices(ctx: DomainContext, ports: DomainPorts) {
   registry.addMembershipListener(new ContinuousJobMembership(ctx, jobDomain.executions));
   // Fleet indexing: the registry is searched in place, shadows index themselves as they are written.
   const fleetIndex = new FleetIndexService(ctx, ports.indexingSettings);
-  return { catalog, registry, shadows, jobDomain, jobTemplates, jobServices, jobsData, fleetIndex };
+  const aggregations = new AggregationService(ctx);
+  return { catalog, registry, shadows, jobDomain, jobTemplates, jobServices, jobsData, fleetIndex, aggregations };
 }
 
 export type DomainServices = ReturnType<typeof createDomainServices>;

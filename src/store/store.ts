@@ -20,6 +20,7 @@ import { BillingGroupStore } from './billing-groups.js';
 import { ServerCredentialStore } from './server-credentials.js';
 import { ThingStore, ThingTypeStore } from './things.js';
 import { FleetIndexStore } from './fleet-index.js';
+import { FleetAggregationStore } from './fleet-index-aggregations.js';
 
 /**
  * The one entry to persistence: a store per resource, all bound to the same connection or
@@ -49,6 +50,7 @@ export class Store {
   readonly serverCredentials: ServerCredentialStore;
   readonly shadows: ShadowStore;
   readonly fleetIndex: FleetIndexStore;
+  readonly fleetAggregations: FleetAggregationStore;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -79,6 +81,7 @@ export class Store {
     this.serverCredentials = new ServerCredentialStore(db);
     this.shadows = new ShadowStore(db, dialect);
     this.fleetIndex = new FleetIndexStore(db, dialect);
+    this.fleetAggregations = new FleetAggregationStore(db, dialect);
   }
 
   /**
