@@ -15,8 +15,15 @@ import {
   SearchIndexCommand,
   UpdateIndexingConfigurationCommand,
   UpdateThingCommand,
+  CreateJobCommand,
+  CreatePackageCommand,
+  CreatePackageVersionCommand,
+  UpdatePackageConfigurationCommand,
+  UpdatePackageVersionCommand,
   type IoTClient,
 } from '@aws-sdk/client-iot';
+import { groupArn, jobsDataClient, packageVersionArn, seedGroup } from '../support/jobs.js';
+import { StartNextPendingJobExecutionCommand, UpdateJobExecutionCommand } from '@aws-sdk/client-iot-jobs-data-plane';
 import { DeleteThingShadowCommand, UpdateThingShadowCommand, type IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
 import { awsCliSkipReason, runAwsCli } from '../support/aws-cli.js';
 import { testBackends } from '../support/backends.js';
@@ -338,6 +345,35 @@ for (const backend of await testBackends()) {
       assert.match(bad.stderr, /InvalidQueryException/);
       const conf = await runAwsCli(t.url, ['iot', 'get-indexing-configuration']);
       assert.equal((conf.json as { thingIndexingConfiguration: { thingIndexingMode: string } }).thingIndexingConfiguration.thingIndexingMode, 'REGISTRY_AND_SHADOW');
+    });
+  });
+
+  describe(`SearchIndex after a job's $package write (${backend.name})`, { skip: backend.skip }, () => {
+    let t: TestServer;
+    before(async () => {
+      t = await startTestServer(backend);
+    });
+    after(async () => t?.close());
+
+    it('finds a device on its new version as soon as its execution has SUCCEEDED', async () => {
+      await t.iot.send(new UpdateIndexingConfigurationCommand({ thingIndexingConfiguration: { thingIndexingMode: 'REGISTRY', namedShadowIndexingMode: 'ON', filter: { namedShadowNames: ['$package'] } } }));
+      await t.iot.send(new UpdatePackageConfigurationCommand({ versionUpdateByJobsConfig: { enabled: true, roleArn: 'arn:aws:iam::123456789012:role/update-shadows' } }));
+      await t.iot.send(new CreatePackageCommand({ packageName: 'agent' }));
+      await t.iot.send(new CreatePackageVersionCommand({ packageName: 'agent', versionName: '2.0.0' }));
+      await t.iot.send(new UpdatePackageVersionCommand({ packageName: 'agent', versionName: '2.0.0', action: 'PUBLISH' }));
+      await seedGroup(t, 'fleet', ['dev-1', 'dev-2']);
+      await t.iot.send(new CreateJobCommand({ jobId: 'up', targets: [groupArn('fleet')], document: '{}', destinationPackageVersions: [packageVersionArn('agent', '2.0.0')] }));
+      const devices = jobsDataClient(t);
+      try {
+        const onNew = 'shadow.name.$package.reported.agent.version:2.0.0';
+        assert.deepEqual(await names(t.iot, onNew), []);
+        await devices.send(new StartNextPendingJobExecutionCommand({ thingName: 'dev-1' }));
+        await devices.send(new UpdateJobExecutionCommand({ thingName: 'dev-1', jobId: 'up', status: 'SUCCEEDED' }));
+        assert.deepEqual(await names(t.iot, onNew), ['dev-1']);
+        assert.deepEqual(await names(t.iot, `thingGroupNames:fleet AND NOT ${onNew}`), ['dev-2']);
+      } finally {
+        devices.destroy();
+      }
     });
   });
 }

@@ -137,6 +137,8 @@ export class FleetIndexService {
   /** The MQTT door saw a thing connect or disconnect (§3.2: client id = thing name). */
   async recordConnectivity(thingName: string, event: { connected: boolean; disconnectReason?: string; clientId: string; keepAlive?: number; cleanSession?: boolean; sessionExpiry?: number }): Promise<void> {
     await this.ctx.store.transaction(async (tx) => {
+      // Only registered things are indexed (a connection a reset or a deletion outlived is not).
+      if (!(await tx.things.get(thingName))) return;
       const previous = await tx.fleetIndex.getConnectivity(thingName);
       await tx.fleetIndex.putConnectivity({
         thing_name: thingName,

@@ -12,7 +12,7 @@ import type { Dialect } from '../schema.js';
  * - `thing_connectivity`: what the MQTT door saw of each thing's connection;
  * - `fleet_indexing`: the account's indexing configuration and the index's build state (one row).
  */
-export async function up(db: Kysely<any>, _dialect: Dialect): Promise<void> {
+export async function up(db: Kysely<any>, dialect: Dialect): Promise<void> {
   await db.schema.alterTable('thing_attributes').addColumn('value_lower', 'text').execute();
   await db.schema.alterTable('thing_attributes').addColumn('value_num', 'double precision').execute();
   // Rows written before this migration get their derived values (in batches, by key).
@@ -37,6 +37,9 @@ export async function up(db: Kysely<any>, _dialect: Dialect): Promise<void> {
   await db.schema.createIndex('thing_attributes_by_num').on('thing_attributes').columns(['attr_name', 'value_num', 'thing_name']).execute();
   // Names match case-insensitively: thingName:abc is an index lookup on the lowered name.
   await sql`create index things_by_lower_name on things (lower(thing_name))`.execute(db);
+  // PostgreSQL serves `lower(thing_name) like 'dev-00%'` only from a pattern-ops index (SQLite's
+  // compiler adds a range on the index above instead).
+  if (dialect === 'postgres') await sql`create index things_by_lower_name_pattern on things (lower(thing_name) text_pattern_ops)`.execute(db);
 
   await db.schema
     .createTable('index_terms')
