@@ -81,16 +81,14 @@ export class FleetIndexStore {
   }
 
   /**
-   * The build's batch: every index row of the shadows from `first` to `last` (in key order) goes,
-   * and `rows` come instead — two statements and a few multi-row inserts per batch.
+   * The build's batch: every index row of these shadows goes, and `rows` come instead — one delete
+   * (by exact key, so a shadow created meanwhile keeps the rows its own write made) and a few
+   * multi-row inserts per batch.
    */
-  async replaceTermsInRange(first: { thing: string; shadow: string }, last: { thing: string; shadow: string }, rows: IndexTermRow[]): Promise<void> {
-    await this.db.deleteFrom('index_terms')
-      .where((eb) => eb.and([
-        eb.or([eb('thing_name', '>', first.thing), eb.and([eb('thing_name', '=', first.thing), eb('shadow_name', '>=', first.shadow)])]),
-        eb.or([eb('thing_name', '<', last.thing), eb.and([eb('thing_name', '=', last.thing), eb('shadow_name', '<=', last.shadow)])]),
-      ]))
-      .execute();
+  async replaceTermsOf(shadows: { thing: string; shadow: string }[], rows: IndexTermRow[]): Promise<void> {
+    if (shadows.length === 0) return;
+    const keys = sql.join(shadows.map((k) => sql`(${k.thing}, ${k.shadow})`));
+    await sql`delete from index_terms where (thing_name, shadow_name) in (values ${keys})`.execute(this.db);
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) await this.db.insertInto('index_terms').values(rows.slice(i, i + INSERT_CHUNK)).execute();
   }
 

@@ -25,6 +25,7 @@ import {
 import { groupArn, jobsDataClient, packageVersionArn, seedGroup } from '../support/jobs.js';
 import { StartNextPendingJobExecutionCommand, UpdateJobExecutionCommand } from '@aws-sdk/client-iot-jobs-data-plane';
 import { DeleteThingShadowCommand, UpdateThingShadowCommand, type IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { sql } from 'kysely';
 import { awsCliSkipReason, runAwsCli } from '../support/aws-cli.js';
 import { testBackends } from '../support/backends.js';
 import { iotDataClient } from '../support/iot-data.js';
@@ -129,6 +130,27 @@ for (const backend of await testBackends()) {
       assert.deepEqual((await t.iot.send(new ListIndicesCommand({}))).indexNames, []);
       await expectAwsError(t.iot.send(new SearchIndexCommand({ queryString: 'thingName:x' })), 'ResourceNotFoundException', { message: NOT_ENABLED });
       await expectAwsError(t.iot.send(new SearchIndexCommand({ queryString: 'thingName:x', indexName: 'Nope' })), 'ResourceNotFoundException', { message: 'Index Nope does not exist.' });
+    });
+
+    it('builds the index over shadows stored before it existed, batch by batch, in the background', async () => {
+      // A database from before migration 0016: 1,200 things whose $package shadows have no index rows.
+      const db = t.server.store.db;
+      const now = t.clock.now();
+      const things = Array.from({ length: 1200 }, (_, i) => `old-${String(i).padStart(4, '0')}`);
+      for (let i = 0; i < things.length; i += 200) {
+        const slice = things.slice(i, i + 200);
+        await sql`insert into things (thing_name, thing_id, thing_type_name, billing_group_name, attributes, version, created_at)
+          values ${sql.join(slice.map((n) => sql`(${n}, ${`id-${n}`}, null, null, '{}', 1, ${now})`))}`.execute(db);
+        await sql`insert into shadows (thing_name, shadow_name, document, version, updated_at, deleted_at)
+          values ${sql.join(slice.map((n, k) => sql`(${n}, '$package', ${JSON.stringify({ state: { reported: { agent: { version: (i + k) % 2 ? '1.0.0' : '2.0.0' } } } })}, 1, ${now}, null)`))}`.execute(db);
+      }
+      await t.iot.send(new UpdateIndexingConfigurationCommand({ thingIndexingConfiguration: { thingIndexingMode: 'REGISTRY', namedShadowIndexingMode: 'ON', filter: { namedShadowNames: ['$package'] } } }));
+      assert.equal((await t.iot.send(new DescribeIndexCommand({ indexName: 'AWS_Things' }))).indexStatus, 'BUILDING');
+      await t.advance(60_000);
+      assert.equal((await t.iot.send(new DescribeIndexCommand({ indexName: 'AWS_Things' }))).indexStatus, 'ACTIVE');
+      const found = await names(t.iot, 'shadow.name.$package.reported.agent.version:2.0.0');
+      assert.equal(found.length, 600);
+      assert.ok(found.includes('old-0000') && found.includes('old-1198'));
     });
   });
 

@@ -59,6 +59,8 @@ describe('fleet-indexing query parser', () => {
     fails('a:b;c', /unsupported character ';' at position 3/);
     fails('a:b\\', /a lone escape character at position 3/);
     fails('a?b:c', /invalid field name 'a\?b'/);
+    fails(`${'('.repeat(1000)}a:b${')'.repeat(1000)}`, /nests deeper than 32 levels/);
+    fails(`${'NOT '.repeat(1000)}a:b`, /nests deeper than 32 levels/);
   });
 
   it('enforces 12 terms, one leading wildcard and 100 characters with one', () => {

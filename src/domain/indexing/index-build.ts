@@ -35,7 +35,7 @@ export class IndexBuild {
         if (last) {
           const rows = shadows.flatMap((s) => (s.deleted_at === null ? shadowTerms(s.shadow_name, JSON.parse(s.document) as ShadowContent) : [])
             .map((term) => ({ thing_name: s.thing_name, shadow_name: s.shadow_name, ...term })));
-          await tx.fleetIndex.replaceTermsInRange({ thing: shadows[0].thing_name, shadow: shadows[0].shadow_name }, { thing: last.thing_name, shadow: last.shadow_name }, rows);
+          await tx.fleetIndex.replaceTermsOf(shadows.map((s) => ({ thing: s.thing_name, shadow: s.shadow_name })), rows);
         }
         const done = shadows.length < BATCH;
         await tx.fleetIndex.updateBuild(row.generation, {

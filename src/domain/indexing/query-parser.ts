@@ -131,8 +131,12 @@ function pushLiteral(pattern: PatternPart[], c: string): void {
 
 const isOperatorWord = (t: Token, word: string) => t.kind === 'word' && t.text === word && t.pattern === undefined;
 
+/** Nesting deeper than this is refused (a hostile query must not exhaust the stack). */
+const MAX_DEPTH = 32;
+
 class Parser {
   private i = 0;
+  private depth = 0;
 
   constructor(
     private readonly query: string,
@@ -174,6 +178,15 @@ class Parser {
 
   private unary(field: string | undefined): QueryNode {
     const t = this.peek();
+    if (++this.depth > MAX_DEPTH) this.fail(`the query nests deeper than ${MAX_DEPTH} levels`, t.pos);
+    try {
+      return this.unaryAt(field, t);
+    } finally {
+      this.depth--;
+    }
+  }
+
+  private unaryAt(field: string | undefined, t: Token): QueryNode {
     if (isOperatorWord(t, 'NOT') || t.kind === '!' || (t.kind === '-' && !this.negativeNumberAhead(field))) {
       this.i++;
       return { kind: 'not', item: this.unary(field) };
