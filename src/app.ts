@@ -24,6 +24,7 @@ import { packageRoutes } from './protocol/iot/package-routes.js';
 import { tagRoutes } from './protocol/iot/tag-routes.js';
 import { billingGroupRoutes } from './protocol/iot/billing-group-routes.js';
 import { thingRoutes } from './protocol/iot/thing-routes.js';
+import { indexingRoutes } from './protocol/iot/indexing-routes.js';
 import { jobsDataRoutes } from './protocol/jobs-data/jobs-data-routes.js';
 import type { ExternalBroker } from './protocol/mqtt/external-broker.js';
 import { deviceRequestHandler } from './protocol/mqtt/mqtt-door.js';
@@ -247,6 +248,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ...tagRoutes(cell.tags),
       ...thingRoutes(registry),
       ...billingGroupRoutes(registry.billingGroups),
+      ...indexingRoutes(cell.services.fleetIndex, cell.services.aggregations),
       ...jobRoutes(jobServices),
       ...jobTemplateRoutes(jobTemplates),
       ...endpointRoutes(() => publicUrl!),
@@ -310,6 +312,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       thingExists: async (name) => (await store.things.get(name)) !== undefined,
       onRequest: deviceRequestHandler({ jobsData, shadows, notifier: mqttNotifier!, transport: () => mqttTransport!, clock, log: mqttLog }),
       log: mqttLog,
+      onConnectivity: (thing, event) => void home.services.fleetIndex.recordConnectivity(thing, event).catch((err: unknown) => mqttLog.error({ err, thing }, 'connectivity not recorded')),
     });
     if (mqttDoor) {
       const door = mqttDoor;

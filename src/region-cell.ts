@@ -21,6 +21,9 @@ import { SeedLoader } from './test-mode/seed.js';
 import type { Engine, Reconciler } from './workers/engine.js';
 import { executionTimeouts, jobTicker, notificationOutbox } from './workers/job-reconcilers.js';
 import { idempotencyPurge, jobDeletions, sbomValidations } from './workers/maintenance-reconcilers.js';
+import { IndexBuild } from './domain/indexing/index-build.js';
+import type { IndexingSettings } from './domain/indexing/indexing-config.js';
+import { indexBuild } from './workers/index-build-reconciler.js';
 import { SbomValidationWorker, type SbomValidationSettings } from './workers/sbom-validation-worker.js';
 
 /**
@@ -86,6 +89,7 @@ export interface RegionCellOptions {
   limits?: Partial<Limits>;
   shadowSettings?: Partial<ShadowSettings>;
   sbomValidation?: Partial<SbomValidationSettings>;
+  indexing?: Partial<IndexingSettings>;
   /** The region's gauges and the counters its domain moves. */
   metrics?: ServerMetrics;
 }
@@ -128,6 +132,7 @@ export function createRegionCell(o: RegionCellOptions): RegionCell {
     jobNotifier: o.jobNotifier,
     jobDocumentUrls: new ObjectStoreJobDocumentUrls(o.objects.store),
     jobDocumentSource: new ObjectStoreJobDocumentSource(o.objects.store),
+    indexingSettings: { ...(config.indexBuildDelayMs !== undefined ? { indexBuildDelayMs: config.indexBuildDelayMs } : {}), ...o.indexing },
     onJobDeletionFailure: (jobId: string, err: unknown, attempt: number) =>
       logger.error({ err, jobId, attempt, region: o.region }, 'job deletion failed; it is retried, and resumed at the next start'),
   };
@@ -157,9 +162,11 @@ export function createRegionCell(o: RegionCellOptions): RegionCell {
     jobDeletions({ store, clock, jobs: services.jobServices.jobs, leaseMs, log: engineLog }),
     sbomValidations({ store, worker: sbomValidation }),
     idempotencyPurge({ store, clock, holder: o.nodeId }),
+    indexBuild({ store, build: new IndexBuild(ctx), holder: o.nodeId, leaseMs }),
   ];
   for (const r of reconcilers) o.engine.add(r);
   services.jobDomain.workDue.listen(() => o.engine.poke());
+  services.fleetIndex.onBuildDue = () => o.engine.poke();
 
   // Fixtures (test-mode/seed.ts) through this region's services built on one transaction.
   const seeds = new SeedLoader({ ctx, servicesOn: (c) => createDomainServices(c, ports), settle: () => o.engine.step() });

@@ -40,6 +40,7 @@ const FLAGS: Flag[] = [
   { flags: '--sbom-max-concurrent-validations <n>', description: 'SBOM validations run at the same time', env: 'FLEETJOBS_SBOM_MAX_CONCURRENT_VALIDATIONS', default: String(SBOM.maxConcurrentValidations) },
   { flags: '--sbom-max-queued-validations <n>', description: 'SBOM validations waiting or running before associations are refused', env: 'FLEETJOBS_SBOM_MAX_QUEUED_VALIDATIONS', default: String(SBOM.maxQueuedValidations) },
   { flags: '--shadow-max-state-bytes <n>', description: 'largest shadow desired + reported state, in bytes', env: 'FLEETJOBS_SHADOW_MAX_STATE_BYTES', default: String(DEFAULT_SHADOW_SETTINGS.maxStateBytes) },
+  { flags: '--index-build-delay-ms <ms>', description: 'report a fleet index build BUILDING at least this long (tests)', env: 'FLEETJOBS_INDEX_BUILD_DELAY_MS', default: '0' },
   { flags: '--shadow-max-depth <n>', description: 'deepest nesting inside desired / reported', env: 'FLEETJOBS_SHADOW_MAX_DEPTH', default: String(DEFAULT_SHADOW_SETTINGS.maxDepth) },
   { flags: '--shadow-tombstone-seconds <n>', description: 'how long a deleted shadow\'s version is remembered', env: 'FLEETJOBS_SHADOW_TOMBSTONE_SECONDS', default: String(DEFAULT_SHADOW_SETTINGS.tombstoneMs / 1000) },
   { flags: '--max-packages <n>', description: 'most packages the catalog holds; CreatePackage answers 402 beyond', env: 'FLEETJOBS_MAX_PACKAGES', default: String(DEFAULT_LIMITS.maxPackages) },

@@ -36,6 +36,8 @@ export interface Config {
   shadows?: ShadowConfig;
   /** Catalog quotas the operator set; unset ones keep the defaults (domain/context.ts). */
   catalogQuotas?: CatalogQuotaConfig;
+  /** `--index-build-delay-ms`: a fleet index build is reported BUILDING at least this long (tests; default 0). */
+  indexBuildDelayMs?: number;
   /**
    * How long a claim on background work lasts (the rollout engine's job claims; the MQTT door's
    * external-broker lease). Work a node claimed and did not finish is taken over after this.
@@ -121,6 +123,7 @@ export interface ConfigFlags {
   shadowMaxStateBytes?: string | number;
   shadowMaxDepth?: string | number;
   shadowTombstoneSeconds?: string | number;
+  indexBuildDelayMs?: string | number;
   maxPackages?: string | number;
   maxVersionsPerPackage?: string | number;
   leaseSeconds?: string | number;
@@ -258,6 +261,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     maxDepth: positive(flags.shadowMaxDepth, 'SHADOW_MAX_DEPTH', '--shadow-max-depth'),
     tombstoneMs: positive(flags.shadowTombstoneSeconds, 'SHADOW_TOMBSTONE_SECONDS', '--shadow-tombstone-seconds', 1000),
   });
+  const indexBuildDelayMs = positive(flags.indexBuildDelayMs, 'INDEX_BUILD_DELAY_MS', '--index-build-delay-ms');
   const catalogQuotas = defined<CatalogQuotaConfig>({
     maxPackages: positive(flags.maxPackages, 'MAX_PACKAGES', '--max-packages'),
     maxVersionsPerPackage: positive(flags.maxVersionsPerPackage, 'MAX_VERSIONS_PER_PACKAGE', '--max-versions-per-package'),
@@ -281,6 +285,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     ...(s3 ? { s3 } : {}),
     ...(sbomValidation ? { sbomValidation } : {}),
     ...(shadows ? { shadows } : {}),
+    ...(indexBuildDelayMs !== undefined ? { indexBuildDelayMs } : {}),
     ...(catalogQuotas ? { catalogQuotas } : {}),
     leaseMs: positive(flags.leaseSeconds, 'LEASE_SECONDS', '--lease-seconds', 1000) ?? DEFAULT_LEASE_MS,
     testMode,

@@ -19,6 +19,9 @@ import type { ShadowEvents } from './shadows/shadow-events.js';
 import { ShadowService } from './shadows/shadow-service.js';
 import type { ShadowSettings } from './shadows/shadow-settings.js';
 import { ThingRegistry } from './things/registry.js';
+import { FleetIndexService } from './indexing/fleet-index-service.js';
+import { AggregationService } from './indexing/aggregation-service.js';
+import type { IndexingSettings } from './indexing/indexing-config.js';
 
 /** What the domain reaches outside itself through: object storage, MQTT, the SBOM worker. */
 export interface DomainPorts {
@@ -33,6 +36,8 @@ export interface DomainPorts {
   onJobDeletionFailure: (jobId: string, err: unknown, attempt: number) => void;
   /** Told what the job domain did, for the metrics. */
   jobActivity?: JobActivity;
+  /** Fleet indexing settings (indexBuildDelayMs, limits). */
+  indexingSettings?: Partial<IndexingSettings>;
 }
 
 /**
@@ -62,7 +67,10 @@ export function createDomainServices(ctx: DomainContext, ports: DomainPorts) {
   };
   const jobsData = new JobsDataService(ctx, jobDomain.executions, ports.jobDocumentUrls);
   registry.addMembershipListener(new ContinuousJobMembership(ctx, jobDomain.executions));
-  return { catalog, registry, shadows, jobDomain, jobTemplates, jobServices, jobsData };
+  // Fleet indexing: the registry is searched in place, shadows index themselves as they are written.
+  const fleetIndex = new FleetIndexService(ctx, ports.indexingSettings);
+  const aggregations = new AggregationService(ctx);
+  return { catalog, registry, shadows, jobDomain, jobTemplates, jobServices, jobsData, fleetIndex, aggregations };
 }
 
 export type DomainServices = ReturnType<typeof createDomainServices>;

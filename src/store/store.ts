@@ -20,6 +20,8 @@ import { BillingGroupStore } from './billing-groups.js';
 import { EmbeddedObjectStoreClaims } from './embedded-object-store-claims.js';
 import { ServerCredentialStore } from './server-credentials.js';
 import { ThingStore, ThingTypeStore } from './things.js';
+import { FleetIndexStore } from './fleet-index.js';
+import { FleetAggregationStore } from './fleet-index-aggregations.js';
 
 /**
  * The one entry to persistence: a store per resource, all bound to the same connection or
@@ -49,6 +51,8 @@ export class Store {
   readonly serverCredentials: ServerCredentialStore;
   readonly embeddedObjectStore: EmbeddedObjectStoreClaims;
   readonly shadows: ShadowStore;
+  readonly fleetIndex: FleetIndexStore;
+  readonly fleetAggregations: FleetAggregationStore;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -79,6 +83,8 @@ export class Store {
     this.serverCredentials = new ServerCredentialStore(db);
     this.embeddedObjectStore = new EmbeddedObjectStoreClaims(db);
     this.shadows = new ShadowStore(db, dialect);
+    this.fleetIndex = new FleetIndexStore(db, dialect);
+    this.fleetAggregations = new FleetAggregationStore(db, dialect);
   }
 
   /**

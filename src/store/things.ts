@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { numericValue } from '../text-number.js';
 import type { Database, Dialect } from './schema.js';
 
 declare module './schema.js' {
@@ -25,6 +26,9 @@ export interface ThingAttributeRow {
   thing_name: string;
   attr_name: string;
   attr_value: string;
+  /** Lowercased value and the value as a number when it reads as one (fleet indexing, migration 0016). */
+  value_lower: string | null;
+  value_num: number | null;
 }
 
 export interface ThingTypeRow {
@@ -124,7 +128,7 @@ export class ThingStore {
   }
 
   private async insertAttributes(name: string, attributes: Record<string, string>): Promise<void> {
-    const rows = Object.entries(attributes).map(([k, v]) => ({ thing_name: name, attr_name: k, attr_value: v }));
+    const rows = Object.entries(attributes).map(([k, v]) => ({ thing_name: name, attr_name: k, attr_value: v, value_lower: v.toLowerCase(), value_num: numericValue(v) }));
     if (rows.length > 0) await this.db.insertInto('thing_attributes').values(rows).execute();
   }
 }

@@ -4,6 +4,7 @@ import type { DomainContext } from '../context.js';
 import { DomainError, notFound } from '../errors.js';
 import { decodeToken, encodeToken, isString } from '../pagination.js';
 import { FieldErrors } from '../validation.js';
+import { shadowTerms } from '../indexing/shadow-terms.js';
 import { acceptedDocument, deltaDocument, documentsDocument, fullDocument } from './documents.js';
 import { setOwn, type JsonObject } from './json-value.js';
 import { mergeShadow, type ShadowContent } from './merge.js';
@@ -67,6 +68,8 @@ export class ShadowService {
         const now = this.ctx.clock.now();
         const tombstone: ShadowRow = { ...current.row, document: '{}', updated_at: now, deleted_at: now };
         if (!(await tx.shadows.replace(tombstone, current.row))) continue;
+        // The fleet index forgets the shadow in the same transaction (decision 0025).
+        await tx.fleetIndex.replaceShadowTerms(key.thingName, key.shadowName ?? '', []);
         const response: JsonObject = { version: current.version, timestamp: Math.floor(now / 1000) };
         if (input.clientToken !== undefined) response.clientToken = input.clientToken;
         tx.afterCommit(() => this.announce(() => this.events.deleted({ ...key, response })));
@@ -132,6 +135,8 @@ export class ShadowService {
       };
       const written = current.row ? await tx.shadows.replace(row, current.row) : await tx.shadows.insert(row);
       if (!written) continue;
+      // The fleet index follows the write in the same transaction (decision 0025).
+      await tx.fleetIndex.replaceShadowTerms(key.thingName, key.shadowName ?? '', shadowTerms(key.shadowName ?? '', content));
 
       const accepted = acceptedDocument(request, version, timestamp, withMetadata);
       const delta = deltaDocument(content, version, timestamp, request.clientToken);

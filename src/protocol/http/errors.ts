@@ -27,6 +27,9 @@ const STATUS: Record<AwsErrorName, number> = {
   UnknownOperationException: 404,
   MethodNotAllowedException: 405,
   UnsupportedDocumentEncodingException: 415,
+  InvalidQueryException: 400,
+  IndexNotReadyException: 400,
+  InvalidAggregationException: 400,
 };
 
 export type StatusOverrides = Partial<Record<AwsErrorName, number>>;

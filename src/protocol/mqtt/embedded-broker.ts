@@ -19,6 +19,16 @@ export interface EmbeddedBrokerOptions {
   log: Logger;
   /** Answers a device's request; its reply is sent to `client` directly. */
   onRequest: (request: DeviceRequest, topic: string, payload: Buffer, reply: (topic: string, payload: string) => void) => Promise<void>;
+  /** A thing's first connection opened or its last one closed (fleet indexing's connectivity). */
+  onConnectivity?: (thingName: string, event: ConnectivityEvent) => void;
+}
+
+export interface ConnectivityEvent {
+  connected: boolean;
+  clientId: string;
+  keepAlive?: number;
+  cleanSession?: boolean;
+  disconnectReason?: string;
 }
 
 export interface EmbeddedBroker {
@@ -152,6 +162,8 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     connected.set(thing, (connected.get(thing) ?? 0) + 1);
     if (client.clean) persistent.delete(thing);
     else persistent.add(thing);
+    const keepAlive = (client as unknown as { keepalive?: number }).keepalive;
+    o.onConnectivity?.(thing, { connected: true, clientId: client.id, cleanSession: client.clean, ...(typeof keepAlive === 'number' ? { keepAlive } : {}) });
   });
   broker.on('clientDisconnect', (client) => {
     const thing = things.get(client);
@@ -159,8 +171,12 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     lastTurn.delete(client);
     if (thing === undefined) return;
     const n = (connected.get(thing) ?? 1) - 1;
-    if (n <= 0) connected.delete(thing);
-    else connected.set(thing, n);
+    if (n <= 0) {
+      connected.delete(thing);
+      o.onConnectivity?.(thing, { connected: false, clientId: client.id, disconnectReason: 'CLIENT_INITIATED_DISCONNECT' });
+    } else {
+      connected.set(thing, n);
+    }
   });
   broker.on('clientError', () => undefined);
   broker.on('connectionError', () => undefined);

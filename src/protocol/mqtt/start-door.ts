@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
-import { startEmbeddedBroker } from './embedded-broker.js';
+import { startEmbeddedBroker, type ConnectivityEvent } from './embedded-broker.js';
 import { connectExternalBroker, type ExternalBroker } from './external-broker.js';
 import { clientIdIsThing } from './identity.js';
 import type { DeviceRequest } from './topics.js';
@@ -28,6 +28,8 @@ export async function startMqttDoor(deps: {
   thingExists: (name: string) => Promise<boolean>;
   onRequest: (request: DeviceRequest, topic: string, payload: Buffer, reply: (topic: string, payload: string) => void) => Promise<void>;
   log: Logger;
+  /** The embedded broker's connects and disconnects (an external broker's are not seen). */
+  onConnectivity?: (thingName: string, event: ConnectivityEvent) => void;
 }): Promise<MqttDoor | undefined> {
   const { config } = deps;
   if (config.mqttBroker) {
@@ -42,6 +44,7 @@ export async function startMqttDoor(deps: {
     identity: clientIdIsThing(deps.thingExists),
     log: deps.log,
     onRequest: deps.onRequest,
+    onConnectivity: deps.onConnectivity,
   });
   return { url: broker.url, port: broker.port, transport: broker.transport, stats: () => broker.stats(), disconnectAll: () => broker.disconnectAll(), close: () => broker.close() };
 }

@@ -16,6 +16,7 @@ import * as m0012 from './0012-release-log.js';
 import * as m0013 from './0013-background-leases.js';
 import * as m0014 from './0014-billing-groups.js';
 import * as m0015 from './0015-server-credentials.js';
+import * as m0016 from './0016-fleet-index.js';
 import * as m0019 from './0019-embedded-object-store.js';
 
 /**
@@ -40,6 +41,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0013-background-leases': m0013,
   '0014-billing-groups': m0014,
   '0015-server-credentials': m0015,
+  '0016-fleet-index': m0016,
   '0019-embedded-object-store': m0019,
 };
 

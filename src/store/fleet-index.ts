@@ -1,0 +1,176 @@
+import { sql, type Kysely } from 'kysely';
+import { IndexQueryCompiler, type IndexPredicate } from './fleet-index-query.js';
+import type { Database, Dialect } from './schema.js';
+import type { ShadowRow } from './shadows.js';
+import type { ThingGroupRow } from './thing-groups.js';
+import type { ThingRow } from './things.js';
+
+declare module './schema.js' {
+  interface Database {
+    fleet_indexing: FleetIndexingRow;
+    index_terms: IndexTermRow;
+    thing_connectivity: ConnectivityRow;
+  }
+}
+
+export interface FleetIndexingRow {
+  id: number;
+  thing_config: string;
+  group_config: string;
+  thing_status: string;
+  generation: number;
+  build_after_thing: string | null;
+  build_after_shadow: string | null;
+  build_done: number;
+  build_not_before: number;
+  updated_at: number;
+}
+
+export interface IndexTermRow {
+  thing_name: string;
+  shadow_name: string;
+  field: string;
+  word: string;
+  full_value: string;
+  num: number | null;
+}
+
+export type IndexTerm = Omit<IndexTermRow, 'thing_name' | 'shadow_name'>;
+
+export interface ConnectivityRow {
+  thing_name: string;
+  connected: number;
+  timestamp: number;
+  disconnect_reason: string | null;
+  client_id: string | null;
+  keep_alive: number | null;
+  clean_session: number | null;
+  session_expiry: number | null;
+  version: number;
+}
+
+/** Rows per INSERT: well under SQLite's 32,766 bound parameters at 6 columns a row. */
+const INSERT_CHUNK = 500;
+
+/** The fleet index (migration 0016): configuration, shadow terms, connectivity, and its queries. */
+export class FleetIndexStore {
+  private readonly compiler: IndexQueryCompiler;
+
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+  ) {
+    this.compiler = new IndexQueryCompiler(dialect);
+  }
+
+  getConfig(options: { forUpdate?: boolean } = {}): Promise<FleetIndexingRow | undefined> {
+    const q = this.db.selectFrom('fleet_indexing').selectAll().where('id', '=', 1);
+    return (options.forUpdate && this.dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst();
+  }
+
+  /** Writes the one configuration row (insert or replace). */
+  async putConfig(row: Omit<FleetIndexingRow, 'id'>): Promise<void> {
+    await this.db.insertInto('fleet_indexing').values({ id: 1, ...row })
+      .onConflict((oc) => oc.column('id').doUpdateSet({ ...row })).execute();
+  }
+
+  /** Moves the build on, only if the configuration is still of `generation`; false otherwise. */
+  async updateBuild(generation: number, patch: Partial<Pick<FleetIndexingRow, 'build_after_thing' | 'build_after_shadow' | 'build_done' | 'thing_status'>>): Promise<boolean> {
+    const r = await this.db.updateTable('fleet_indexing').set(patch).where('id', '=', 1).where('generation', '=', generation).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /**
+   * The build's batch: every index row of these shadows goes, and `rows` come instead — one delete
+   * (by exact key, so a shadow created meanwhile keeps the rows its own write made) and a few
+   * multi-row inserts per batch.
+   */
+  async replaceTermsOf(shadows: { thing: string; shadow: string }[], rows: IndexTermRow[]): Promise<void> {
+    if (shadows.length === 0) return;
+    const keys = sql.join(shadows.map((k) => sql`(${k.thing}, ${k.shadow})`));
+    await sql`delete from index_terms where (thing_name, shadow_name) in (values ${keys})`.execute(this.db);
+    for (let i = 0; i < rows.length; i += INSERT_CHUNK) await this.db.insertInto('index_terms').values(rows.slice(i, i + INSERT_CHUNK)).execute();
+  }
+
+  /** The shadow's index rows become `terms` (none for a deleted shadow). */
+  async replaceShadowTerms(thingName: string, shadowName: string, terms: IndexTerm[]): Promise<void> {
+    await this.db.deleteFrom('index_terms').where('thing_name', '=', thingName).where('shadow_name', '=', shadowName).execute();
+    for (let i = 0; i < terms.length; i += INSERT_CHUNK) {
+      const rows = terms.slice(i, i + INSERT_CHUNK).map((t) => ({ thing_name: thingName, shadow_name: shadowName, ...t }));
+      await this.db.insertInto('index_terms').values(rows).execute();
+    }
+  }
+
+  /**
+   * The build's next shadows after (thing, shadow), live ones and tombstones, locked on PostgreSQL
+   * so a concurrent write of the same shadow waits for the build's rows (or the build for its).
+   */
+  shadowsAfter(afterThing: string | null, afterShadow: string | null, limit: number): Promise<ShadowRow[]> {
+    let q = this.db.selectFrom('shadows').selectAll().orderBy('thing_name').orderBy('shadow_name').limit(limit);
+    if (afterThing !== null) {
+      const t = afterThing;
+      const s = afterShadow ?? '';
+      q = q.where((eb) => eb.or([eb('thing_name', '>', t), eb.and([eb('thing_name', '=', t), eb('shadow_name', '>', s)])]));
+    }
+    return (this.dialect === 'postgres' ? q.forUpdate() : q).execute();
+  }
+
+  async putConnectivity(row: ConnectivityRow): Promise<void> {
+    const { thing_name: _, ...rest } = row;
+    await this.db.insertInto('thing_connectivity').values(row).onConflict((oc) => oc.column('thing_name').doUpdateSet(rest)).execute();
+  }
+
+  getConnectivity(thingName: string): Promise<ConnectivityRow | undefined> {
+    return this.db.selectFrom('thing_connectivity').selectAll().where('thing_name', '=', thingName).executeTakeFirst();
+  }
+
+  // ---- queries ----
+
+  /** Names of the things matching `p`, in name order, after `afterName`. */
+  async searchThings(p: IndexPredicate, afterName: string | undefined, limit: number): Promise<string[]> {
+    const after = afterName === undefined ? sql`` : sql` and t.thing_name > ${afterName}`;
+    const r = await sql<{ thing_name: string }>`select t.thing_name from things t where ${this.compiler.thingPredicateSql(p)}${after} order by t.thing_name limit ${sql.lit(limit)}`.execute(this.db);
+    return r.rows.map((row) => row.thing_name);
+  }
+
+  /** Whether one thing matches `p` (a dynamic group's membership check). */
+  async thingMatches(p: IndexPredicate, thingName: string): Promise<boolean> {
+    const r = await sql<{ n: number }>`select 1 as n from things t where t.thing_name = ${thingName} and ${this.compiler.thingPredicateSql(p)}`.execute(this.db);
+    return r.rows.length > 0;
+  }
+
+  async searchGroups(p: IndexPredicate, afterName: string | undefined, limit: number): Promise<ThingGroupRow[]> {
+    const after = afterName === undefined ? sql`` : sql` and g.group_name > ${afterName}`;
+    const r = await sql<ThingGroupRow>`select g.* from thing_groups g where ${this.compiler.groupPredicateSql(p)}${after} order by g.group_name limit ${sql.lit(limit)}`.execute(this.db);
+    return r.rows;
+  }
+
+  // ---- what a page of hits shows ----
+
+  thingsNamed(names: string[]): Promise<ThingRow[]> {
+    if (names.length === 0) return Promise.resolve([]);
+    return this.db.selectFrom('things').selectAll().where('thing_name', 'in', names).execute();
+  }
+
+  membershipsOf(names: string[]): Promise<{ thing_name: string; group_name: string }[]> {
+    if (names.length === 0) return Promise.resolve([]);
+    return this.db.selectFrom('thing_group_members').select(['thing_name', 'group_name']).where('thing_name', 'in', names).orderBy('group_name').execute();
+  }
+
+  /** Live shadows of these things with one of these names ('' = classic). */
+  shadowsOf(names: string[], shadowNames: string[]): Promise<ShadowRow[]> {
+    if (names.length === 0 || shadowNames.length === 0) return Promise.resolve([]);
+    return this.db.selectFrom('shadows').selectAll().where('thing_name', 'in', names).where('shadow_name', 'in', shadowNames).where('deleted_at', 'is', null).execute();
+  }
+
+  connectivityOf(names: string[]): Promise<ConnectivityRow[]> {
+    if (names.length === 0) return Promise.resolve([]);
+    return this.db.selectFrom('thing_connectivity').selectAll().where('thing_name', 'in', names).execute();
+  }
+
+  /** Ancestors' names of groups by path (parentGroupNames). */
+  groupsOnPaths(paths: string[]): Promise<{ group_name: string; path: string }[]> {
+    if (paths.length === 0) return Promise.resolve([]);
+    return this.db.selectFrom('thing_groups').select(['group_name', 'path']).where('path', 'in', paths).execute();
+  }
+}
