@@ -23,6 +23,8 @@ import { jobTemplateRoutes } from './protocol/iot/job-template-routes.js';
 import { packageRoutes } from './protocol/iot/package-routes.js';
 import { tagRoutes } from './protocol/iot/tag-routes.js';
 import { billingGroupRoutes } from './protocol/iot/billing-group-routes.js';
+import { certificateRoutes } from './protocol/iot/certificate-routes.js';
+import { openDeviceSecurity } from './device-security.js';
 import { thingRoutes } from './protocol/iot/thing-routes.js';
 import { jobsDataRoutes } from './protocol/jobs-data/jobs-data-routes.js';
 import type { ExternalBroker } from './protocol/mqtt/external-broker.js';
@@ -86,6 +88,10 @@ export interface RunningServer {
   mqttUrl?: string;
   /** The embedded broker's port. */
   mqttPort?: number;
+  /** The MQTT TLS listener (with TLS on), and the generated CA devices trust. */
+  mqttTlsUrl?: string;
+  mqttTlsPort?: number;
+  tlsCaFile?: string;
   /** The external broker's connection, in external-broker mode (tests read `serving`). */
   mqttBroker?: ExternalBroker;
   /** notify / notify-next over MQTT; tests await `idle()`. */
@@ -121,6 +127,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     lock?.release();
     throw err;
   }
+  // TLS material and the device CA (device-security.ts); a CA other instances on the database do not share refuses the start.
+  const security = await openDeviceSecurity(config, homeDb.store, () => clock.now(), logger).catch(async (err: unknown) => {
+    await homeDb.destroy();
+    lock?.release();
+    throw err;
+  });
   let credentials: Credentials | undefined;
   // Object storage: the embedded store (served below as an S3 subset) unless an external S3 is
   // configured. Every region checks artifact and SBOM locations against it, as AWS does.
@@ -133,12 +145,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const mqttLog = logger.child({ component: 'mqtt' });
   let jobsDataForNotifier: JobsDataService | undefined;
   const mqttNotifier = mqttOn ? new MqttJobNotifier(() => jobsDataForNotifier!, clock, mqttLog) : undefined;
-  const cellOptions = { config, objects, clock, engine, logger, nodeId, metrics, limits: options.limits, shadowSettings: options.shadowSettings, sbomValidation: options.sbomValidation };
+  const cellOptions = { config, objects, clock, engine, logger, nodeId, metrics, limits: options.limits, shadowSettings: options.shadowSettings, sbomValidation: options.sbomValidation, deviceCa: security.material.deviceCa };
   const home = createRegionCell({
     ...cellOptions,
     region: config.region,
     database: homeDb,
     jobNotifier: options.jobNotifier ?? mqttNotifier ?? noopJobNotifier,
+    certificateEvents: security.events,
     // Every accepted shadow change is published over MQTT, whichever door it came through.
     shadowEvents: mqttOn ? mqttShadowEvents((topic, payload) => mqttTransport?.publish(topic, payload)) : undefined,
   });
@@ -244,6 +257,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ...tagRoutes(cell.tags),
       ...thingRoutes(registry),
       ...billingGroupRoutes(registry.billingGroups),
+      ...certificateRoutes(cell.services.certificates),
       ...jobRoutes(jobServices),
       ...jobTemplateRoutes(jobTemplates),
       ...endpointRoutes(() => publicUrl!),
@@ -267,7 +281,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ];
   };
 
+  const identities = security.identities(home.ctx);
   const server = createHttpDoor({
+    tls: security.context,
+    deviceCertificates: identities.http,
     apis: apisOf(home),
     homeRegion: config.region,
     servesRegion: (region) => servesRegion(config, region),
@@ -307,7 +324,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       thingExists: async (name) => (await store.things.get(name)) !== undefined,
       onRequest: deviceRequestHandler({ jobsData, shadows, notifier: mqttNotifier!, transport: () => mqttTransport!, clock, log: mqttLog }),
       log: mqttLog,
+      tls: identities.mqtt,
     });
+    security.attachDoor(mqttDoor);
     if (mqttDoor) {
       const door = mqttDoor;
       metrics.setMqtt({ stats: () => door.stats() });
@@ -332,7 +351,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   // Presigned URLs must name an address devices can reach: never a wildcard bind address.
   const reachableHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : host;
-  const baseUrl = config.publicUrl ?? `http://${reachableHost}:${port}`;
+  const scheme = security.context ? 'https' : 'http';
+  const baseUrl = config.publicUrl ?? `${scheme}://${reachableHost}:${port}`;
   publicUrl = new URL(baseUrl);
   objects.setBaseUrl(baseUrl);
   await cells.start();
@@ -341,8 +361,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   let closed = false;
   return {
-    url: `http://${host}:${port}`,
+    url: `${scheme}://${host}:${port}`,
     ...(mqttDoor ? { mqttUrl: mqttDoor.url } : {}),
+    ...(mqttDoor?.tlsPort !== undefined ? { mqttTlsUrl: mqttDoor.tlsUrl, mqttTlsPort: mqttDoor.tlsPort } : {}),
+    ...(security.material.generatedCaFile ? { tlsCaFile: security.material.generatedCaFile } : {}),
     ...(mqttDoor?.port !== undefined ? { mqttPort: mqttDoor.port } : {}),
     ...(mqttDoor?.external ? { mqttBroker: mqttDoor.external } : {}),
     ...(mqttNotifier ? { mqttNotifications: mqttNotifier } : {}),

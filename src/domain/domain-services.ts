@@ -19,6 +19,10 @@ import type { ShadowEvents } from './shadows/shadow-events.js';
 import { ShadowService } from './shadows/shadow-service.js';
 import type { ShadowSettings } from './shadows/shadow-settings.js';
 import { ThingRegistry } from './things/registry.js';
+import { CaCertificateService } from './certificates/ca-certificate-service.js';
+import { noCertificateEvents, type CertificateEvents, type DeviceCaPort } from './certificates/certificate-ports.js';
+import { CertificateService } from './certificates/certificate-service.js';
+import { ThingPrincipalService } from './certificates/thing-principal-service.js';
 
 /** What the domain reaches outside itself through: object storage, MQTT, the SBOM worker. */
 export interface DomainPorts {
@@ -33,6 +37,10 @@ export interface DomainPorts {
   onJobDeletionFailure: (jobId: string, err: unknown, attempt: number) => void;
   /** Told what the job domain did, for the metrics. */
   jobActivity?: JobActivity;
+  /** Signs CreateKeysAndCertificate's and CreateCertificateFromCsr's certificates. */
+  deviceCa: DeviceCaPort;
+  /** Certificate changes the device doors act on (the home region's MQTT door). */
+  certificateEvents?: CertificateEvents;
 }
 
 /**
@@ -62,7 +70,13 @@ export function createDomainServices(ctx: DomainContext, ports: DomainPorts) {
   };
   const jobsData = new JobsDataService(ctx, jobDomain.executions, ports.jobDocumentUrls);
   registry.addMembershipListener(new ContinuousJobMembership(ctx, jobDomain.executions));
-  return { catalog, registry, shadows, jobDomain, jobTemplates, jobServices, jobsData };
+  const events = ports.certificateEvents ?? noCertificateEvents;
+  const certificates = {
+    certificates: new CertificateService(ctx, ports.deviceCa, events),
+    caCertificates: new CaCertificateService(ctx, events),
+    principals: new ThingPrincipalService(ctx, events),
+  };
+  return { catalog, registry, shadows, jobDomain, jobTemplates, jobServices, jobsData, certificates };
 }
 
 export type DomainServices = ReturnType<typeof createDomainServices>;

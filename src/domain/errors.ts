@@ -25,7 +25,13 @@ export type AwsErrorName =
   | 'RequestEntityTooLargeException'
   | 'UnknownOperationException'
   | 'MethodNotAllowedException'
-  | 'UnsupportedDocumentEncodingException';
+  | 'UnsupportedDocumentEncodingException'
+  | 'CertificateStateException'
+  | 'CertificateConflictException'
+  | 'CertificateValidationException'
+  | 'RegistrationCodeValidationException'
+  | 'DeleteConflictException'
+  | 'ForbiddenException';
 
 /**
  * Why a state machine refused, for doors whose wire tells these apart (MQTT's VersionMismatch and

@@ -18,6 +18,8 @@ import { TagStore } from './tags.js';
 import { ThingGroupStore } from './thing-groups.js';
 import { BillingGroupStore } from './billing-groups.js';
 import { ServerCredentialStore } from './server-credentials.js';
+import { CaCertificateStore, CertificateStore } from './certificates.js';
+import { ThingPrincipalStore } from './thing-principals.js';
 import { ThingStore, ThingTypeStore } from './things.js';
 
 /**
@@ -46,6 +48,9 @@ export class Store {
   readonly thingGroups: ThingGroupStore;
   readonly billingGroups: BillingGroupStore;
   readonly serverCredentials: ServerCredentialStore;
+  readonly certificates: CertificateStore;
+  readonly caCertificates: CaCertificateStore;
+  readonly thingPrincipals: ThingPrincipalStore;
   readonly shadows: ShadowStore;
 
   constructor(
@@ -75,6 +80,9 @@ export class Store {
     this.thingGroups = new ThingGroupStore(db, dialect);
     this.billingGroups = new BillingGroupStore(db, dialect);
     this.serverCredentials = new ServerCredentialStore(db);
+    this.certificates = new CertificateStore(db, dialect);
+    this.caCertificates = new CaCertificateStore(db, dialect);
+    this.thingPrincipals = new ThingPrincipalStore(db);
     this.shadows = new ShadowStore(db, dialect);
   }
 

@@ -27,6 +27,12 @@ const STATUS: Record<AwsErrorName, number> = {
   UnknownOperationException: 404,
   MethodNotAllowedException: 405,
   UnsupportedDocumentEncodingException: 415,
+  CertificateStateException: 406,
+  CertificateConflictException: 409,
+  CertificateValidationException: 400,
+  RegistrationCodeValidationException: 400,
+  DeleteConflictException: 409,
+  ForbiddenException: 403,
 };
 
 export type StatusOverrides = Partial<Record<AwsErrorName, number>>;
