@@ -3,7 +3,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
+import { iotjobs } from 'aws-iot-device-sdk-v2';
 import pino from 'pino';
 import {
   AttachThingPrincipalCommand,
@@ -33,6 +35,9 @@ for (const backend of await testBackends()) {
     let ca: string;
     let tlsUrl: string;
     const ssl = new OpensslWorkspace();
+    /** Every log line the server writes, to check what refusals say (and that no key is in them). */
+    const logLines: string[] = [];
+    const logger = pino({ level: 'info' }, new Writable({ write: (chunk: Buffer, _enc, done) => (logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean)), done()) }));
     /** A thing with an ACTIVE certificate attached. */
     const device = async (thingName: string) => {
       await iot.send(new CreateThingCommand({ thingName }));
@@ -42,7 +47,7 @@ for (const backend of await testBackends()) {
     };
 
     before(async () => {
-      t = await startTestServer(backend, {}, TLS_ENV);
+      t = await startTestServer(backend, { logger }, TLS_ENV);
       ca = readFileSync(join(t.dataDir, 'tls', 'ca.pem'), 'utf8');
       iot = tlsIotClient(t.url, ca);
       tlsUrl = t.server.mqttTlsUrl!;
@@ -63,7 +68,7 @@ for (const backend of await testBackends()) {
       await iot.send(new ListThingsCommand({}));
       const files = ['ca.pem', 'server.pem'].map((f) => readFileSync(join(t.dataDir, 'tls', f), 'utf8'));
       iot.destroy();
-      t = await restartTestServer(t, backend, { config: resolveConfig({ port: 0, mqttPort: 0, dataDir: t.dataDir, databaseUrl: backend.name === 'postgres' ? POSTGRES_URL : undefined }, { ...TLS_ENV, FLEETJOBS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, FLEETJOBS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey }) });
+      t = await restartTestServer(t, backend, { logger, config: resolveConfig({ port: 0, mqttPort: 0, dataDir: t.dataDir, databaseUrl: backend.name === 'postgres' ? POSTGRES_URL : undefined }, { ...TLS_ENV, FLEETJOBS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, FLEETJOBS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey }) });
       assert.deepEqual(['ca.pem', 'server.pem'].map((f) => readFileSync(join(t.dataDir, 'tls', f), 'utf8')), files);
       iot = tlsIotClient(t.url, ca);
       tlsUrl = t.server.mqttTlsUrl!;
@@ -80,6 +85,9 @@ for (const backend of await testBackends()) {
       }
       assert.deepEqual(await mqttsConnect(tlsUrl, 'tls-b', a), { closedWithoutConnack: true });
       assert.deepEqual(await mqttsConnect(tlsUrl, 'tls-a', { ca }), { closedWithoutConnack: true }, 'no client certificate');
+      const refusals = logLines.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => l.msg === 'MQTT connection refused');
+      assert.ok(refusals.some((l) => l.clientId === 'tls-b' && l.certificateId === a.id && l.reason === 'the client certificate is not attached to thing "tls-b"'), JSON.stringify(refusals));
+      assert.ok(refusals.some((l) => l.clientId === 'tls-a' && l.reason === 'no client certificate was presented'));
     });
 
     it('INACTIVE, unregistered and foreign-CA certificates are refused; a certificate registered without CA connects by its exact DER', async () => {
@@ -119,6 +127,10 @@ for (const backend of await testBackends()) {
       const d = await device('sdk-tls');
       const port = t.server.mqttTlsPort!;
       const connection = await sdkMtlsConnect(port, 'sdk-tls', d.cert, d.key, ca);
+      const jobs = iotjobs.IotJobsClientv2.newFromMqtt311(connection, { maxRequestResponseSubscriptions: 4, maxStreamingSubscriptions: 2, operationTimeoutInSeconds: 10 });
+      const pending = await jobs.getPendingJobExecutions({ thingName: 'sdk-tls' });
+      assert.deepEqual([pending.inProgressJobs, pending.queuedJobs], [[], []]);
+      jobs.close();
       const done = new Promise<void>((resolve) => connection.on('closed', () => resolve()));
       await connection.disconnect();
       await done;
@@ -141,6 +153,12 @@ for (const backend of await testBackends()) {
       await iot.send(new UpdateCertificateCommand({ certificateId: d.id, newStatus: 'INACTIVE' }));
       const inactive = await httpsWithCertificate(t.url, 'GET', '/things/https-dev/jobs', d);
       assert.deepEqual([inactive.status, inactive.errorType], [403, 'ForbiddenException']);
+      assert.ok(logLines.some((l) => l.includes('HTTPS device request refused') && l.includes('the client certificate is INACTIVE')));
+    });
+
+    it('no log line carries a private key or a certificate', () => {
+      assert.ok(logLines.length > 0);
+      for (const l of logLines) assert.doesNotMatch(l, /PRIVATE KEY|BEGIN CERTIFICATE/);
     });
 
     if (backend.name === 'postgres') {
