@@ -23,6 +23,8 @@ import { jobTemplateRoutes } from './protocol/iot/job-template-routes.js';
 import { packageRoutes } from './protocol/iot/package-routes.js';
 import { tagRoutes } from './protocol/iot/tag-routes.js';
 import { billingGroupRoutes } from './protocol/iot/billing-group-routes.js';
+import { certificateRoutes } from './protocol/iot/certificate-routes.js';
+import { openDeviceSecurity } from './device-security.js';
 import { thingRoutes } from './protocol/iot/thing-routes.js';
 import { indexingRoutes } from './protocol/iot/indexing-routes.js';
 import { jobsDataRoutes } from './protocol/jobs-data/jobs-data-routes.js';
@@ -87,6 +89,10 @@ export interface RunningServer {
   mqttUrl?: string;
   /** The embedded broker's port. */
   mqttPort?: number;
+  /** The MQTT TLS listener (with TLS on), and the generated CA devices trust. */
+  mqttTlsUrl?: string;
+  mqttTlsPort?: number;
+  tlsCaFile?: string;
   /** The external broker's connection, in external-broker mode (tests read `serving`). */
   mqttBroker?: ExternalBroker;
   /** notify / notify-next over MQTT; tests await `idle()`. */
@@ -122,6 +128,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     lock?.release();
     throw err;
   }
+  // TLS material and the device CA (device-security.ts); a CA other instances on the database do not share refuses the start.
+  const security = await openDeviceSecurity(config, homeDb.store, () => clock.now(), logger).catch(async (err: unknown) => {
+    await homeDb.destroy();
+    lock?.release();
+    throw err;
+  });
   let credentials: Credentials | undefined;
   // Object storage: the embedded store (served below as an S3 subset) unless an external S3 is
   // configured. Every region checks artifact and SBOM locations against it, as AWS does.
@@ -137,12 +149,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const mqttLog = logger.child({ component: 'mqtt' });
   let jobsDataForNotifier: JobsDataService | undefined;
   const mqttNotifier = mqttOn ? new MqttJobNotifier(() => jobsDataForNotifier!, clock, mqttLog) : undefined;
-  const cellOptions = { config, objects, clock, engine, logger, nodeId, metrics, limits: options.limits, shadowSettings: options.shadowSettings, sbomValidation: options.sbomValidation };
+  const cellOptions = { config, objects, clock, engine, logger, nodeId, metrics, limits: options.limits, shadowSettings: options.shadowSettings, sbomValidation: options.sbomValidation, deviceCa: security.material.deviceCa };
   const home = createRegionCell({
     ...cellOptions,
     region: config.region,
     database: homeDb,
     jobNotifier: options.jobNotifier ?? mqttNotifier ?? noopJobNotifier,
+    certificateEvents: security.events,
     // Every accepted shadow change is published over MQTT, whichever door it came through.
     shadowEvents: mqttOn ? mqttShadowEvents((topic, payload) => mqttTransport?.publish(topic, payload)) : undefined,
   });
@@ -249,6 +262,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ...thingRoutes(registry),
       ...billingGroupRoutes(registry.billingGroups),
       ...indexingRoutes(cell.services.fleetIndex, cell.services.aggregations),
+      ...certificateRoutes(cell.services.certificates),
       ...jobRoutes(jobServices),
       ...jobTemplateRoutes(jobTemplates),
       ...endpointRoutes(() => publicUrl!),
@@ -272,7 +286,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ];
   };
 
+  const identities = security.identities(home.ctx);
   const server = createHttpDoor({
+    tls: security.context,
+    deviceCertificates: identities.http,
     apis: apisOf(home),
     homeRegion: config.region,
     servesRegion: (region) => servesRegion(config, region),
@@ -313,7 +330,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       onRequest: deviceRequestHandler({ jobsData, shadows, notifier: mqttNotifier!, transport: () => mqttTransport!, clock, log: mqttLog }),
       log: mqttLog,
       onConnectivity: (thing, event) => void home.services.fleetIndex.recordConnectivity(thing, event).catch((err: unknown) => mqttLog.error({ err, thing }, 'connectivity not recorded')),
+      tls: identities.mqtt,
     });
+    security.attachDoor(mqttDoor);
     if (mqttDoor) {
       const door = mqttDoor;
       metrics.setMqtt({ stats: () => door.stats() });
@@ -338,7 +357,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   // Presigned URLs must name an address devices can reach: never a wildcard bind address.
   const reachableHost = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : host;
-  const baseUrl = config.publicUrl ?? `http://${reachableHost}:${port}`;
+  const scheme = security.context ? 'https' : 'http';
+  const baseUrl = config.publicUrl ?? `${scheme}://${reachableHost}:${port}`;
   publicUrl = new URL(baseUrl);
   objects.setBaseUrl(baseUrl);
   await cells.start();
@@ -347,8 +367,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   let closed = false;
   return {
-    url: `http://${host}:${port}`,
+    url: `${scheme}://${host}:${port}`,
     ...(mqttDoor ? { mqttUrl: mqttDoor.url } : {}),
+    ...(mqttDoor?.tlsPort !== undefined ? { mqttTlsUrl: mqttDoor.tlsUrl, mqttTlsPort: mqttDoor.tlsPort } : {}),
+    ...(security.material.generatedCaFile ? { tlsCaFile: security.material.generatedCaFile } : {}),
     ...(mqttDoor?.port !== undefined ? { mqttPort: mqttDoor.port } : {}),
     ...(mqttDoor?.external ? { mqttBroker: mqttDoor.external } : {}),
     ...(mqttNotifier ? { mqttNotifications: mqttNotifier } : {}),

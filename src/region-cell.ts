@@ -6,6 +6,7 @@ import { Arns } from './domain/arns.js';
 import { DEFAULT_LIMITS, type DomainContext, type Limits } from './domain/context.js';
 import { createDomainServices, type DomainServices } from './domain/domain-services.js';
 import type { JobNotifier } from './domain/jobs/job-notifications.js';
+import type { CertificateEvents, DeviceCaPort } from './domain/certificates/certificate-ports.js';
 import type { ShadowEvents } from './domain/shadows/shadow-events.js';
 import type { ShadowSettings } from './domain/shadows/shadow-settings.js';
 import { TagService } from './domain/tags/tag-service.js';
@@ -92,6 +93,9 @@ export interface RegionCellOptions {
   indexing?: Partial<IndexingSettings>;
   /** The region's gauges and the counters its domain moves. */
   metrics?: ServerMetrics;
+  /** The device CA (shared by every region) and what the MQTT door does on certificate changes (home region). */
+  deviceCa: DeviceCaPort;
+  certificateEvents?: CertificateEvents;
 }
 
 export function createRegionCell(o: RegionCellOptions): RegionCell {
@@ -133,6 +137,8 @@ export function createRegionCell(o: RegionCellOptions): RegionCell {
     jobDocumentUrls: new ObjectStoreJobDocumentUrls(o.objects.store),
     jobDocumentSource: new ObjectStoreJobDocumentSource(o.objects.store),
     indexingSettings: { ...(config.indexBuildDelayMs !== undefined ? { indexBuildDelayMs: config.indexBuildDelayMs } : {}), ...o.indexing },
+    deviceCa: o.deviceCa,
+    certificateEvents: o.certificateEvents,
     onJobDeletionFailure: (jobId: string, err: unknown, attempt: number) =>
       logger.error({ err, jobId, attempt, region: o.region }, 'job deletion failed; it is retried, and resumed at the next start'),
   };
@@ -148,6 +154,7 @@ export function createRegionCell(o: RegionCellOptions): RegionCell {
   tags.register('thinggroup', async (s, path) => path.length === 1 && (await s.thingGroups.get(path[0])) !== undefined);
   tags.register('billinggroup', async (s, path) => path.length === 1 && (await s.billingGroups.get(path[0])) !== undefined);
   tags.register('thingtype', async (s, path) => path.length === 1 && (await s.thingTypes.get(path[0])) !== undefined);
+  tags.register('cacert', async (s, path) => path.length === 1 && (await s.caCertificates.get(path[0])) !== undefined);
   tags.register('job', async (s, path) => path.length === 1 && (await s.jobs.get(path[0])) !== undefined);
   tags.register('jobtemplate', async (s, path) => path.length === 1 && (await s.jobTemplates.get(path[0])) !== undefined);
 

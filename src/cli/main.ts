@@ -48,8 +48,10 @@ serve
       process.stderr.write(`fleetjobs: cannot start: ${operational ? (err as Error).message : err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
       process.exit(1);
     }
-    const devices = server.mqttBroker ? ` (devices through the MQTT broker at ${server.mqttUrl})` : server.mqttUrl ? ` and ${server.mqttUrl}` : '';
+    const tlsDevices = server.mqttTlsUrl ? ` and ${server.mqttTlsUrl}` : '';
+    const devices = server.mqttBroker ? ` (devices through the MQTT broker at ${server.mqttUrl})` : server.mqttUrl ? ` and ${server.mqttUrl}${tlsDevices}` : '';
     process.stdout.write(`fleetjobs listening on ${server.url}${devices} (region ${config.region}, account ${config.accountId}, storage ${server.storage})\n`);
+    if (server.tlsCaFile) process.stdout.write(`TLS: devices and SDKs trust the CA in ${server.tlsCaFile}\n`);
     if (config.testMode) {
       process.stdout.write('*** TEST MODE: the clock can be frozen, set and advanced, and everything reset (/_fleetjobs/clock, /_fleetjobs/reset, /_fleetjobs/seed). Not for production. ***\n');
     }

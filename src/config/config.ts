@@ -1,3 +1,5 @@
+import { resolveTlsConfig, type DeviceCaConfig, type TlsConfig, type TlsFlags } from './tls-config.js';
+
 /**
  * Settings, resolved once: command-line flag, else FLEETJOBS_* environment variable, else the
  * embedded default. Nothing else in the code reads process.env.
@@ -61,6 +63,10 @@ export interface Config {
   mqttBroker?: ExternalBrokerConfig;
   /** The embedded broker listens beyond loopback without device authentication (a warning at start). */
   mqttExposed?: boolean;
+  /** `--tls` / `--tls-cert`: HTTPS on the HTTP port and the MQTT TLS listener (tls-config.ts). */
+  tls?: TlsConfig;
+  /** `--device-ca-cert` / `--device-ca-key`: the CA that signs device certificates, else the generated one. */
+  deviceCa?: DeviceCaConfig;
 }
 
 export interface ExternalBrokerConfig {
@@ -97,7 +103,7 @@ export interface S3Config {
   forcePathStyle: boolean;
 }
 
-export interface ConfigFlags {
+export interface ConfigFlags extends TlsFlags {
   host?: string;
   port?: string | number;
   dataDir?: string;
@@ -267,6 +273,8 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     maxVersionsPerPackage: positive(flags.maxVersionsPerPackage, 'MAX_VERSIONS_PER_PACKAGE', '--max-versions-per-package'),
   });
 
+  const tlsSettings = resolveTlsConfig(flags, pick, truthy(env.FLEETJOBS_TLS), mqttOn && !mqttBroker);
+
   return {
     host,
     port,
@@ -293,6 +301,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     ...(pick(flags.seed, 'SEED') ? { seedFile: pick(flags.seed, 'SEED') } : {}),
     ...(mqttOn && mqttBroker ? { mqttBroker } : {}),
     ...(mqttOn && !mqttBroker ? { mqttPort, mqttExposed: !loopback } : {}),
+    ...tlsSettings,
   };
 }
 

@@ -25,6 +25,12 @@ export class Arns {
   billingGroup(name: string): string {
     return `${this.base()}:billinggroup/${name}`;
   }
+  certificate(id: string): string {
+    return `${this.base()}:cert/${id}`;
+  }
+  caCertificate(id: string): string {
+    return `${this.base()}:cacert/${id}`;
+  }
   thingType(name: string): string {
     return `${this.base()}:thingtype/${name}`;
   }

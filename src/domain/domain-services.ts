@@ -22,6 +22,10 @@ import { ThingRegistry } from './things/registry.js';
 import { FleetIndexService } from './indexing/fleet-index-service.js';
 import { AggregationService } from './indexing/aggregation-service.js';
 import type { IndexingSettings } from './indexing/indexing-config.js';
+import { CaCertificateService } from './certificates/ca-certificate-service.js';
+import { noCertificateEvents, type CertificateEvents, type DeviceCaPort } from './certificates/certificate-ports.js';
+import { CertificateService } from './certificates/certificate-service.js';
+import { ThingPrincipalService } from './certificates/thing-principal-service.js';
 
 /** What the domain reaches outside itself through: object storage, MQTT, the SBOM worker. */
 export interface DomainPorts {
@@ -38,6 +42,10 @@ export interface DomainPorts {
   jobActivity?: JobActivity;
   /** Fleet indexing settings (indexBuildDelayMs, limits). */
   indexingSettings?: Partial<IndexingSettings>;
+  /** Signs CreateKeysAndCertificate's and CreateCertificateFromCsr's certificates. */
+  deviceCa: DeviceCaPort;
+  /** Certificate changes the device doors act on (the home region's MQTT door). */
+  certificateEvents?: CertificateEvents;
 }
 
 /**
@@ -70,7 +78,13 @@ export function createDomainServices(ctx: DomainContext, ports: DomainPorts) {
   // Fleet indexing: the registry is searched in place, shadows index themselves as they are written.
   const fleetIndex = new FleetIndexService(ctx, ports.indexingSettings);
   const aggregations = new AggregationService(ctx);
-  return { catalog, registry, shadows, jobDomain, jobTemplates, jobServices, jobsData, fleetIndex, aggregations };
+  const events = ports.certificateEvents ?? noCertificateEvents;
+  const certificates = {
+    certificates: new CertificateService(ctx, ports.deviceCa, events),
+    caCertificates: new CaCertificateService(ctx, events),
+    principals: new ThingPrincipalService(ctx, events),
+  };
+  return { catalog, registry, shadows, jobDomain, jobTemplates, jobServices, jobsData, fleetIndex, aggregations, certificates };
 }
 
 export type DomainServices = ReturnType<typeof createDomainServices>;

@@ -28,7 +28,13 @@ export type AwsErrorName =
   | 'UnsupportedDocumentEncodingException'
   | 'InvalidQueryException'
   | 'IndexNotReadyException'
-  | 'InvalidAggregationException';
+  | 'InvalidAggregationException'
+  | 'CertificateStateException'
+  | 'CertificateConflictException'
+  | 'CertificateValidationException'
+  | 'RegistrationCodeValidationException'
+  | 'DeleteConflictException'
+  | 'ForbiddenException';
 
 /**
  * Why a state machine refused, for doors whose wire tells these apart (MQTT's VersionMismatch and

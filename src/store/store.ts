@@ -19,6 +19,8 @@ import { ThingGroupStore } from './thing-groups.js';
 import { BillingGroupStore } from './billing-groups.js';
 import { EmbeddedObjectStoreClaims } from './embedded-object-store-claims.js';
 import { ServerCredentialStore } from './server-credentials.js';
+import { CaCertificateStore, CertificateStore } from './certificates.js';
+import { ThingPrincipalStore } from './thing-principals.js';
 import { ThingStore, ThingTypeStore } from './things.js';
 import { FleetIndexStore } from './fleet-index.js';
 import { FleetAggregationStore } from './fleet-index-aggregations.js';
@@ -50,6 +52,9 @@ export class Store {
   readonly billingGroups: BillingGroupStore;
   readonly serverCredentials: ServerCredentialStore;
   readonly embeddedObjectStore: EmbeddedObjectStoreClaims;
+  readonly certificates: CertificateStore;
+  readonly caCertificates: CaCertificateStore;
+  readonly thingPrincipals: ThingPrincipalStore;
   readonly shadows: ShadowStore;
   readonly fleetIndex: FleetIndexStore;
   readonly fleetAggregations: FleetAggregationStore;
@@ -82,6 +87,9 @@ export class Store {
     this.billingGroups = new BillingGroupStore(db, dialect);
     this.serverCredentials = new ServerCredentialStore(db);
     this.embeddedObjectStore = new EmbeddedObjectStoreClaims(db);
+    this.certificates = new CertificateStore(db, dialect);
+    this.caCertificates = new CaCertificateStore(db, dialect);
+    this.thingPrincipals = new ThingPrincipalStore(db);
     this.shadows = new ShadowStore(db, dialect);
     this.fleetIndex = new FleetIndexStore(db, dialect);
     this.fleetAggregations = new FleetAggregationStore(db, dialect);

@@ -1,4 +1,5 @@
 import type { RouteDefinition } from '../../src/protocol/http/route.js';
+import { certificateRoutes } from '../../src/protocol/iot/certificate-routes.js';
 import { endpointRoutes } from '../../src/protocol/iot/endpoint-routes.js';
 import { jobRoutes } from '../../src/protocol/iot/job-routes.js';
 import { jobTemplateRoutes } from '../../src/protocol/iot/job-template-routes.js';
@@ -39,6 +40,7 @@ export function allRoutes(): FuzzRoute[] {
       ...thingRoutes(standIn),
       ...jobRoutes(standIn),
       ...jobTemplateRoutes(standIn),
+      ...certificateRoutes(standIn),
       ...endpointRoutes(() => new URL('http://127.0.0.1')),
     ]),
     ...of('iot-jobs-data', jobsDataRoutes(standIn)),

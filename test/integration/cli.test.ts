@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { ServeProcess } from '../support/serve-process.js';
+import { mqttTlsUrlOf, mqttUrlOf, ServeProcess } from '../support/serve-process.js';
 
 /** The `fleetjobs` command line as a new user meets it: version, help, a typo, a port in use. */
 describe('the fleetjobs command line', () => {
@@ -46,6 +46,21 @@ describe('the fleetjobs command line', () => {
       if (!/secret-access-key|mqtt-username|mqtt-password/.test(text)) assert.match(text, /default [^)]+\)/, `names its default: ${text}`);
     }
     assert.match(p.stdout.replace(/\s+/g, ' '), /--port <port> port to bind, 0 for any free port \(FLEETJOBS_PORT; default 8080\)/);
+  });
+
+  it('serve --tls names HTTPS and the MQTT TLS listener in its first line and prints the CA devices trust; --mqtt-tls-port needs TLS', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'fleetjobs-tls-'));
+    dirs.push(dir);
+    const p = run(['serve', '--tls', '--port', '0', '--mqtt-port', '0', '--mqtt-tls-port', '0', '--data-dir', dir]);
+    assert.match(await p.url(), /^https:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(mqttUrlOf(p.lines[0]) ?? '', /^mqtt:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(mqttTlsUrlOf(p.lines[0]) ?? '', /^mqtts:\/\/127\.0\.0\.1:\d+$/);
+    await p.waitForLine((l) => l === `TLS: devices and SDKs trust the CA in ${join(dir, 'tls', 'ca.pem')}`);
+    assert.doesNotMatch(p.stdout + p.stderr, /PRIVATE KEY/);
+    assert.equal((await p.terminate()).code, 0);
+    const refused = run(['serve', '--port', '0', '--mqtt-tls-port', '0', '--data-dir', dir]);
+    assert.equal((await refused.exited).code, 2, 'a configuration error');
+    assert.match(refused.stderr, /--mqtt-tls-port \(FLEETJOBS_MQTT_TLS_PORT\) needs TLS/);
   });
 
   it('refuses a second server on the same SQLite data dir, naming the holder, and takes over a killed one\'s lock', async () => {

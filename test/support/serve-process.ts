@@ -5,8 +5,10 @@ import { fileURLToPath } from 'node:url';
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 const STARTUP_MS = 60_000;
 /** The first line: HTTP URL, then region, account and storage; the MQTT URL (when the door is on) is `mqttUrlOf`'s. */
-export const LISTENING = /^fleetjobs listening on (http:\/\/[^\s]+)(?: and mqtt:\/\/[^\s]+| \(devices through the MQTT broker at mqtts?:\/\/[^\s]+\))? \(region ([a-z0-9-]+), account (\d{12}), storage (.+)\)$/;
-export const mqttUrlOf = (line: string) => /^fleetjobs listening on http:\/\/[^\s]+ and (mqtt:\/\/[^\s]+) \(/.exec(line)?.[1];
+export const LISTENING = /^fleetjobs listening on (https?:\/\/[^\s]+)(?: and mqtt:\/\/[^\s]+(?: and mqtts:\/\/[^\s]+)?| \(devices through the MQTT broker at mqtts?:\/\/[^\s]+\))? \(region ([a-z0-9-]+), account (\d{12}), storage (.+)\)$/;
+export const mqttUrlOf = (line: string) => /^fleetjobs listening on https?:\/\/[^\s]+ and (mqtt:\/\/[^\s]+) /.exec(line)?.[1];
+/** The MQTT TLS listener's URL in the first line, with TLS on. */
+export const mqttTlsUrlOf = (line: string) => / and (mqtts:\/\/[^\s]+) \(/.exec(line)?.[1];
 
 /** A `fleetjobs serve` child process, its output collected line by line. */
 export class ServeProcess {

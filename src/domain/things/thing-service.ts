@@ -188,6 +188,9 @@ export class ThingService {
       if (expectedVersion !== undefined && expectedVersion !== thing.version) {
         throw new DomainError('VersionConflictException', `The version for thing ${thingName} does not match the expected version.`);
       }
+      if ((await tx.thingPrincipals.countOfThing(thingName)) > 0) {
+        throw new DomainError('InvalidRequestException', `Cannot delete. Thing ${thingName} is still attached to one or more principals`);
+      }
       await this.events.deleted(tx, thingName);
       await tx.thingGroups.removeThing(thingName);
       await tx.things.delete(thingName);

@@ -30,6 +30,12 @@ const STATUS: Record<AwsErrorName, number> = {
   InvalidQueryException: 400,
   IndexNotReadyException: 400,
   InvalidAggregationException: 400,
+  CertificateStateException: 406,
+  CertificateConflictException: 409,
+  CertificateValidationException: 400,
+  RegistrationCodeValidationException: 400,
+  DeleteConflictException: 409,
+  ForbiddenException: 403,
 };
 
 export type StatusOverrides = Partial<Record<AwsErrorName, number>>;

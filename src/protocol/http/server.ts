@@ -1,8 +1,11 @@
 import { createHash, randomUUID } from 'node:crypto';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { SecureContextOptions } from 'node:tls';
 import FindMyWay from 'find-my-way';
 import type { Logger } from 'pino';
 import { DomainError } from '../../domain/errors.js';
+import { peerCertificateOf, type DeviceCertificateAuth, type PeerCertificate } from './device-certificates.js';
 import { writeAwsError } from './errors.js';
 import type { RouteDefinition, RouteResult, ServiceApi } from './route.js';
 import { EMPTY_SHA256, readScope, type SigV4Verifier } from './sigv4.js';
@@ -36,6 +39,10 @@ export interface HttpDoorOptions {
   regionApis?: (region: string) => Promise<ServiceApi[] | undefined>;
   /** Told of every request once its answer is done (the metrics), with what the request log writes. */
   onRequestDone?: (rec: RequestRecord, status: number, ms: number) => void;
+  /** HTTPS instead of HTTP (`--tls`, `--tls-cert`): the server certificate, and the CAs client certificates may chain to. */
+  tls?: SecureContextOptions;
+  /** Device planes' requests with a client certificate and no signature (device-certificates.ts). */
+  deviceCertificates?: DeviceCertificateAuth;
 }
 
 /** Small enough that a turn stays around a millisecond of work, large enough to cost nothing measurable. */
@@ -100,6 +107,9 @@ function bind(apis: ServiceApi[]): Map<string, BoundApi> {
   }
   return bySigningName;
 }
+
+/** The planes a device's client certificate opens (device-security.md §6.1). */
+const DEVICE_APIS = ['iot-jobs-data', 'iotdata'];
 
 export function createHttpDoor(options: HttpDoorOptions): http.Server {
   const bySigningName = bind(options.apis);
@@ -166,7 +176,10 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
       throw new DomainError('InvalidRequestException', 'The authorization mechanism you have provided is not supported. Please use AWS4-HMAC-SHA256.', { s3: { code: 'InvalidRequest', status: 400 } });
     }
     const byPath = scope ? undefined : apiByPath(method, path);
-    if (!scope && options.verifier) {
+    // A device on HTTPS with its certificate and no signature, as on AWS's data endpoint: only
+    // the device planes' routes, for the certificate's own thing.
+    const peer: PeerCertificate | undefined = !scope && options.deviceCertificates && byPath && DEVICE_APIS.includes(byPath.api.name) ? peerCertificateOf(req) : undefined;
+    if (!scope && options.verifier && !peer) {
       // In the format of the API the path belongs to: S3's XML AccessDenied for an S3 path.
       rec.errorApi = byPath?.api;
       throw new DomainError('MissingAuthenticationTokenException', 'Missing Authentication Token');
@@ -216,7 +229,7 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
       }
     }
 
-    if (options.verifier) {
+    if (options.verifier && !peer) {
       const parts = {
         method,
         rawUrl,
@@ -239,6 +252,7 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
       match = inRegion.router.find(method as FindMyWay.HTTPMethod, path);
     }
     if (!match) throw routingError!;
+    if (peer) await options.deviceCertificates!.authorize(peer, (match.params as Record<string, string>).thingName, rec);
     const handlerRoute = match.store as RouteDefinition | undefined;
     if (!route || !handlerRoute) throw routingError!;
     rec.operation = handlerRoute.operationOf?.(query, req.headers) ?? handlerRoute.operation;
@@ -274,7 +288,7 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
   }
 
   const scheduler = new TurnScheduler(options.requestsPerTurn ?? DEFAULT_REQUESTS_PER_TURN);
-  const server = http.createServer((req, res) => scheduler.run(() => {
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => scheduler.run(() => {
     const requestId = randomUUID();
     const started = performance.now();
     const rec: RequestRecord = {};
@@ -300,7 +314,12 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
       if (api?.writeError) api.writeError(res, requestId, 'InternalFailureException', 'Internal service failure.', {});
       else writeAwsError(res, requestId, 'InternalFailureException', 'Internal service failure.');
     });
-  }));
+  });
+  // A client certificate is asked for and judged per request (device-certificates.ts), never
+  // required by the handshake: SDKs and the CLI present none. https.Server has http.Server's API.
+  const server = options.tls
+    ? (https.createServer({ ...options.tls, requestCert: true, rejectUnauthorized: false }, onRequest) as unknown as http.Server)
+    : http.createServer(onRequest);
   server.keepAliveTimeout = 65_000;
   return server;
 }

@@ -1,4 +1,5 @@
 import net, { type AddressInfo } from 'node:net';
+import tls, { TLSSocket } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { DeviceIdentity } from './identity.js';
@@ -17,6 +18,11 @@ export interface EmbeddedBrokerOptions {
   port: number;
   identity: DeviceIdentity;
   log: Logger;
+  /**
+   * The MQTT TLS listener (`--mqtt-tls-port`): the same broker, devices identified by their client
+   * certificate (decision 0032); a refused CONNECT gets no CONNACK, the socket is closed.
+   */
+  tls?: { port: number; context: tls.SecureContextOptions; identity: DeviceIdentity };
   /** Answers a device's request; its reply is sent to `client` directly. */
   onRequest: (request: DeviceRequest, topic: string, payload: Buffer, reply: (topic: string, payload: string) => void) => Promise<void>;
   /** A thing's first connection opened or its last one closed (fleet indexing's connectivity). */
@@ -34,6 +40,11 @@ export interface ConnectivityEvent {
 export interface EmbeddedBroker {
   url: string;
   port: number;
+  /** The MQTT TLS listener's URL and port, when it is on. */
+  tlsUrl?: string;
+  tlsPort?: number;
+  /** Closes the connections made with this certificate (of `thingName` only, when given); answers how many. */
+  disconnectCertificate(certificateId: string, thingName?: string): number;
   transport: MqttTransport;
   stats(): MqttStats;
   /** Test mode's reset: every client disconnected and every kept session forgotten, as in a fresh broker. */
@@ -57,6 +68,8 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   const broker = await Aedes.createBroker({ keepaliveLimit: KEEPALIVE_LIMIT_S, maxClientsIdLength: 128, concurrency: 0 });
   /** Client id → the thing it acts for (equal today; the seam for certificates). */
   const things = new Map<Client, string>();
+  /** The client certificate each TLS client connected with. */
+  const certificates = new Map<Client, string>();
   const connected = new Map<string, number>();
   /**
    * Things whose clean=false session the broker keeps while they are away: what is published to
@@ -65,15 +78,21 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   const persistent = new Set<string>();
 
   broker.authenticate = (client, username, password, done) => {
-    o.identity.identify({ clientId: client.id, username, password }).then(
+    const secure = o.tls !== undefined && client.conn instanceof TLSSocket ? client.conn : undefined;
+    const certificate = secure?.getPeerCertificate(false)?.raw;
+    const identity = secure ? o.tls!.identity : o.identity;
+    identity.identify({ clientId: client.id, username, password, ...(secure ? { certificate: certificate && certificate.length > 0 ? certificate : undefined, secure: true } : {}) }).then(
       (d) => {
         if ('thingName' in d) {
           things.set(client, d.thingName);
+          if (d.certificateId !== undefined) certificates.set(client, d.certificateId);
           done(null, true);
           return;
         }
-        o.log.warn({ clientId: client.id, reason: d.refused }, 'MQTT connection refused');
+        o.log.warn({ clientId: client.id, reason: d.refused, ...(d.certificateId ? { certificateId: d.certificateId } : {}), ...(secure ? { listener: 'tls' } : {}) }, 'MQTT connection refused');
         const err = Object.assign(new Error(d.refused), { returnCode: 5 }) as AuthenticateError;
+        // On the TLS listener as on AWS: the socket is closed, no CONNACK (aedes sends none to a closed client).
+        if (secure) client.close();
         done(err, false);
       },
       (err: unknown) => {
@@ -168,6 +187,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   broker.on('clientDisconnect', (client) => {
     const thing = things.get(client);
     things.delete(client);
+    certificates.delete(client);
     lastTurn.delete(client);
     if (thing === undefined) return;
     const n = (connected.get(thing) ?? 1) - 1;
@@ -198,6 +218,27 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   }
   const port = (server.address() as AddressInfo).port;
   const host = o.host.includes(':') ? `[${o.host}]` : o.host;
+  let tlsServer: tls.Server | undefined;
+  if (o.tls) {
+    // ALPN: the Device SDK's x-amzn-mqtt-ca (what AWS's 443 wants), plain mqtt, or none at all.
+    tlsServer = tls.createServer({ ...o.tls.context, requestCert: true, rejectUnauthorized: false, ALPNProtocols: ['x-amzn-mqtt-ca', 'mqtt'] }, broker.handle);
+    tlsServer.on('tlsClientError', (err) => o.log.debug({ err: err.message }, 'MQTT TLS handshake failed'));
+    const listener = tlsServer;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        listener.once('error', reject);
+        listener.listen(o.tls!.port, o.host, () => resolve());
+      });
+    } catch (err) {
+      await new Promise<void>((r) => broker.close(() => r()));
+      await new Promise<void>((r) => server.close(() => r()));
+      if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+        throw new MqttPortInUseError(`the MQTT TLS port ${o.tls.port} on ${o.host} is taken: pick another with --mqtt-tls-port (0 for any free port)`);
+      }
+      throw err;
+    }
+  }
+  const tlsPort = tlsServer ? (tlsServer.address() as AddressInfo).port : undefined;
   const transport: MqttTransport = {
     publish(topic, payload) {
       sent++;
@@ -208,6 +249,18 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   return {
     url: `mqtt://${host}:${port}`,
     port,
+    ...(tlsPort !== undefined ? { tlsUrl: `mqtts://${host}:${tlsPort}`, tlsPort } : {}),
+    disconnectCertificate(certificateId, thingName) {
+      let n = 0;
+      for (const [client, id] of certificates) {
+        if (id !== certificateId || (thingName !== undefined && things.get(client) !== thingName)) continue;
+        o.log.warn({ clientId: client.id, certificateId }, 'MQTT connection closed: its certificate may no longer connect');
+        certificates.delete(client);
+        client.close();
+        n++;
+      }
+      return n;
+    },
     transport,
     stats: () => ({ connections: things.size, received, sent }),
     async disconnectAll() {
@@ -222,6 +275,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
       // Clients first (the broker disconnects them), then the listener has nothing left to wait for.
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      if (tlsServer) await new Promise<void>((resolve) => tlsServer.close(() => resolve()));
     },
   };
 }

@@ -1,8 +1,9 @@
+import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
 import { startEmbeddedBroker, type ConnectivityEvent } from './embedded-broker.js';
 import { connectExternalBroker, type ExternalBroker } from './external-broker.js';
-import { clientIdIsThing } from './identity.js';
+import { clientCertificate, clientIdIsThing, type IdentityDecision } from './identity.js';
 import type { DeviceRequest } from './topics.js';
 import type { MqttStats, MqttTransport } from './transport.js';
 
@@ -12,6 +13,11 @@ export interface MqttDoor {
   url: string;
   /** The embedded broker's port. */
   port?: number;
+  /** The embedded broker's MQTT TLS listener, with TLS on. */
+  tlsUrl?: string;
+  tlsPort?: number;
+  /** Closes the embedded broker's connections made with this certificate (an external broker's are not ours). */
+  disconnectCertificate(certificateId: string, thingName?: string): number;
   transport: MqttTransport;
   /** Connections and messages so far (the metrics). */
   stats(): MqttStats;
@@ -30,11 +36,13 @@ export async function startMqttDoor(deps: {
   log: Logger;
   /** The embedded broker's connects and disconnects (an external broker's are not seen). */
   onConnectivity?: (thingName: string, event: ConnectivityEvent) => void;
+  /** The TLS listener's certificate and who a client certificate acts for (with `config.tls`). */
+  tls?: { context: SecureContextOptions; identify: (der: Buffer, thingName: string) => Promise<IdentityDecision> };
 }): Promise<MqttDoor | undefined> {
   const { config } = deps;
   if (config.mqttBroker) {
     const external = await connectExternalBroker({ broker: config.mqttBroker, nodeId: deps.nodeId, log: deps.log, onRequest: deps.onRequest });
-    return { url: external.url, transport: external.transport, stats: () => external.stats(), external, disconnectAll: async () => undefined, close: () => external.close() };
+    return { url: external.url, transport: external.transport, stats: () => external.stats(), external, disconnectCertificate: () => 0, disconnectAll: async () => undefined, close: () => external.close() };
   }
   if (config.mqttPort === undefined) return undefined;
   // The embedded broker on the HTTP host (devices-and-engine.md §1).
@@ -45,6 +53,12 @@ export async function startMqttDoor(deps: {
     log: deps.log,
     onRequest: deps.onRequest,
     onConnectivity: deps.onConnectivity,
+    ...(deps.tls && config.tls?.mqttTlsPort !== undefined ? { tls: { port: config.tls.mqttTlsPort, context: deps.tls.context, identity: clientCertificate(deps.tls.identify) } } : {}),
   });
-  return { url: broker.url, port: broker.port, transport: broker.transport, stats: () => broker.stats(), disconnectAll: () => broker.disconnectAll(), close: () => broker.close() };
+  return {
+    url: broker.url,
+    port: broker.port,
+    ...(broker.tlsPort !== undefined ? { tlsUrl: broker.tlsUrl, tlsPort: broker.tlsPort } : {}),
+    disconnectCertificate: (id, thing) => broker.disconnectCertificate(id, thing),
+    transport: broker.transport, stats: () => broker.stats(), disconnectAll: () => broker.disconnectAll(), close: () => broker.close() };
 }
