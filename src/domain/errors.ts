@@ -25,7 +25,10 @@ export type AwsErrorName =
   | 'RequestEntityTooLargeException'
   | 'UnknownOperationException'
   | 'MethodNotAllowedException'
-  | 'UnsupportedDocumentEncodingException';
+  | 'UnsupportedDocumentEncodingException'
+  | 'MalformedPolicyException'
+  | 'DeleteConflictException'
+  | 'VersionsLimitExceededException';
 
 /**
  * Why a state machine refused, for doors whose wire tells these apart (MQTT's VersionMismatch and

@@ -27,6 +27,9 @@ const STATUS: Record<AwsErrorName, number> = {
   UnknownOperationException: 404,
   MethodNotAllowedException: 405,
   UnsupportedDocumentEncodingException: 415,
+  MalformedPolicyException: 400,
+  DeleteConflictException: 409,
+  VersionsLimitExceededException: 409,
 };
 
 export type StatusOverrides = Partial<Record<AwsErrorName, number>>;
