@@ -22,6 +22,7 @@ import { jobRoutes } from './protocol/iot/job-routes.js';
 import { jobTemplateRoutes } from './protocol/iot/job-template-routes.js';
 import { packageRoutes } from './protocol/iot/package-routes.js';
 import { tagRoutes } from './protocol/iot/tag-routes.js';
+import { policyRoutes } from './protocol/iot/policy-routes.js';
 import { billingGroupRoutes } from './protocol/iot/billing-group-routes.js';
 import { thingRoutes } from './protocol/iot/thing-routes.js';
 import { jobsDataRoutes } from './protocol/jobs-data/jobs-data-routes.js';
@@ -244,6 +245,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ...tagRoutes(cell.tags),
       ...thingRoutes(registry),
       ...billingGroupRoutes(registry.billingGroups),
+      ...policyRoutes(cell.services.policies),
       ...jobRoutes(jobServices),
       ...jobTemplateRoutes(jobTemplates),
       ...endpointRoutes(() => publicUrl!),
@@ -304,7 +306,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     mqttDoor = await startMqttDoor({
       config,
       nodeId,
-      thingExists: async (name) => (await store.things.get(name)) !== undefined,
+      authorization: home.services.policies.deviceAuthorization(config.defaultDevicePolicy),
       onRequest: deviceRequestHandler({ jobsData, shadows, notifier: mqttNotifier!, transport: () => mqttTransport!, clock, log: mqttLog }),
       log: mqttLog,
     });

@@ -31,6 +31,12 @@ export class Arns {
   job(jobId: string): string {
     return `${this.base()}:job/${jobId}`;
   }
+  policy(name: string): string {
+    return `${this.base()}:policy/${name}`;
+  }
+  certificate(id: string): string {
+    return `${this.base()}:cert/${id}`;
+  }
   jobTemplate(id: string): string {
     return `${this.base()}:jobtemplate/${id}`;
   }

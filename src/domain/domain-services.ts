@@ -15,6 +15,8 @@ import { PackageConfigurationService } from './packages/package-configuration.js
 import { PackageService } from './packages/package-service.js';
 import { SbomService, type SbomValidationQueue } from './packages/sbom-service.js';
 import { PackageVersionService } from './packages/version-service.js';
+import { createPolicyDomain } from './policies/policy-domain.js';
+import type { PolicyPrincipals } from './policies/policy-targets.js';
 import type { ShadowEvents } from './shadows/shadow-events.js';
 import { ShadowService } from './shadows/shadow-service.js';
 import type { ShadowSettings } from './shadows/shadow-settings.js';
@@ -33,6 +35,8 @@ export interface DomainPorts {
   onJobDeletionFailure: (jobId: string, err: unknown, attempt: number) => void;
   /** Told what the job domain did, for the metrics. */
   jobActivity?: JobActivity;
+  /** Whether a certificate ARN names a certificate (policy targets); every well-formed one until certificates are stored. */
+  policyPrincipals?: PolicyPrincipals;
 }
 
 /**
@@ -62,7 +66,8 @@ export function createDomainServices(ctx: DomainContext, ports: DomainPorts) {
   };
   const jobsData = new JobsDataService(ctx, jobDomain.executions, ports.jobDocumentUrls);
   registry.addMembershipListener(new ContinuousJobMembership(ctx, jobDomain.executions));
-  return { catalog, registry, shadows, jobDomain, jobTemplates, jobServices, jobsData };
+  const policies = createPolicyDomain(ctx, registry, ports.policyPrincipals);
+  return { catalog, registry, shadows, jobDomain, jobTemplates, jobServices, jobsData, policies };
 }
 
 export type DomainServices = ReturnType<typeof createDomainServices>;

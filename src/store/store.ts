@@ -8,6 +8,7 @@ import { JobTemplateStore } from './job-templates.js';
 import { JobStore } from './jobs.js';
 import { ObjectMetadataStore } from './objects.js';
 import { PendingListStore } from './pending-lists.js';
+import { PolicyStore } from './policies.js';
 import { PackageStore, PackageVersionStore, SbomValidationResultStore } from './packages.js';
 import { holdsResources, wipeResources } from './reset.js';
 import { SbomValidationStore } from './sbom-validations.js';
@@ -47,6 +48,7 @@ export class Store {
   readonly billingGroups: BillingGroupStore;
   readonly serverCredentials: ServerCredentialStore;
   readonly shadows: ShadowStore;
+  readonly policies: PolicyStore;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -76,6 +78,7 @@ export class Store {
     this.billingGroups = new BillingGroupStore(db, dialect);
     this.serverCredentials = new ServerCredentialStore(db);
     this.shadows = new ShadowStore(db, dialect);
+    this.policies = new PolicyStore(db, dialect);
   }
 
   /**

@@ -1,21 +1,26 @@
 import net, { type AddressInfo } from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
+import type { DeviceAuthorization } from '../../domain/policies/device-authorization.js';
+import { DeviceSessions } from './device-sessions.js';
 import type { DeviceIdentity } from './identity.js';
 import type { MqttStats, MqttTransport } from './transport.js';
-import { filterInThingSubtree, parseRequestTopic, thingOfTopic, type DeviceRequest } from './topics.js';
+import { parseRequestTopic, type DeviceRequest } from './topics.js';
 
 /**
  * The embedded MQTT 3.1.1 broker (aedes 1.x; devices-and-engine.md §1), started by `fleetjobs
- * serve`. Each client acts for one thing (identity.ts) and may subscribe and publish only under
- * its own `$aws/things/{thing}/`: a foreign subscription gets SUBACK 0x80 and the client stays; a
- * foreign publish closes the connection; nothing of another thing's is delivered to it. Requests
+ * serve`. Each client is a principal (identity.ts) whose policies decide what it may do
+ * (device-sessions.ts; by default its own `$aws/things/{thing}/` topics only): a refused CONNECT
+ * gets CONNACK 5; a refused subscription SUBACK 0x80 and the client stays; a refused publish
+ * closes the connection; nothing it may not receive is delivered to it. Requests
  * are answered as they are published, each client's in order, replies straight to the requester.
  */
 export interface EmbeddedBrokerOptions {
   host: string;
   port: number;
   identity: DeviceIdentity;
+  /** Binds each connection's policies (the policy engine, with `--default-device-policy`). */
+  authorization: DeviceAuthorization;
   log: Logger;
   /** Answers a device's request; its reply is sent to `client` directly. */
   onRequest: (request: DeviceRequest, topic: string, payload: Buffer, reply: (topic: string, payload: string) => void) => Promise<void>;
@@ -45,8 +50,8 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   // notify-next messages, one per released execution, overflowed the stack and killed the process
   // (mcollina/mqemitter#204). Each delivery is a socket write; nothing else waits on the limit.
   const broker = await Aedes.createBroker({ keepaliveLimit: KEEPALIVE_LIMIT_S, maxClientsIdLength: 128, concurrency: 0 });
-  /** Client id → the thing it acts for (equal today; the seam for certificates). */
-  const things = new Map<Client, string>();
+  /** Each connection's principal and policies (the thing it acts for among them). */
+  const sessions = new DeviceSessions<Client>(o.authorization, o.log, (client) => client.close());
   const connected = new Map<string, number>();
   /**
    * Things whose clean=false session the broker keeps while they are away: what is published to
@@ -55,10 +60,10 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   const persistent = new Set<string>();
 
   broker.authenticate = (client, username, password, done) => {
-    o.identity.identify({ clientId: client.id, username, password }).then(
+    const identified = o.identity.identify({ clientId: client.id, username, password });
+    identified.then((d) => ('principal' in d ? sessions.connect(client, d.principal) : d)).then(
       (d) => {
-        if ('thingName' in d) {
-          things.set(client, d.thingName);
+        if ('allowed' in d) {
           done(null, true);
           return;
         }
@@ -73,12 +78,11 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     );
   };
   broker.authorizeSubscribe = (client, sub, done) => {
-    const thing = things.get(client);
-    if (thing !== undefined && filterInThingSubtree(sub.topic, thing)) {
+    if (sessions.allows(client, 'iot:Subscribe', sub.topic)) {
       done(null, sub);
       return;
     }
-    o.log.warn({ clientId: client.id, topic: sub.topic }, 'MQTT subscription refused: outside the client\'s own topics');
+    o.log.warn({ clientId: client.id, topic: sub.topic }, 'MQTT subscription refused: iot:Subscribe not allowed by the client\'s policies');
     done(null, null);
   };
   /**
@@ -93,8 +97,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
       done(null);
       return;
     }
-    const thing = things.get(client);
-    if (thing !== undefined && thingOfTopic(packet.topic) === thing) {
+    if (sessions.allows(client, 'iot:Publish', packet.topic)) {
       if (parseRequestTopic(packet.topic)) {
         let finish!: () => void;
         const mine = new Promise<void>((resolve) => (finish = resolve));
@@ -104,7 +107,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
       done(null);
       return;
     }
-    o.log.warn({ clientId: client.id, topic: packet.topic }, 'MQTT publish refused: outside the client\'s own topics; connection closed');
+    o.log.warn({ clientId: client.id, topic: packet.topic }, 'MQTT publish refused: iot:Publish not allowed by the client\'s policies; connection closed');
     done(new Error('not authorized'));
   };
   /**
@@ -113,10 +116,9 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
    */
   let forgetUpTo = 0;
   broker.authorizeForward = (client, packet) => {
-    const thing = things.get(client);
     const counter = (packet as { brokerCounter?: number }).brokerCounter;
     if (counter !== undefined && counter <= forgetUpTo) return null;
-    return thing !== undefined && thingOfTopic(packet.topic) === thing ? packet : null;
+    return sessions.allows(client, 'iot:Receive', packet.topic) ? packet : null;
   };
   let received = 0;
   let sent = 0;
@@ -147,15 +149,15 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
       });
   };
   broker.on('clientReady', (client) => {
-    const thing = things.get(client);
+    const thing = sessions.thingOf(client);
     if (thing === undefined) return;
     connected.set(thing, (connected.get(thing) ?? 0) + 1);
     if (client.clean) persistent.delete(thing);
     else persistent.add(thing);
   });
   broker.on('clientDisconnect', (client) => {
-    const thing = things.get(client);
-    things.delete(client);
+    const thing = sessions.thingOf(client);
+    sessions.drop(client);
     lastTurn.delete(client);
     if (thing === undefined) return;
     const n = (connected.get(thing) ?? 1) - 1;
@@ -193,10 +195,10 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     url: `mqtt://${host}:${port}`,
     port,
     transport,
-    stats: () => ({ connections: things.size, received, sent }),
+    stats: () => ({ connections: sessions.size, received, sent }),
     async disconnectAll() {
       forgetUpTo = (broker as unknown as { counter: number }).counter;
-      await Promise.all([...things.keys()].map((c) => new Promise<void>((resolve) => c.close(() => resolve()))));
+      await Promise.all(sessions.clients().map((c) => new Promise<void>((resolve) => c.close(() => resolve()))));
       // A clean=false session outlives its connection: its subscriptions go too.
       const { persistence } = broker as unknown as { persistence: { cleanSubscriptions(client: { id: string }): Promise<void> } };
       for (const id of persistent) await persistence.cleanSubscriptions({ id });

@@ -1,16 +1,24 @@
+import type { DevicePrincipal } from '../../domain/policies/device-authorization.js';
+import type { CertificateFacts, ConnectionThing } from '../../domain/policies/policy-variables.js';
+
 /**
- * Who a device connection acts for: the one seam where that is decided (device-security.md will
- * add certificates and policies here). Today a client acts for the thing its client id names, as
- * in AWS's default policy; a client id that is no registered thing is refused at CONNECT. The
- * username carries the Device SDK's metrics (`?SDK=…`) and is never read as an identity.
+ * Who a device connection is: the one seam where that is decided. It yields the connection's
+ * principal (client id, certificate, thing); what the principal may do is the policy engine's to
+ * say (domain/policies, device-sessions.ts). The username carries the Device SDK's metrics
+ * (`?SDK=…`) and is never read as an identity.
  */
 export interface ConnectAttempt {
   clientId: string;
   username?: string;
   password?: Buffer;
+  /**
+   * The client certificate the TLS listener verified, when there is one (issue 11 items 2 and 5):
+   * its ARN (`arn:aws:iot:{region}:{account}:cert/{sha256 of the DER}`) and its names.
+   */
+  certificate?: { arn: string; facts: CertificateFacts };
 }
 
-export type IdentityDecision = { thingName: string } | { refused: string };
+export type IdentityDecision = { principal: DevicePrincipal } | { refused: string };
 
 export interface DeviceIdentity {
   identify(attempt: ConnectAttempt): Promise<IdentityDecision>;
@@ -18,12 +26,16 @@ export interface DeviceIdentity {
 
 const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 
-/** The client id is the thing name; the thing must exist. */
-export function clientIdIsThing(thingExists: (name: string) => Promise<boolean>): DeviceIdentity {
+/**
+ * A connection without a certificate (the plain listener): the client id names the thing it acts
+ * for, and that thing counts as attached, so `own-thing` lets it in (decision 0035). A client id
+ * that names no thing gives a principal without a thing, which the default policies refuse.
+ */
+export function clientIdIsThing(lookupThing: (name: string) => Promise<Omit<ConnectionThing, 'attached'> | undefined>): DeviceIdentity {
   return {
     async identify({ clientId }) {
-      if (!THING_NAME.test(clientId)) return { refused: `client id ${JSON.stringify(clientId)} is no valid thing name` };
-      return (await thingExists(clientId)) ? { thingName: clientId } : { refused: `no thing named ${clientId} is registered` };
+      const thing = THING_NAME.test(clientId) ? await lookupThing(clientId) : undefined;
+      return { principal: { clientId, ...(thing ? { thing: { ...thing, attached: true } } : {}) } };
     },
   };
 }

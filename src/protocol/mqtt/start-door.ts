@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
+import type { DeviceAuthorization } from '../../domain/policies/device-authorization.js';
 import { startEmbeddedBroker } from './embedded-broker.js';
 import { connectExternalBroker, type ExternalBroker } from './external-broker.js';
 import { clientIdIsThing } from './identity.js';
@@ -25,7 +26,8 @@ export interface MqttDoor {
 export async function startMqttDoor(deps: {
   config: Config;
   nodeId: string;
-  thingExists: (name: string) => Promise<boolean>;
+  /** The home region's device authorization (policies, `--default-device-policy`). */
+  authorization: DeviceAuthorization;
   onRequest: (request: DeviceRequest, topic: string, payload: Buffer, reply: (topic: string, payload: string) => void) => Promise<void>;
   log: Logger;
 }): Promise<MqttDoor | undefined> {
@@ -39,7 +41,8 @@ export async function startMqttDoor(deps: {
   const broker = await startEmbeddedBroker({
     host: config.host,
     port: config.mqttPort,
-    identity: clientIdIsThing(deps.thingExists),
+    identity: clientIdIsThing((name) => deps.authorization.thing(name)),
+    authorization: deps.authorization,
     log: deps.log,
     onRequest: deps.onRequest,
   });

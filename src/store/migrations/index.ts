@@ -16,6 +16,7 @@ import * as m0012 from './0012-release-log.js';
 import * as m0013 from './0013-background-leases.js';
 import * as m0014 from './0014-billing-groups.js';
 import * as m0015 from './0015-server-credentials.js';
+import * as m0018 from './0018-policies.js';
 
 /**
  * Versioned migrations, applied in name order at every start. Append new files; never edit one
@@ -39,6 +40,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0013-background-leases': m0013,
   '0014-billing-groups': m0014,
   '0015-server-credentials': m0015,
+  '0018-policies': m0018,
 };
 
 /** How many migrations this build has: a database that holds fewer is not ready (`/ready`). */
