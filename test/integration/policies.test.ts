@@ -9,6 +9,7 @@ import {
   CreateThingGroupCommand,
   DeletePolicyCommand,
   DeletePolicyVersionCommand,
+  DeleteThingGroupCommand,
   DetachPolicyCommand,
   GetEffectivePoliciesCommand,
   GetPolicyCommand,
@@ -138,6 +139,10 @@ for (const backend of await testBackends()) {
       await t.iot.send(new DetachPolicyCommand({ policyName: 'p-root', target: groupArn('pol-root') }));
       await t.iot.send(new DeletePolicyCommand({ policyName: 'p-root' }));
       assert.deepEqual(await attached(groupArn('pol-child'), true), ['p-cert', 'p-child']);
+      // A deleted group takes its attachments with it.
+      await t.iot.send(new DeleteThingGroupCommand({ thingGroupName: 'pol-child' }));
+      assert.deepEqual((await t.iot.send(new ListTargetsForPolicyCommand({ policyName: 'p-child' }))).targets, []);
+      await t.iot.send(new DeletePolicyCommand({ policyName: 'p-child' }));
     });
 
     it('answers the effective policies of a certificate and a thing through its groups and their ancestors', async () => {
