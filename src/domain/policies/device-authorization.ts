@@ -25,6 +25,8 @@ export interface DeviceGrant {
   attached: string[];
 }
 
+const ANY_ATTACHED_MS = 5000;
+
 export type MqttAction = 'iot:Connect' | 'iot:Publish' | 'iot:Subscribe' | 'iot:Receive';
 
 /**
@@ -37,8 +39,12 @@ export class DeviceAuthorization {
   private readonly fallback: CompiledPolicy[];
   /** Compiled documents by policy name and generation (a new default version is a new generation). */
   private readonly compiled = new Map<string, CompiledPolicy>();
-  /** Whether any policy is attached anywhere (one query), known until the next change: without any, every connection gets the default. */
+  /**
+   * Whether any policy is attached anywhere (one query), known until the next change here or for
+   * ANY_ATTACHED_MS (another instance's change): without any, every connection gets the default.
+   */
   private anyAttached: Promise<boolean> | undefined;
+  private anyAttachedAt = 0;
 
   constructor(
     private readonly ctx: DomainContext,
@@ -63,10 +69,14 @@ export class DeviceAuthorization {
   async grant(principal: DevicePrincipal): Promise<DeviceGrant> {
     let rows: PolicyWithDocument[] = [];
     if (principal.certificateArn !== undefined || principal.thing !== undefined) {
-      this.anyAttached ??= this.ctx.store.policies.anyAttachment().catch((err: unknown) => {
-        this.anyAttached = undefined;
-        throw err;
-      });
+      const now = this.ctx.clock.now();
+      if (this.anyAttached === undefined || now - this.anyAttachedAt > ANY_ATTACHED_MS) {
+        this.anyAttachedAt = now;
+        this.anyAttached = this.ctx.store.policies.anyAttachment().catch((err: unknown) => {
+          this.anyAttached = undefined;
+          throw err;
+        });
+      }
       if (await this.anyAttached) rows = await this.attachments.effectivePolicies({ certificateArn: principal.certificateArn, thingName: principal.thing?.name });
     }
     const policies = rows.length > 0 ? rows.map((r) => this.compile(r)) : this.fallback;

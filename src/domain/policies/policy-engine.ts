@@ -84,11 +84,22 @@ function bindStatement(policy: string, s: CompiledStatement, facts: ConnectionFa
   return {
     effect: s.effect,
     policy,
-    action: anyOf(s.actions.map(globSource), true),
+    action: actionMatcher(s),
     notActions: s.notActions,
     resource: anyOf(resources),
     notResources: s.notResources,
   };
+}
+
+/** A statement's actions hold no variables: their expression is compiled once and shared by every connection. */
+const actionMatchers = new WeakMap<CompiledStatement, RegExp>();
+function actionMatcher(s: CompiledStatement): RegExp {
+  let r = actionMatchers.get(s);
+  if (!r) {
+    r = anyOf(s.actions.map(globSource), true);
+    actionMatchers.set(s, r);
+  }
+  return r;
 }
 
 /** A template's pieces with its variables' values (literal), or undefined when one cannot be resolved. */

@@ -6,7 +6,9 @@
  */
 
 const REGEX_SPECIAL = /[.*+?^${}()|[\]\\/-]/g;
+const SPECIAL_CHARS = new Set('.*+?^${}()|[]\\/-');
 const escapeRegex = (s: string) => s.replace(REGEX_SPECIAL, '\\$&');
+const escapeChar = (c: string) => (SPECIAL_CHARS.has(c) ? `\\${c}` : c);
 
 /** One piece of a pattern: literal text (from the document's escapes or a variable's value) or policy text with wildcards. */
 export type PatternPiece = { literal: string } | { glob: string };
@@ -17,11 +19,11 @@ export function globSource(glob: string): string {
   for (let i = 0; i < glob.length; i++) {
     const c = glob[i];
     if (c === '$' && glob[i + 1] === '(' && glob[i + 3] === ')' && /[*?$]/.test(glob[i + 2] ?? '')) {
-      out += escapeRegex(glob[i + 2]);
+      out += escapeChar(glob[i + 2]);
       i += 3;
     } else if (c === '*') out += '.*';
     else if (c === '?') out += '.';
-    else out += escapeRegex(c);
+    else out += escapeChar(c);
   }
   return out;
 }
