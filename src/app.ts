@@ -22,6 +22,7 @@ import { jobRoutes } from './protocol/iot/job-routes.js';
 import { jobTemplateRoutes } from './protocol/iot/job-template-routes.js';
 import { packageRoutes } from './protocol/iot/package-routes.js';
 import { tagRoutes } from './protocol/iot/tag-routes.js';
+import { policyRoutes } from './protocol/iot/policy-routes.js';
 import { billingGroupRoutes } from './protocol/iot/billing-group-routes.js';
 import { certificateRoutes } from './protocol/iot/certificate-routes.js';
 import { openDeviceSecurity } from './device-security.js';
@@ -263,6 +264,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ...billingGroupRoutes(registry.billingGroups),
       ...indexingRoutes(cell.services.fleetIndex, cell.services.aggregations),
       ...certificateRoutes(cell.services.certificates),
+      ...policyRoutes(cell.services.policies),
       ...jobRoutes(jobServices),
       ...jobTemplateRoutes(jobTemplates),
       ...endpointRoutes(() => publicUrl!),
@@ -286,7 +288,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ];
   };
 
-  const identities = security.identities(home.ctx);
+  // Devices: one authorization (policies, --default-device-policy) for every listener.
+  const authorization = home.services.policies.deviceAuthorization(config.defaultDevicePolicy);
+  const identities = security.identities(home.ctx, (name) => authorization.thing(name));
   const server = createHttpDoor({
     tls: security.context,
     deviceCertificates: identities.http,
@@ -326,7 +330,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     mqttDoor = await startMqttDoor({
       config,
       nodeId,
-      thingExists: async (name) => (await store.things.get(name)) !== undefined,
+      authorization,
       onRequest: deviceRequestHandler({ jobsData, shadows, notifier: mqttNotifier!, transport: () => mqttTransport!, clock, log: mqttLog }),
       log: mqttLog,
       onConnectivity: (thing, event) => void home.services.fleetIndex.recordConnectivity(thing, event).catch((err: unknown) => mqttLog.error({ err, thing }, 'connectivity not recorded')),

@@ -6,6 +6,7 @@ import type { CertificateEvents } from './domain/certificates/certificate-ports.
 import { CertificateIdentity } from './domain/certificates/certificate-identity.js';
 import type { DomainContext } from './domain/context.js';
 import { deviceCertificateAuth, type DeviceCertificateAuth } from './protocol/http/device-certificates.js';
+import type { ConnectionThing } from './domain/policies/policy-variables.js';
 import type { IdentityDecision } from './protocol/mqtt/identity.js';
 import type { MqttDoor } from './protocol/mqtt/start-door.js';
 import type { Store } from './store/store.js';
@@ -23,8 +24,11 @@ export interface DeviceSecurity {
   events: CertificateEvents;
   attachDoor(door: MqttDoor | undefined): void;
   /** The home region's identities, once its domain exists. */
-  identities(ctx: DomainContext): { http?: DeviceCertificateAuth; mqtt?: { context: SecureContextOptions; identify: (der: Buffer, thingName: string) => Promise<IdentityDecision> } };
+  identities(ctx: DomainContext, lookupThing: ThingLookup): { http?: DeviceCertificateAuth; mqtt?: { context: SecureContextOptions; identify: (der: Buffer, clientId: string) => Promise<IdentityDecision> } };
 }
+
+/** The registry's facts about a thing for the policy engine (DeviceAuthorization.thing). */
+type ThingLookup = (name: string) => Promise<Omit<ConnectionThing, 'attached'> | undefined>;
 
 export async function openDeviceSecurity(config: Config, store: Store, now: () => number, logger: Logger): Promise<DeviceSecurity> {
   const material = await openTlsMaterial(config, store.caCertificates, now);
@@ -43,10 +47,10 @@ export async function openDeviceSecurity(config: Config, store: Store, now: () =
     ...(context ? { context } : {}),
     events,
     attachDoor: (d) => (door = d),
-    identities(ctx) {
+    identities(ctx, lookupThing) {
       if (!context) return {};
       const identity = new CertificateIdentity(ctx);
-      return { http: deviceCertificateAuth(identity, log), mqtt: { context, identify: (der, thing) => identity.identify(der, thing) } };
+      return { http: deviceCertificateAuth(identity, log), mqtt: { context, identify: (der, clientId) => identity.principal(der, clientId, lookupThing) } };
     },
   };
 }

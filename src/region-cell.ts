@@ -152,6 +152,7 @@ export function createRegionCell(o: RegionCellOptions): RegionCell {
       : path.length === 3 && path[1] === 'version' ? (await s.packageVersions.get(path[0], path[2])) !== undefined
         : false);
   tags.register('thinggroup', async (s, path) => path.length === 1 && (await s.thingGroups.get(path[0])) !== undefined);
+  tags.register('policy', async (s, path) => path.length === 1 && (await s.policies.get(path[0])) !== undefined);
   tags.register('billinggroup', async (s, path) => path.length === 1 && (await s.billingGroups.get(path[0])) !== undefined);
   tags.register('thingtype', async (s, path) => path.length === 1 && (await s.thingTypes.get(path[0])) !== undefined);
   tags.register('cacert', async (s, path) => path.length === 1 && (await s.caCertificates.get(path[0])) !== undefined);

@@ -28,6 +28,7 @@ const FLAGS: Flag[] = [
   { flags: '--log-level <level>', description: 'pino log level', env: 'FLEETJOBS_LOG_LEVEL', default: 'info' },
   { flags: '--metrics-port <port>', description: 'also serve GET /metrics unsigned on this port (for an internal address; 0 for any free one)', env: 'FLEETJOBS_METRICS_PORT', default: 'none: /metrics on the main port, signed for iot' },
   { flags: '--log-format <format>', description: 'json (one JSON object per line) or pretty (for people)', env: 'FLEETJOBS_LOG_FORMAT', default: 'pretty on a terminal, else json' },
+  { flags: '--default-device-policy <policy>', description: 'what a device with no policy attached may do: aws (nothing, as AWS) or own-thing (its own $aws/things/{thing}/ topics)', env: 'FLEETJOBS_DEFAULT_DEVICE_POLICY', default: 'own-thing' },
   { flags: '--public-url <url>', description: 'origin devices reach this server at, used in presigned URLs', env: 'FLEETJOBS_PUBLIC_URL', default: 'the bound address' },
   { flags: '--s3-endpoint <url>', description: 'use this S3 service for objects instead of the embedded S3 subset', env: 'FLEETJOBS_S3_ENDPOINT', default: 'the embedded store' },
   { flags: '--s3-region <region>', description: 'region of the external S3 service; alone, selects AWS S3', env: 'FLEETJOBS_S3_REGION', default: '--region' },

@@ -1,4 +1,5 @@
 import { resolveTlsConfig, type DeviceCaConfig, type TlsConfig, type TlsFlags } from './tls-config.js';
+import { DEFAULT_DEVICE_POLICIES, type DefaultDevicePolicy } from '../domain/policies/default-policies.js';
 
 /**
  * Settings, resolved once: command-line flag, else FLEETJOBS_* environment variable, else the
@@ -22,6 +23,8 @@ export interface Config {
   metricsPort?: number;
   /** `--log-format`: json lines, pino-pretty's, or auto (pretty on a terminal). */
   logFormat: 'json' | 'pretty' | 'auto';
+  /** `--default-device-policy`: what a device principal with no policy attached may do (decision 0035). */
+  defaultDevicePolicy: DefaultDevicePolicy;
   /**
    * The origin devices reach this server at (http(s)://host[:port]); presigned download URLs point
    * there. Defaults to the bound address (127.0.0.1 when bound to every interface).
@@ -111,6 +114,7 @@ export interface ConfigFlags extends TlsFlags {
   region?: string;
   regions?: string;
   logFormat?: string;
+  defaultDevicePolicy?: string;
   metricsPort?: string | number;
   accountId?: string;
   auth?: boolean;
@@ -213,6 +217,8 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
   const metricsPort = metricsPortText === undefined ? undefined : Number(metricsPortText);
   if (metricsPort !== undefined && (!/^\d+$/.test(metricsPortText!) || metricsPort > 65535)) throw new ConfigError(`invalid metrics port: ${metricsPortText}`);
   if (logFormat !== 'json' && logFormat !== 'pretty' && logFormat !== 'auto') throw new ConfigError(`invalid log format: ${logFormat} (json, pretty or auto)`);
+  const defaultDevicePolicy = (pick(flags.defaultDevicePolicy, 'DEFAULT_DEVICE_POLICY') ?? 'own-thing') as DefaultDevicePolicy;
+  if (!DEFAULT_DEVICE_POLICIES.includes(defaultDevicePolicy)) throw new ConfigError(`invalid default device policy: ${defaultDevicePolicy} (aws or own-thing)`);
   if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError(`invalid log level: ${logLevel} (one of ${LOG_LEVELS.join(', ')})`);
 
   const publicUrl = pick(flags.publicUrl, 'PUBLIC_URL')?.replace(/\/+$/, '');
@@ -288,6 +294,7 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     maxJsonBodyBytes: 1024 * 1024,
     logLevel,
     logFormat,
+    defaultDevicePolicy,
     ...(metricsPort !== undefined ? { metricsPort } : {}),
     ...(publicUrl ? { publicUrl } : {}),
     ...(s3 ? { s3 } : {}),

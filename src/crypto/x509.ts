@@ -234,3 +234,25 @@ export const AWS_LEAF_SUBJECT = 'CN=AWS IoT Certificate';
 export function spkiOf(key: KeyObject): Buffer {
   return key.export({ type: 'spki', format: 'der' });
 }
+
+/** A distinguished name's attributes, each with its values in certificate order (Node's `a=b` lines). */
+export function nameAttributes(name: string): Record<string, string[]> {
+  const out: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
+  for (const line of name.split('\n')) {
+    const at = line.indexOf('=');
+    if (at <= 0) continue;
+    const key = line.slice(0, at);
+    (out[key] ??= []).push(line.slice(at + 1));
+  }
+  return out;
+}
+
+/** What a DER certificate says of its names and serial number (for `iot:Certificate.*`); undefined when it does not parse. */
+export function certificateNames(der: Buffer): { subject: Record<string, string[]>; issuer: Record<string, string[]>; serialNumber: string } | undefined {
+  try {
+    const node = new NodeX509(der);
+    return { subject: nameAttributes(node.subject), issuer: nameAttributes(node.issuer), serialNumber: node.serialNumber };
+  } catch {
+    return undefined;
+  }
+}

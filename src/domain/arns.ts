@@ -37,6 +37,9 @@ export class Arns {
   job(jobId: string): string {
     return `${this.base()}:job/${jobId}`;
   }
+  policy(name: string): string {
+    return `${this.base()}:policy/${name}`;
+  }
   jobTemplate(id: string): string {
     return `${this.base()}:jobtemplate/${id}`;
   }

@@ -15,6 +15,8 @@ import { PackageConfigurationService } from './packages/package-configuration.js
 import { PackageService } from './packages/package-service.js';
 import { SbomService, type SbomValidationQueue } from './packages/sbom-service.js';
 import { PackageVersionService } from './packages/version-service.js';
+import { createPolicyDomain } from './policies/policy-domain.js';
+import type { PolicyPrincipals } from './policies/policy-targets.js';
 import type { ShadowEvents } from './shadows/shadow-events.js';
 import { ShadowService } from './shadows/shadow-service.js';
 import type { ShadowSettings } from './shadows/shadow-settings.js';
@@ -46,6 +48,8 @@ export interface DomainPorts {
   deviceCa: DeviceCaPort;
   /** Certificate changes the device doors act on (the home region's MQTT door). */
   certificateEvents?: CertificateEvents;
+  /** Whether a certificate ARN names a certificate (policy targets); every well-formed one until certificates are stored. */
+  policyPrincipals?: PolicyPrincipals;
 }
 
 /**
@@ -84,7 +88,13 @@ export function createDomainServices(ctx: DomainContext, ports: DomainPorts) {
     caCertificates: new CaCertificateService(ctx, events),
     principals: new ThingPrincipalService(ctx, events),
   };
-  return { catalog, registry, shadows, jobDomain, jobTemplates, jobServices, jobsData, fleetIndex, aggregations, certificates };
+  const policies = createPolicyDomain(ctx, registry, ports.policyPrincipals);
+  // DeleteCertificate's conflict rule counts (and forceDelete drops) the certificate's policies.
+  certificates.certificates.usePolicyAttachments({
+    countAttachedTo: (tx, arn) => tx.policies.countForTarget(arn),
+    detachAllFrom: (tx, arn) => tx.policies.detachAll(arn),
+  });
+  return { catalog, registry, shadows, jobDomain, jobTemplates, jobServices, jobsData, fleetIndex, aggregations, certificates, policies };
 }
 
 export type DomainServices = ReturnType<typeof createDomainServices>;

@@ -34,7 +34,9 @@ export type AwsErrorName =
   | 'CertificateValidationException'
   | 'RegistrationCodeValidationException'
   | 'DeleteConflictException'
-  | 'ForbiddenException';
+  | 'ForbiddenException'
+  | 'MalformedPolicyException'
+  | 'VersionsLimitExceededException';
 
 /**
  * Why a state machine refused, for doors whose wire tells these apart (MQTT's VersionMismatch and

@@ -8,6 +8,7 @@ import { JobTemplateStore } from './job-templates.js';
 import { JobStore } from './jobs.js';
 import { ObjectMetadataStore } from './objects.js';
 import { PendingListStore } from './pending-lists.js';
+import { PolicyStore } from './policies.js';
 import { PackageStore, PackageVersionStore, SbomValidationResultStore } from './packages.js';
 import { holdsResources, wipeResources } from './reset.js';
 import { SbomValidationStore } from './sbom-validations.js';
@@ -58,6 +59,7 @@ export class Store {
   readonly shadows: ShadowStore;
   readonly fleetIndex: FleetIndexStore;
   readonly fleetAggregations: FleetAggregationStore;
+  readonly policies: PolicyStore;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -93,6 +95,7 @@ export class Store {
     this.shadows = new ShadowStore(db, dialect);
     this.fleetIndex = new FleetIndexStore(db, dialect);
     this.fleetAggregations = new FleetAggregationStore(db, dialect);
+    this.policies = new PolicyStore(db, dialect);
   }
 
   /**

@@ -4,6 +4,7 @@ import { endpointRoutes } from '../../src/protocol/iot/endpoint-routes.js';
 import { jobRoutes } from '../../src/protocol/iot/job-routes.js';
 import { jobTemplateRoutes } from '../../src/protocol/iot/job-template-routes.js';
 import { packageRoutes } from '../../src/protocol/iot/package-routes.js';
+import { policyRoutes } from '../../src/protocol/iot/policy-routes.js';
 import { tagRoutes } from '../../src/protocol/iot/tag-routes.js';
 import { thingRoutes } from '../../src/protocol/iot/thing-routes.js';
 import { shadowRoutes } from '../../src/protocol/iot-data/shadow-routes.js';
@@ -38,6 +39,7 @@ export function allRoutes(): FuzzRoute[] {
       ...packageRoutes(standIn),
       ...tagRoutes(standIn),
       ...thingRoutes(standIn),
+      ...policyRoutes(standIn),
       ...jobRoutes(standIn),
       ...jobTemplateRoutes(standIn),
       ...certificateRoutes(standIn),

@@ -1,5 +1,9 @@
-import { certificateIdOf } from '../../crypto/x509.js';
+import { certificateIdOf, certificateNames } from '../../crypto/x509.js';
+import type { DevicePrincipal } from '../policies/device-authorization.js';
+import type { ConnectionThing } from '../policies/policy-variables.js';
 import type { DomainContext } from '../context.js';
+
+export type PrincipalDecision = { principal: DevicePrincipal; certificateId: string } | { refused: string; certificateId?: string };
 
 export type CertificateDecision = { thingName: string; certificateId: string } | { refused: string; certificateId?: string };
 
@@ -21,4 +25,32 @@ export class CertificateIdentity {
     if (!attached) return { refused: `the client certificate is not attached to thing ${JSON.stringify(thingName)}`, certificateId };
     return { thingName, certificateId };
   }
+
+  /**
+   * The MQTT TLS listener's principal (decision 0032): a registered ACTIVE certificate, whoever
+   * signed it. The thing the client id names is the connection's thing only when it is attached
+   * to the certificate (`iot:Connection.Thing.*`, as on AWS); what the principal may do is its
+   * policies' to say (the own-thing default admits only an attached thing).
+   */
+  async principal(der: Buffer, clientId: string, lookupThing: (name: string) => Promise<Omit<ConnectionThing, 'attached'> | undefined>): Promise<PrincipalDecision> {
+    const certificateId = certificateIdOf(der);
+    const row = await this.ctx.store.certificates.get(certificateId);
+    if (!row) return { refused: 'the client certificate is not registered', certificateId };
+    if (row.status !== 'ACTIVE') return { refused: `the client certificate is ${row.status}`, certificateId };
+    const certificateArn = this.ctx.arns.certificate(certificateId);
+    const attached = THING_NAME.test(clientId) && (await this.ctx.store.thingPrincipals.get(clientId, certificateArn)) !== undefined;
+    const thing = attached ? await lookupThing(clientId) : undefined;
+    const names = certificateNames(der);
+    return {
+      certificateId,
+      principal: {
+        clientId,
+        certificateArn,
+        certificate: { id: certificateId, ...(names ?? {}) },
+        ...(thing ? { thing: { ...thing, attached: true } } : {}),
+      },
+    };
+  }
 }
+
+const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;

@@ -213,6 +213,8 @@ export class ThingGroupService {
       }
       await tx.thingGroups.delete(groupName);
       await tx.tags.removeAll(this.ctx.arns.thingGroup(groupName));
+      // Its policies are detached with it (decision 0037); its members were told above.
+      await tx.policies.detachAll(this.ctx.arns.thingGroup(groupName));
       return {};
     });
   }

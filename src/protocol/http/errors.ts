@@ -36,6 +36,8 @@ const STATUS: Record<AwsErrorName, number> = {
   RegistrationCodeValidationException: 400,
   DeleteConflictException: 409,
   ForbiddenException: 403,
+  MalformedPolicyException: 400,
+  VersionsLimitExceededException: 409,
 };
 
 export type StatusOverrides = Partial<Record<AwsErrorName, number>>;

@@ -2,21 +2,26 @@ import net, { type AddressInfo } from 'node:net';
 import tls, { TLSSocket } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
+import type { DeviceAuthorization } from '../../domain/policies/device-authorization.js';
+import { DeviceSessions } from './device-sessions.js';
 import type { DeviceIdentity } from './identity.js';
 import type { MqttStats, MqttTransport } from './transport.js';
-import { filterInThingSubtree, parseRequestTopic, thingOfTopic, type DeviceRequest } from './topics.js';
+import { parseRequestTopic, type DeviceRequest } from './topics.js';
 
 /**
  * The embedded MQTT 3.1.1 broker (aedes 1.x; devices-and-engine.md §1), started by `fleetjobs
- * serve`. Each client acts for one thing (identity.ts) and may subscribe and publish only under
- * its own `$aws/things/{thing}/`: a foreign subscription gets SUBACK 0x80 and the client stays; a
- * foreign publish closes the connection; nothing of another thing's is delivered to it. Requests
+ * serve`. Each client is a principal (identity.ts) whose policies decide what it may do
+ * (device-sessions.ts; by default its own `$aws/things/{thing}/` topics only): a refused CONNECT
+ * gets CONNACK 5; a refused subscription SUBACK 0x80 and the client stays; a refused publish
+ * closes the connection; nothing it may not receive is delivered to it. Requests
  * are answered as they are published, each client's in order, replies straight to the requester.
  */
 export interface EmbeddedBrokerOptions {
   host: string;
   port: number;
   identity: DeviceIdentity;
+  /** Binds each connection's policies (the policy engine, with `--default-device-policy`). */
+  authorization: DeviceAuthorization;
   log: Logger;
   /**
    * The MQTT TLS listener (`--mqtt-tls-port`): the same broker, devices identified by their client
@@ -66,8 +71,8 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   // notify-next messages, one per released execution, overflowed the stack and killed the process
   // (mcollina/mqemitter#204). Each delivery is a socket write; nothing else waits on the limit.
   const broker = await Aedes.createBroker({ keepaliveLimit: KEEPALIVE_LIMIT_S, maxClientsIdLength: 128, concurrency: 0 });
-  /** Client id → the thing it acts for (equal today; the seam for certificates). */
-  const things = new Map<Client, string>();
+  /** Each connection's principal and policies (the thing it acts for among them). */
+  const sessions = new DeviceSessions<Client>(o.authorization, o.log, (client) => client.close());
   /** The client certificate each TLS client connected with. */
   const certificates = new Map<Client, string>();
   const connected = new Map<string, number>();
@@ -81,10 +86,16 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     const secure = o.tls !== undefined && client.conn instanceof TLSSocket ? client.conn : undefined;
     const certificate = secure?.getPeerCertificate(false)?.raw;
     const identity = secure ? o.tls!.identity : o.identity;
-    identity.identify({ clientId: client.id, username, password, ...(secure ? { certificate: certificate && certificate.length > 0 ? certificate : undefined, secure: true } : {}) }).then(
+    identity.identify({ clientId: client.id, username, password, ...(secure ? { certificate: certificate && certificate.length > 0 ? certificate : undefined, secure: true } : {}) })
+      .then(async (d): Promise<{ allowed: true; certificateId?: string } | { refused: string; certificateId?: string }> => {
+        if (!('principal' in d)) return d;
+        // The principal's policies decide iot:Connect (the default device policy when none is attached).
+        const bound = await sessions.connect(client, d.principal);
+        return 'allowed' in bound ? { allowed: true, certificateId: d.certificateId } : { refused: bound.refused, certificateId: d.certificateId };
+      })
+      .then(
       (d) => {
-        if ('thingName' in d) {
-          things.set(client, d.thingName);
+        if ('allowed' in d) {
           if (d.certificateId !== undefined) certificates.set(client, d.certificateId);
           done(null, true);
           return;
@@ -102,12 +113,11 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     );
   };
   broker.authorizeSubscribe = (client, sub, done) => {
-    const thing = things.get(client);
-    if (thing !== undefined && filterInThingSubtree(sub.topic, thing)) {
+    if (sessions.allows(client, 'iot:Subscribe', sub.topic)) {
       done(null, sub);
       return;
     }
-    o.log.warn({ clientId: client.id, topic: sub.topic }, 'MQTT subscription refused: outside the client\'s own topics');
+    o.log.warn({ clientId: client.id, topic: sub.topic }, 'MQTT subscription refused: iot:Subscribe not allowed by the client\'s policies');
     done(null, null);
   };
   /**
@@ -122,8 +132,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
       done(null);
       return;
     }
-    const thing = things.get(client);
-    if (thing !== undefined && thingOfTopic(packet.topic) === thing) {
+    if (sessions.allows(client, 'iot:Publish', packet.topic)) {
       if (parseRequestTopic(packet.topic)) {
         let finish!: () => void;
         const mine = new Promise<void>((resolve) => (finish = resolve));
@@ -133,7 +142,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
       done(null);
       return;
     }
-    o.log.warn({ clientId: client.id, topic: packet.topic }, 'MQTT publish refused: outside the client\'s own topics; connection closed');
+    o.log.warn({ clientId: client.id, topic: packet.topic }, 'MQTT publish refused: iot:Publish not allowed by the client\'s policies; connection closed');
     done(new Error('not authorized'));
   };
   /**
@@ -142,10 +151,9 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
    */
   let forgetUpTo = 0;
   broker.authorizeForward = (client, packet) => {
-    const thing = things.get(client);
     const counter = (packet as { brokerCounter?: number }).brokerCounter;
     if (counter !== undefined && counter <= forgetUpTo) return null;
-    return thing !== undefined && thingOfTopic(packet.topic) === thing ? packet : null;
+    return sessions.allows(client, 'iot:Receive', packet.topic) ? packet : null;
   };
   let received = 0;
   let sent = 0;
@@ -176,7 +184,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
       });
   };
   broker.on('clientReady', (client) => {
-    const thing = things.get(client);
+    const thing = sessions.thingOf(client);
     if (thing === undefined) return;
     connected.set(thing, (connected.get(thing) ?? 0) + 1);
     if (client.clean) persistent.delete(thing);
@@ -185,8 +193,8 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     o.onConnectivity?.(thing, { connected: true, clientId: client.id, cleanSession: client.clean, ...(typeof keepAlive === 'number' ? { keepAlive } : {}) });
   });
   broker.on('clientDisconnect', (client) => {
-    const thing = things.get(client);
-    things.delete(client);
+    const thing = sessions.thingOf(client);
+    sessions.drop(client);
     certificates.delete(client);
     lastTurn.delete(client);
     if (thing === undefined) return;
@@ -253,7 +261,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     disconnectCertificate(certificateId, thingName) {
       let n = 0;
       for (const [client, id] of certificates) {
-        if (id !== certificateId || (thingName !== undefined && things.get(client) !== thingName)) continue;
+        if (id !== certificateId || (thingName !== undefined && sessions.thingOf(client) !== thingName)) continue;
         o.log.warn({ clientId: client.id, certificateId }, 'MQTT connection closed: its certificate may no longer connect');
         certificates.delete(client);
         client.close();
@@ -262,10 +270,10 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
       return n;
     },
     transport,
-    stats: () => ({ connections: things.size, received, sent }),
+    stats: () => ({ connections: sessions.size, received, sent }),
     async disconnectAll() {
       forgetUpTo = (broker as unknown as { counter: number }).counter;
-      await Promise.all([...things.keys()].map((c) => new Promise<void>((resolve) => c.close(() => resolve()))));
+      await Promise.all(sessions.clients().map((c) => new Promise<void>((resolve) => c.close(() => resolve()))));
       // A clean=false session outlives its connection: its subscriptions go too.
       const { persistence } = broker as unknown as { persistence: { cleanSubscriptions(client: { id: string }): Promise<void> } };
       for (const id of persistent) await persistence.cleanSubscriptions({ id });

@@ -1,8 +1,11 @@
+import type { DevicePrincipal } from '../../domain/policies/device-authorization.js';
+import type { ConnectionThing } from '../../domain/policies/policy-variables.js';
+
 /**
- * Who a device connection acts for: the one seam where that is decided (device-security.md will
- * add certificates and policies here). Today a client acts for the thing its client id names, as
- * in AWS's default policy; a client id that is no registered thing is refused at CONNECT. The
- * username carries the Device SDK's metrics (`?SDK=…`) and is never read as an identity.
+ * Who a device connection is: the one seam where that is decided. It yields the connection's
+ * principal (client id, certificate, thing); what the principal may do is the policy engine's to
+ * say (domain/policies, device-sessions.ts). The username carries the Device SDK's metrics
+ * (`?SDK=…`) and is never read as an identity.
  */
 export interface ConnectAttempt {
   clientId: string;
@@ -13,34 +16,39 @@ export interface ConnectAttempt {
   secure?: boolean;
 }
 
-export type IdentityDecision = { thingName: string; certificateId?: string } | { refused: string; certificateId?: string };
+/** A refusal names the certificate it concerns (for the log and for disconnects), never its content. */
+export type IdentityDecision = { principal: DevicePrincipal; certificateId?: string } | { refused: string; certificateId?: string };
 
 export interface DeviceIdentity {
   identify(attempt: ConnectAttempt): Promise<IdentityDecision>;
 }
 
-const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
+export const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
 
 /**
- * The TLS listener's identity (decision 0032): a client certificate, ACTIVE and attached to the
- * thing the client id names (the own-thing default policy, device-security.md §5.4).
+ * The TLS listener's identity (decision 0032): a registered ACTIVE client certificate is the
+ * principal; the thing the client id names is its thing, attached or not (the own-thing default
+ * policy admits only an attached one, device-security.md §5.4; attached policies decide alone).
  */
-export function clientCertificate(identify: (der: Buffer, thingName: string) => Promise<IdentityDecision>): DeviceIdentity {
+export function clientCertificate(identify: (der: Buffer, clientId: string) => Promise<IdentityDecision>): DeviceIdentity {
   return {
     async identify({ clientId, certificate }) {
       if (!certificate) return { refused: 'no client certificate was presented' };
-      if (!THING_NAME.test(clientId)) return { refused: `client id ${JSON.stringify(clientId)} is no valid thing name` };
       return identify(certificate, clientId);
     },
   };
 }
 
-/** The client id is the thing name; the thing must exist. */
-export function clientIdIsThing(thingExists: (name: string) => Promise<boolean>): DeviceIdentity {
+/**
+ * A connection without a certificate (the plain listener): the client id names the thing it acts
+ * for, and that thing counts as attached, so `own-thing` lets it in (decision 0035). A client id
+ * that names no thing gives a principal without a thing, which the default policies refuse.
+ */
+export function clientIdIsThing(lookupThing: (name: string) => Promise<Omit<ConnectionThing, 'attached'> | undefined>): DeviceIdentity {
   return {
     async identify({ clientId }) {
-      if (!THING_NAME.test(clientId)) return { refused: `client id ${JSON.stringify(clientId)} is no valid thing name` };
-      return (await thingExists(clientId)) ? { thingName: clientId } : { refused: `no thing named ${clientId} is registered` };
+      const thing = THING_NAME.test(clientId) ? await lookupThing(clientId) : undefined;
+      return { principal: { clientId, ...(thing ? { thing: { ...thing, attached: true } } : {}) } };
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
+import type { DeviceAuthorization } from '../../domain/policies/device-authorization.js';
 import { startEmbeddedBroker, type ConnectivityEvent } from './embedded-broker.js';
 import { connectExternalBroker, type ExternalBroker } from './external-broker.js';
 import { clientCertificate, clientIdIsThing, type IdentityDecision } from './identity.js';
@@ -31,7 +32,8 @@ export interface MqttDoor {
 export async function startMqttDoor(deps: {
   config: Config;
   nodeId: string;
-  thingExists: (name: string) => Promise<boolean>;
+  /** The home region's device authorization (policies, `--default-device-policy`). */
+  authorization: DeviceAuthorization;
   onRequest: (request: DeviceRequest, topic: string, payload: Buffer, reply: (topic: string, payload: string) => void) => Promise<void>;
   log: Logger;
   /** The embedded broker's connects and disconnects (an external broker's are not seen). */
@@ -49,7 +51,8 @@ export async function startMqttDoor(deps: {
   const broker = await startEmbeddedBroker({
     host: config.host,
     port: config.mqttPort,
-    identity: clientIdIsThing(deps.thingExists),
+    identity: clientIdIsThing((name) => deps.authorization.thing(name)),
+    authorization: deps.authorization,
     log: deps.log,
     onRequest: deps.onRequest,
     onConnectivity: deps.onConnectivity,

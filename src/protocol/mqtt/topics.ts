@@ -78,9 +78,3 @@ export function jobsNotifyNextTopic(thingName: string, namespaceId?: string): st
 export function shadowTopic(thingName: string, shadowName: string | undefined, suffix: string): string {
   return `${PREFIX}${thingName}/shadow${shadowName !== undefined ? `/name/${shadowName}` : ''}/${suffix}`;
 }
-
-/** Whether a topic filter (wildcards allowed) stays inside `$aws/things/{thingName}/`. */
-export function filterInThingSubtree(filter: string, thingName: string): boolean {
-  const own = `${PREFIX}${thingName}/`;
-  return filter.startsWith(own) && filter.length > own.length;
-}

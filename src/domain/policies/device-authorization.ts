@@ -1,0 +1,103 @@
+import type { PolicyWithDocument } from '../../store/policies.js';
+import type { DomainContext } from '../context.js';
+import { parseJson } from '../json.js';
+import { defaultDevicePolicy, type DefaultDevicePolicy } from './default-policies.js';
+import type { PolicyAttachmentService } from './policy-attachments.js';
+import { compilePolicyDocument, type CompiledPolicy } from './policy-document.js';
+import { bindPolicies, type BoundPolicies } from './policy-engine.js';
+import type { PolicyChangeFeed } from './policy-rules.js';
+import type { CertificateFacts, ConnectionFacts, ConnectionThing } from './policy-variables.js';
+
+/**
+ * Who a device connection is (decided once at CONNECT by the door's identity seam): its client
+ * id, the certificate it presented (its ARN, `arn:aws:iot:{region}:{account}:cert/{id}`, and its
+ * names for `iot:Certificate.*`) and the thing it acts for.
+ */
+export interface DevicePrincipal extends ConnectionFacts {
+  certificateArn?: string;
+  certificate?: CertificateFacts;
+}
+
+/** What one connection may do: its policies bound to it, and where they came from. */
+export interface DeviceGrant {
+  policies: BoundPolicies;
+  /** Names of the attached policies it acts under; empty when it got the default policy. */
+  attached: string[];
+}
+
+const ANY_ATTACHED_MS = 5000;
+
+export type MqttAction = 'iot:Connect' | 'iot:Publish' | 'iot:Subscribe' | 'iot:Receive';
+
+/**
+ * Device authorization (issue 11 item 4): a principal's effective policies — its certificate's and
+ * its thing's groups', or the default device policy when none is attached — bound to the
+ * connection once, and the resources of its MQTT requests. The door keeps one grant per
+ * connection and asks for a new one when `changes` says policies or attachments changed.
+ */
+export class DeviceAuthorization {
+  private readonly fallback: CompiledPolicy[];
+  /** Compiled documents by policy name and generation (a new default version is a new generation). */
+  private readonly compiled = new Map<string, CompiledPolicy>();
+  /**
+   * Whether any policy is attached anywhere (one query), known until the next change here or for
+   * ANY_ATTACHED_MS (another instance's change): without any, every connection gets the default.
+   */
+  private anyAttached: Promise<boolean> | undefined;
+  private anyAttachedAt = 0;
+
+  constructor(
+    private readonly ctx: DomainContext,
+    private readonly attachments: PolicyAttachmentService,
+    readonly changes: PolicyChangeFeed,
+    readonly defaultPolicy: DefaultDevicePolicy,
+  ) {
+    this.fallback = defaultDevicePolicy(defaultPolicy, ctx.arns.region, ctx.arns.accountId);
+    changes.subscribe((thingName) => {
+      if (thingName === undefined) this.anyAttached = undefined;
+    });
+  }
+
+  /** The registry's facts about a thing (`iot:Connection.Thing.*`), undefined when there is no such thing. */
+  async thing(name: string): Promise<Omit<ConnectionThing, 'attached'> | undefined> {
+    const row = await this.ctx.store.things.get(name);
+    if (!row) return undefined;
+    return { name: row.thing_name, ...(row.thing_type_name !== null ? { typeName: row.thing_type_name } : {}), attributes: parseJson<Record<string, string>>(row.attributes) ?? {} };
+  }
+
+  /** The connection's grant: its attached policies (directly, or through its thing's groups), else the default policy. */
+  async grant(principal: DevicePrincipal): Promise<DeviceGrant> {
+    let rows: PolicyWithDocument[] = [];
+    if (principal.certificateArn !== undefined || principal.thing !== undefined) {
+      const now = this.ctx.clock.now();
+      if (this.anyAttached === undefined || now - this.anyAttachedAt > ANY_ATTACHED_MS) {
+        this.anyAttachedAt = now;
+        this.anyAttached = this.ctx.store.policies.anyAttachment().catch((err: unknown) => {
+          this.anyAttached = undefined;
+          throw err;
+        });
+      }
+      if (await this.anyAttached) rows = await this.attachments.effectivePolicies({ certificateArn: principal.certificateArn, thingName: principal.thing?.name });
+    }
+    const policies = rows.length > 0 ? rows.map((r) => this.compile(r)) : this.fallback;
+    return { policies: bindPolicies(policies, principal), attached: rows.map((r) => r.policy_name) };
+  }
+
+  /** The ARN an MQTT action is checked against: `client/{id}`, `topic/{topic}` or `topicfilter/{filter}`. */
+  resource(action: MqttAction, name: string): string {
+    const kind = action === 'iot:Connect' ? 'client' : action === 'iot:Subscribe' ? 'topicfilter' : 'topic';
+    return `arn:${this.ctx.arns.partition}:iot:${this.ctx.arns.region}:${this.ctx.arns.accountId}:${kind}/${name}`;
+  }
+
+  private compile(row: PolicyWithDocument): CompiledPolicy {
+    const key = `${row.policy_name}\u0000${row.generation_id}`;
+    let policy = this.compiled.get(key);
+    if (!policy) {
+      // Stored documents were checked when they were created.
+      policy = compilePolicyDocument(row.policy_name, row.document);
+      if (this.compiled.size > 10_000) this.compiled.clear();
+      this.compiled.set(key, policy);
+    }
+    return policy;
+  }
+}

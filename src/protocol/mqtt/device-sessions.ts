@@ -1,0 +1,103 @@
+import type { Logger } from 'pino';
+import type { DeviceAuthorization, DeviceGrant, DevicePrincipal, MqttAction } from '../../domain/policies/device-authorization.js';
+
+interface Session {
+  principal: DevicePrincipal;
+  grant: DeviceGrant;
+  /** Bumped at every re-bind, so an older answer arriving late is dropped. */
+  generation: number;
+}
+
+/**
+ * The policies of each live device connection, bound once at CONNECT (DeviceAuthorization), so a
+ * PUBLISH, SUBSCRIBE or delivery is decided in memory. When policies, attachments or a thing's
+ * groups change, the connections concerned are bound again; one no longer allowed to connect is
+ * closed (device-security.md §10 D7, D8).
+ */
+export class DeviceSessions<C extends object> {
+  private readonly sessions = new Map<C, Session>();
+  private pendingAll = false;
+  private readonly pendingThings = new Set<string>();
+  private scheduled = false;
+
+  constructor(
+    private readonly authorization: DeviceAuthorization,
+    private readonly log: Logger,
+    private readonly closeClient: (client: C) => void,
+  ) {
+    authorization.changes.subscribe((thingName) => this.invalidate(thingName));
+  }
+
+  /** Binds the connection's policies and decides iot:Connect on `client/{clientId}`. */
+  async connect(client: C, principal: DevicePrincipal): Promise<{ allowed: true } | { refused: string }> {
+    const grant = await this.authorization.grant(principal);
+    const decision = grant.policies.explain('iot:Connect', this.authorization.resource('iot:Connect', principal.clientId));
+    if (decision.decision !== 'ALLOWED') return { refused: this.refusal('iot:Connect', principal, grant, decision.decision) };
+    this.sessions.set(client, { principal, grant, generation: 0 });
+    return { allowed: true };
+  }
+
+  /** Whether the connection may do `action` on the topic or filter; false for an unknown connection. */
+  allows(client: C, action: Exclude<MqttAction, 'iot:Connect'>, name: string): boolean {
+    const s = this.sessions.get(client);
+    return s !== undefined && s.grant.policies.decide(action, this.authorization.resource(action, name)) === 'ALLOWED';
+  }
+
+  thingOf(client: C): string | undefined {
+    return this.sessions.get(client)?.principal.thing?.name;
+  }
+
+  drop(client: C): void {
+    this.sessions.delete(client);
+  }
+
+  clients(): C[] {
+    return [...this.sessions.keys()];
+  }
+
+  get size(): number {
+    return this.sessions.size;
+  }
+
+  /** Why a connection is refused, for the log (never secrets: the principal's ids and policy names). */
+  private refusal(action: MqttAction, p: DevicePrincipal, grant: DeviceGrant, decision: string): string {
+    const by = grant.attached.length > 0 ? `its policies (${grant.attached.join(', ')})` : `the default device policy (${this.authorization.defaultPolicy})`;
+    const who = p.thing ? `thing ${p.thing.name}` : 'no registered thing';
+    return `${action} on client/${p.clientId} is ${decision === 'EXPLICIT_DENY' ? 'explicitly denied' : 'not allowed'} by ${by} (${who}${p.certificateArn ? `, ${p.certificateArn}` : ''})`;
+  }
+
+  private invalidate(thingName: string | undefined): void {
+    if (thingName === undefined) this.pendingAll = true;
+    else this.pendingThings.add(thingName);
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // A burst of changes (a group's members, several attachments) re-binds each connection once.
+    setImmediate(() => {
+      this.scheduled = false;
+      const all = this.pendingAll;
+      const things = new Set(this.pendingThings);
+      this.pendingAll = false;
+      this.pendingThings.clear();
+      for (const [client, s] of this.sessions) {
+        if (all || (s.principal.thing && things.has(s.principal.thing.name))) void this.rebind(client, s);
+      }
+    });
+  }
+
+  private async rebind(client: C, s: Session): Promise<void> {
+    const generation = ++s.generation;
+    try {
+      const grant = await this.authorization.grant(s.principal);
+      if (this.sessions.get(client) !== s || s.generation !== generation) return;
+      s.grant = grant;
+      const decision = grant.policies.decide('iot:Connect', this.authorization.resource('iot:Connect', s.principal.clientId));
+      if (decision !== 'ALLOWED') {
+        this.log.warn({ clientId: s.principal.clientId, reason: this.refusal('iot:Connect', s.principal, grant, decision) }, 'MQTT connection closed: its policies no longer allow it');
+        this.sessions.delete(client);
+        this.closeClient(client);
+      }
+    } catch (err) {
+      this.log.error({ err, clientId: s.principal.clientId }, 'MQTT policy re-bind failed; the connection keeps its previous policies');
+    }
+  }
+}
