@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
+  CreateKeysAndCertificateCommand,
   AddThingToThingGroupCommand,
   AttachPolicyCommand,
   CreatePolicyCommand,
@@ -27,7 +28,8 @@ import { ACCOUNT, expectAwsError, REGION, startTestServer, type TestServer } fro
 
 const policyArn = (name: string) => `arn:aws:iot:${REGION}:${ACCOUNT}:policy/${name}`;
 const groupArn = (name: string) => `arn:aws:iot:${REGION}:${ACCOUNT}:thinggroup/${name}`;
-const certArn = (n: number) => `arn:aws:iot:${REGION}:${ACCOUNT}:cert/${n.toString(16).padStart(64, 'a')}`;
+/** A well-formed certificate ARN that names no certificate. */
+const unknownCertArn = `arn:aws:iot:${REGION}:${ACCOUNT}:cert/${'a'.repeat(64)}`;
 const doc = (topic: string, effect = 'Allow') =>
   JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: effect, Action: 'iot:Publish', Resource: `arn:aws:iot:${REGION}:${ACCOUNT}:topic/${topic}` }] });
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -36,8 +38,12 @@ const cliSkip = awsCliSkipReason();
 for (const backend of await testBackends()) {
   describe(`IoT policies (${backend.name})`, { skip: backend.skip }, () => {
     let t: TestServer;
+    /** Real certificates (CreateKeysAndCertificate): policy targets must name registered ones. */
+    const certs: string[] = [];
+    const certArn = (n: number) => certs[n - 1];
     before(async () => {
       t = await startTestServer(backend);
+      for (let i = 0; i < 3; i++) certs.push((await t.iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }))).certificateArn!);
     });
     after(async () => t?.close());
 
@@ -127,6 +133,9 @@ for (const backend of await testBackends()) {
       assert.equal((await attached(certArn(1))).length, 10);
 
       await expectAwsError(t.iot.send(new AttachPolicyCommand({ policyName: 'p-nope', target: certArn(1) })), 'ResourceNotFoundException', { status: 404 });
+      // A target must exist: a well-formed ARN of no registered certificate is refused, nothing attached.
+      await expectAwsError(t.iot.send(new AttachPolicyCommand({ policyName: 'p-cert', target: unknownCertArn })), 'ResourceNotFoundException', { status: 404 });
+      await expectAwsError(t.iot.send(new ListAttachedPoliciesCommand({ target: unknownCertArn })), 'ResourceNotFoundException');
       await expectAwsError(t.iot.send(new AttachPolicyCommand({ policyName: 'p-child2', target: groupArn('no-such-group') })), 'ResourceNotFoundException', { status: 404 });
       await expectAwsError(t.iot.send(new AttachPolicyCommand({ policyName: 'p-child2', target: 'not-an-arn' })), 'InvalidRequestException', { status: 400 });
       await expectAwsError(t.iot.send(new AttachPolicyCommand({ policyName: 'p-child2', target: `arn:aws:iot:${REGION}:${ACCOUNT}:thing/x` })), 'InvalidRequestException', { status: 400 });

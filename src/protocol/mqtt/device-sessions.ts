@@ -62,7 +62,8 @@ export class DeviceSessions<C extends object> {
   /** Why a connection is refused, for the log (never secrets: the principal's ids and policy names). */
   private refusal(action: MqttAction, p: DevicePrincipal, grant: DeviceGrant, decision: string): string {
     const by = grant.attached.length > 0 ? `its policies (${grant.attached.join(', ')})` : `the default device policy (${this.authorization.defaultPolicy})`;
-    const who = p.thing ? `thing ${p.thing.name}` : 'no registered thing';
+    // A certificate's connection has a thing only when the client id names one attached to it.
+    const who = p.thing ? `thing ${p.thing.name}` : p.certificateArn ? `no thing named ${JSON.stringify(p.clientId)} attached to the certificate` : 'no registered thing';
     return `${action} on client/${p.clientId} is ${decision === 'EXPLICIT_DENY' ? 'explicitly denied' : 'not allowed'} by ${by} (${who}${p.certificateArn ? `, ${p.certificateArn}` : ''})`;
   }
 
