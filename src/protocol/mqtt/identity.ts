@@ -39,3 +39,37 @@ export function clientIdIsThing(lookupThing: (name: string) => Promise<Omit<Conn
     },
   };
 }
+
+/** A thing attached to a certificate (AttachThingPrincipal), as the certificate store reads it. */
+export interface AttachedThing {
+  thingName: string;
+  exclusive: boolean;
+}
+
+/**
+ * A connection with a verified client certificate (for the TLS listener of issue 11 item 5): the
+ * thing is the client id's when it is attached to the certificate, else the certificate's
+ * EXCLUSIVE_THING whatever the client id (device-security.md §4.2); a client id naming a thing
+ * that is not attached gives that thing with `IsAttached` false, so `own-thing` refuses it. A
+ * connection without a certificate falls back to `plain`.
+ */
+export function certificateIdentity(
+  lookupThing: (name: string) => Promise<Omit<ConnectionThing, 'attached'> | undefined>,
+  thingsOf: (certificateArn: string) => Promise<AttachedThing[]>,
+  plain: DeviceIdentity,
+): DeviceIdentity {
+  return {
+    async identify(attempt) {
+      if (!attempt.certificate) return plain.identify(attempt);
+      const { clientId, certificate } = attempt;
+      const attached = await thingsOf(certificate.arn);
+      const own = attached.find((t) => t.thingName === clientId);
+      const name = own?.thingName ?? attached.find((t) => t.exclusive)?.thingName ?? (THING_NAME.test(clientId) ? clientId : undefined);
+      const thing = name !== undefined ? await lookupThing(name) : undefined;
+      const isAttached = thing !== undefined && attached.some((t) => t.thingName === thing.name);
+      return {
+        principal: { clientId, certificateArn: certificate.arn, certificate: certificate.facts, ...(thing ? { thing: { ...thing, attached: isAttached } } : {}) },
+      };
+    },
+  };
+}
