@@ -115,6 +115,14 @@ export class PolicyStore {
     await this.db.deleteFrom('policy_targets').where('target', '=', target).execute();
   }
 
+  /**
+   * On PostgreSQL, locks the target's attachments until the transaction ends, so two attachments
+   * to one target are counted one after the other (SQLite transactions are serialized anyway).
+   */
+  async lockTarget(target: string): Promise<void> {
+    if (this.dialect === 'postgres') await this.db.selectFrom('policy_targets').select('policy_name').where('target', '=', target).forUpdate().execute();
+  }
+
   async countForTarget(target: string): Promise<number> {
     const r = await this.db.selectFrom('policy_targets').select((eb) => eb.fn.countAll<number>().as('n')).where('target', '=', target).executeTakeFirstOrThrow();
     return Number(r.n);

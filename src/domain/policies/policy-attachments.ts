@@ -31,6 +31,7 @@ export class PolicyAttachmentService {
       if (!(await tx.policies.getForShare(name))) throw policyNotFound();
       if (!(await targetExists(tx, this.principals, target))) throw targetNotFound(target.arn);
       const limit = target.kind === 'cert' ? MAX_POLICIES_PER_CERTIFICATE : MAX_POLICIES_PER_THING_GROUP;
+      await tx.policies.lockTarget(target.arn);
       // Attaching twice is a no-op; the new attachment rolls back when it is one too many.
       if (!(await tx.policies.attach({ target: target.arn, policy_name: name, attached_at: this.ctx.clock.now() }))) return {};
       if ((await tx.policies.countForTarget(target.arn)) > limit) {
