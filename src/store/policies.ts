@@ -144,14 +144,24 @@ export class PolicyStore {
     return (await q.execute()).map((r) => r.target);
   }
 
-  /** The policies attached to any of the targets, with their default documents, by name (keyset). */
-  attachedTo(targets: string[], after: string | undefined, limit: number): Promise<PolicyWithDocument[]> {
-    if (targets.length === 0) return Promise.resolve([]);
-    let q = this.db
+  /** The named policies with their default documents, by name. */
+  withDocuments(names: string[]): Promise<PolicyWithDocument[]> {
+    if (names.length === 0) return Promise.resolve([]);
+    return this.withDefaultDocument().where('p.policy_name', 'in', names).orderBy('p.policy_name').execute();
+  }
+
+  private withDefaultDocument() {
+    return this.db
       .selectFrom('policies as p')
       .innerJoin('policy_versions as v', (j) => j.onRef('v.policy_name', '=', 'p.policy_name').onRef('v.version_id', '=', 'p.default_version_id'))
       .selectAll('p')
-      .select('v.document')
+      .select('v.document');
+  }
+
+  /** The policies attached to any of the targets, with their default documents, by name (keyset). */
+  attachedTo(targets: string[], after: string | undefined, limit: number): Promise<PolicyWithDocument[]> {
+    if (targets.length === 0) return Promise.resolve([]);
+    let q = this.withDefaultDocument()
       .where('p.policy_name', 'in', (eb) => eb.selectFrom('policy_targets').select('policy_name').where('target', 'in', targets))
       .orderBy('p.policy_name')
       .limit(limit);

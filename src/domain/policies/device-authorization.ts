@@ -1,4 +1,5 @@
 import type { PolicyWithDocument } from '../../store/policies.js';
+import type { ThingRow } from '../../store/things.js';
 import type { DomainContext } from '../context.js';
 import { parseJson } from '../json.js';
 import { defaultDevicePolicy, type DefaultDevicePolicy } from './default-policies.js';
@@ -26,6 +27,11 @@ export interface DeviceGrant {
 }
 
 const ANY_ATTACHED_MS = 5000;
+
+/** A registry row as `iot:Connection.Thing.*` reads it. */
+export function thingFacts(row: ThingRow): Omit<ConnectionThing, 'attached'> {
+  return { name: row.thing_name, ...(row.thing_type_name !== null ? { typeName: row.thing_type_name } : {}), attributes: parseJson<Record<string, string>>(row.attributes) ?? {} };
+}
 
 export type MqttAction = 'iot:Connect' | 'iot:Publish' | 'iot:Subscribe' | 'iot:Receive';
 
@@ -61,8 +67,7 @@ export class DeviceAuthorization {
   /** The registry's facts about a thing (`iot:Connection.Thing.*`), undefined when there is no such thing. */
   async thing(name: string): Promise<Omit<ConnectionThing, 'attached'> | undefined> {
     const row = await this.ctx.store.things.get(name);
-    if (!row) return undefined;
-    return { name: row.thing_name, ...(row.thing_type_name !== null ? { typeName: row.thing_type_name } : {}), attributes: parseJson<Record<string, string>>(row.attributes) ?? {} };
+    return row ? thingFacts(row) : undefined;
   }
 
   /** The connection's grant: its attached policies (directly, or through its thing's groups), else the default policy. */
