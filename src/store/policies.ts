@@ -115,6 +115,14 @@ export class PolicyStore {
     await this.db.deleteFrom('policy_targets').where('target', '=', target).execute();
   }
 
+  /**
+   * On PostgreSQL, locks the target's attachments until the transaction ends, so two attachments
+   * to one target are counted one after the other (SQLite transactions are serialized anyway).
+   */
+  async lockTarget(target: string): Promise<void> {
+    if (this.dialect === 'postgres') await this.db.selectFrom('policy_targets').select('policy_name').where('target', '=', target).forUpdate().execute();
+  }
+
   async countForTarget(target: string): Promise<number> {
     const r = await this.db.selectFrom('policy_targets').select((eb) => eb.fn.countAll<number>().as('n')).where('target', '=', target).executeTakeFirstOrThrow();
     return Number(r.n);
@@ -136,14 +144,24 @@ export class PolicyStore {
     return (await q.execute()).map((r) => r.target);
   }
 
-  /** The policies attached to any of the targets, with their default documents, by name (keyset). */
-  attachedTo(targets: string[], after: string | undefined, limit: number): Promise<PolicyWithDocument[]> {
-    if (targets.length === 0) return Promise.resolve([]);
-    let q = this.db
+  /** The named policies with their default documents, by name. */
+  withDocuments(names: string[]): Promise<PolicyWithDocument[]> {
+    if (names.length === 0) return Promise.resolve([]);
+    return this.withDefaultDocument().where('p.policy_name', 'in', names).orderBy('p.policy_name').execute();
+  }
+
+  private withDefaultDocument() {
+    return this.db
       .selectFrom('policies as p')
       .innerJoin('policy_versions as v', (j) => j.onRef('v.policy_name', '=', 'p.policy_name').onRef('v.version_id', '=', 'p.default_version_id'))
       .selectAll('p')
-      .select('v.document')
+      .select('v.document');
+  }
+
+  /** The policies attached to any of the targets, with their default documents, by name (keyset). */
+  attachedTo(targets: string[], after: string | undefined, limit: number): Promise<PolicyWithDocument[]> {
+    if (targets.length === 0) return Promise.resolve([]);
+    let q = this.withDefaultDocument()
       .where('p.policy_name', 'in', (eb) => eb.selectFrom('policy_targets').select('policy_name').where('target', 'in', targets))
       .orderBy('p.policy_name')
       .limit(limit);

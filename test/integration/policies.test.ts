@@ -21,12 +21,14 @@ import {
   ListTagsForResourceCommand,
   ListTargetsForPolicyCommand,
   SetDefaultPolicyVersionCommand,
+  TestAuthorizationCommand,
 } from '@aws-sdk/client-iot';
 import { awsCliSkipReason, runAwsCli } from '../support/aws-cli.js';
 import { testBackends } from '../support/backends.js';
 import { ACCOUNT, expectAwsError, REGION, startTestServer, type TestServer } from '../support/server.js';
 
 const policyArn = (name: string) => `arn:aws:iot:${REGION}:${ACCOUNT}:policy/${name}`;
+const arnOf = (resource: string) => `arn:aws:iot:${REGION}:${ACCOUNT}:${resource}`;
 const groupArn = (name: string) => `arn:aws:iot:${REGION}:${ACCOUNT}:thinggroup/${name}`;
 /** A well-formed certificate ARN that names no certificate. */
 const unknownCertArn = `arn:aws:iot:${REGION}:${ACCOUNT}:cert/${'a'.repeat(64)}`;
@@ -171,6 +173,33 @@ for (const backend of await testBackends()) {
       const thingOnly = await t.iot.send(new GetEffectivePoliciesCommand({ thingName: 'eff-dev' }));
       assert.deepEqual(thingOnly.effectivePolicies?.map((p) => p.policyName), ['eff-group']);
       await expectAwsError(t.iot.send(new GetEffectivePoliciesCommand({ thingName: 'eff-ghost' })), 'ResourceNotFoundException', { status: 404 });
+    });
+
+    it('TestAuthorization: ALLOWED, EXPLICIT_DENY and IMPLICIT_DENY with the deciding policies', async () => {
+      await create('ta-allow', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: ['iot:Publish', 'iot:Connect'], Resource: [arnOf('topic/ta/*'), arnOf('client/${iot:ClientId}')] }] }));
+      await create('ta-deny', JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Deny', Action: 'iot:Publish', Resource: arnOf('topic/ta/secret') }] }));
+      await t.iot.send(new AttachPolicyCommand({ policyName: 'ta-allow', target: certArn(4) }));
+      const answer = await t.iot.send(new TestAuthorizationCommand({
+        principal: certArn(4),
+        clientId: 'ta-client',
+        policyNamesToAdd: ['ta-deny'],
+        authInfos: [
+          { actionType: 'PUBLISH', resources: [arnOf('topic/ta/open')] },
+          { actionType: 'PUBLISH', resources: [arnOf('topic/ta/secret')] },
+          { actionType: 'SUBSCRIBE', resources: [arnOf('topicfilter/ta/#')] },
+          { actionType: 'CONNECT', resources: [arnOf('client/ta-client')] },
+        ],
+      }));
+      const ref = (n: string) => ({ policyName: n, policyArn: policyArn(n) });
+      assert.deepEqual(answer.authResults!.map((r) => r.authDecision), ['ALLOWED', 'EXPLICIT_DENY', 'IMPLICIT_DENY', 'ALLOWED']);
+      assert.deepEqual(answer.authResults![0].allowed?.policies, [ref('ta-allow')]);
+      assert.deepEqual(answer.authResults![1].denied?.explicitDeny?.policies, [ref('ta-deny')]);
+      assert.deepEqual(answer.authResults![2].denied?.implicitDeny?.policies, [ref('ta-allow'), ref('ta-deny')]);
+      const skipped = await t.iot.send(new TestAuthorizationCommand({ principal: certArn(4), policyNamesToSkip: ['ta-allow'], authInfos: [{ actionType: 'PUBLISH', resources: [arnOf('topic/ta/open')] }] }));
+      assert.equal(skipped.authResults![0].authDecision, 'IMPLICIT_DENY');
+      await expectAwsError(t.iot.send(new TestAuthorizationCommand({ principal: certArn(4), policyNamesToAdd: ['ta-none'], authInfos: [{ actionType: 'PUBLISH', resources: ['x'] }] })), 'ResourceNotFoundException', { status: 404 });
+      await expectAwsError(t.iot.send(new TestAuthorizationCommand({ principal: certArn(4), authInfos: [] })), 'InvalidRequestException', { status: 400 });
+      await expectAwsError(t.iot.send(new TestAuthorizationCommand({ principal: certArn(4), authInfos: [{ actionType: 'DANCE' as never, resources: ['x'] }] })), 'InvalidRequestException', { status: 400 });
     });
 
     it('lists policies in pages, either way', async () => {

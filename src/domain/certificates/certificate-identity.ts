@@ -28,9 +28,8 @@ export class CertificateIdentity {
 
   /**
    * The MQTT TLS listener's principal (decision 0032): a registered ACTIVE certificate, whoever
-   * signed it. The thing the client id names is the connection's thing only when it is attached
-   * to the certificate (`iot:Connection.Thing.*`, as on AWS); what the principal may do is its
-   * policies' to say (the own-thing default admits only an attached thing).
+   * signed it, with the connection's thing (`thingOfConnection`); what the principal may do is
+   * its policies' to say (the own-thing default admits only an attached thing).
    */
   async principal(der: Buffer, clientId: string, lookupThing: (name: string) => Promise<Omit<ConnectionThing, 'attached'> | undefined>): Promise<PrincipalDecision> {
     const certificateId = certificateIdOf(der);
@@ -38,8 +37,9 @@ export class CertificateIdentity {
     if (!row) return { refused: 'the client certificate is not registered', certificateId };
     if (row.status !== 'ACTIVE') return { refused: `the client certificate is ${row.status}`, certificateId };
     const certificateArn = this.ctx.arns.certificate(certificateId);
-    const attached = THING_NAME.test(clientId) && (await this.ctx.store.thingPrincipals.get(clientId, certificateArn)) !== undefined;
-    const thing = attached ? await lookupThing(clientId) : undefined;
+    const attached = (await this.ctx.store.thingPrincipals.ofPrincipal(certificateArn, undefined, MAX_THINGS_READ)).map((r) => ({ thingName: r.thing_name, exclusive: r.principal_type === 'EXCLUSIVE_THING' }));
+    const chosen = thingOfConnection(clientId, attached);
+    const thing = chosen ? await lookupThing(chosen.name) : undefined;
     const names = certificateNames(der);
     return {
       certificateId,
@@ -47,10 +47,30 @@ export class CertificateIdentity {
         clientId,
         certificateArn,
         certificate: { id: certificateId, ...(names ?? {}) },
-        ...(thing ? { thing: { ...thing, attached: true } } : {}),
+        ...(thing ? { thing: { ...thing, attached: chosen!.attached } } : {}),
       },
     };
   }
 }
 
+/** A thing attached to a certificate (AttachThingPrincipal). */
+export interface AttachedThing {
+  thingName: string;
+  exclusive: boolean;
+}
+
 const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
+/** Things of one certificate read at CONNECT; AWS attaches a certificate to few. */
+const MAX_THINGS_READ = 100;
+
+/**
+ * The thing a certificate's connection acts for (device-security.md §4.2): the client id's when
+ * it is attached to the certificate, else the certificate's EXCLUSIVE_THING whatever the client
+ * id; else the thing the client id names, not attached (`IsAttached` false, so `own-thing`
+ * refuses it and its groups' policies do not apply).
+ */
+export function thingOfConnection(clientId: string, attached: AttachedThing[]): { name: string; attached: boolean } | undefined {
+  const own = attached.find((t) => t.thingName === clientId) ?? attached.find((t) => t.exclusive);
+  if (own) return { name: own.thingName, attached: true };
+  return THING_NAME.test(clientId) ? { name: clientId, attached: false } : undefined;
+}

@@ -1,4 +1,5 @@
 import type { PolicyWithDocument } from '../../store/policies.js';
+import type { ThingRow } from '../../store/things.js';
 import type { DomainContext } from '../context.js';
 import { parseJson } from '../json.js';
 import { defaultDevicePolicy, type DefaultDevicePolicy } from './default-policies.js';
@@ -26,6 +27,11 @@ export interface DeviceGrant {
 }
 
 const ANY_ATTACHED_MS = 5000;
+
+/** A registry row as `iot:Connection.Thing.*` reads it. */
+export function thingFacts(row: ThingRow): Omit<ConnectionThing, 'attached'> {
+  return { name: row.thing_name, ...(row.thing_type_name !== null ? { typeName: row.thing_type_name } : {}), attributes: parseJson<Record<string, string>>(row.attributes) ?? {} };
+}
 
 export type MqttAction = 'iot:Connect' | 'iot:Publish' | 'iot:Subscribe' | 'iot:Receive';
 
@@ -61,14 +67,13 @@ export class DeviceAuthorization {
   /** The registry's facts about a thing (`iot:Connection.Thing.*`), undefined when there is no such thing. */
   async thing(name: string): Promise<Omit<ConnectionThing, 'attached'> | undefined> {
     const row = await this.ctx.store.things.get(name);
-    if (!row) return undefined;
-    return { name: row.thing_name, ...(row.thing_type_name !== null ? { typeName: row.thing_type_name } : {}), attributes: parseJson<Record<string, string>>(row.attributes) ?? {} };
+    return row ? thingFacts(row) : undefined;
   }
 
   /** The connection's grant: its attached policies (directly, or through its thing's groups), else the default policy. */
   async grant(principal: DevicePrincipal): Promise<DeviceGrant> {
     let rows: PolicyWithDocument[] = [];
-    if (principal.certificateArn !== undefined || principal.thing !== undefined) {
+    if (principal.certificateArn !== undefined || principal.thing?.attached) {
       const now = this.ctx.clock.now();
       if (this.anyAttached === undefined || now - this.anyAttachedAt > ANY_ATTACHED_MS) {
         this.anyAttachedAt = now;
@@ -77,7 +82,7 @@ export class DeviceAuthorization {
           throw err;
         });
       }
-      if (await this.anyAttached) rows = await this.attachments.effectivePolicies({ certificateArn: principal.certificateArn, thingName: principal.thing?.name });
+      if (await this.anyAttached) rows = await this.attachments.effectivePolicies({ certificateArn: principal.certificateArn, thingName: principal.thing?.attached ? principal.thing.name : undefined });
     }
     const policies = rows.length > 0 ? rows.map((r) => this.compile(r)) : this.fallback;
     return { policies: bindPolicies(policies, principal), attached: rows.map((r) => r.policy_name) };

@@ -31,6 +31,7 @@ export class PolicyAttachmentService {
       if (!(await tx.policies.getForShare(name))) throw policyNotFound();
       if (!(await targetExists(tx, this.principals, target))) throw targetNotFound(target.arn);
       const limit = target.kind === 'cert' ? MAX_POLICIES_PER_CERTIFICATE : MAX_POLICIES_PER_THING_GROUP;
+      await tx.policies.lockTarget(target.arn);
       // Attaching twice is a no-op; the new attachment rolls back when it is one too many.
       if (!(await tx.policies.attach({ target: target.arn, policy_name: name, attached_at: this.ctx.clock.now() }))) return {};
       if ((await tx.policies.countForTarget(target.arn)) > limit) {
@@ -83,13 +84,7 @@ export class PolicyAttachmentService {
     e.string(input.cognitoIdentityPoolId, 'cognitoIdentityPoolId', { max: 128 });
     e.throwIfAny();
     if (principal === undefined && thingName === undefined) throw new DomainError('InvalidRequestException', 'A principal or a thingName is required.');
-    let certificateArn: string | undefined;
-    if (principal !== undefined) {
-      const target = parseTarget(this.ctx.arns, principal);
-      if (target.kind !== 'cert') throw new DomainError('InvalidRequestException', `Invalid principal: ${principal}`);
-      if (!(await targetExists(this.ctx.store, this.principals, target))) throw targetNotFound(target.arn);
-      certificateArn = target.arn;
-    }
+    const certificateArn = principal !== undefined ? await this.requireCertificate(principal) : undefined;
     if (thingName !== undefined && !(await this.ctx.store.things.get(thingName))) throw thingNotFound(thingName);
     const policies = await this.effectivePolicies({ certificateArn, thingName });
     return { effectivePolicies: policies.map((p) => ({ policyName: p.policy_name, policyArn: this.ctx.arns.policy(p.policy_name), policyDocument: p.document })) };
@@ -102,6 +97,14 @@ export class PolicyAttachmentService {
       ...(principal.thingName !== undefined ? await groupsOfThing(store, this.ctx.arns, principal.thingName) : []),
     ];
     return store.policies.attachedTo(targets, undefined, 10_000);
+  }
+
+  /** The certificate ARN a `principal` member names; InvalidRequestException for anything else, ResourceNotFoundException for an unknown one. */
+  async requireCertificate(principal: string): Promise<string> {
+    const target = parseTarget(this.ctx.arns, principal);
+    if (target.kind !== 'cert') throw new DomainError('InvalidRequestException', `Invalid principal: ${principal}`);
+    if (!(await targetExists(this.ctx.store, this.principals, target))) throw targetNotFound(target.arn);
+    return target.arn;
   }
 
   private nameAndTarget(input: { policyName?: unknown; target?: unknown }): { name: string; target: PolicyTarget } {

@@ -7,6 +7,7 @@ import { DeviceAuthorization } from './device-authorization.js';
 import { PolicyAttachmentService } from './policy-attachments.js';
 import { PolicyChangeFeed } from './policy-rules.js';
 import { PolicyService } from './policy-service.js';
+import { TestAuthorizationService } from './test-authorization.js';
 import { registeredCertificates, type PolicyPrincipals } from './policy-targets.js';
 
 /**
@@ -29,6 +30,7 @@ export function createPolicyDomain(ctx: DomainContext, registry: ThingRegistry, 
   return {
     changes,
     attachments,
+    testAuthorization: new TestAuthorizationService(ctx, attachments),
     /** The device door's authorization under `--default-device-policy`. */
     deviceAuthorization: (defaultPolicy: DefaultDevicePolicy) => new DeviceAuthorization(ctx, attachments, changes, defaultPolicy),
     policies: new PolicyService(ctx, changes),

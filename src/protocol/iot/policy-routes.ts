@@ -3,7 +3,7 @@ import { controlPlaneJson, queryBool, queryInt, queryString } from '../http/json
 import type { RouteDefinition } from '../http/route.js';
 
 /** IoT policies (issue 11 item 4), on the paths of AWS's model (device-security.md §5.1). */
-export function policyRoutes({ policies: p, attachments: a }: PolicyDomain): RouteDefinition[] {
+export function policyRoutes({ policies: p, attachments: a, testAuthorization }: PolicyDomain): RouteDefinition[] {
   const paging = (q: URLSearchParams) => ({ marker: queryString(q, 'marker'), pageSize: queryInt(q, 'pageSize') });
   const version = (params: Record<string, string | undefined>) => ({ policyName: params.policyName, policyVersionId: params.policyVersionId });
   return [
@@ -35,5 +35,7 @@ export function policyRoutes({ policies: p, attachments: a }: PolicyDomain): Rou
       handler: async ({ params, query }) => controlPlaneJson(await a.listTargetsForPolicy({ ...paging(query), policyName: params.policyName })) },
     { method: 'POST', path: '/effective-policies', operation: 'GetEffectivePolicies',
       handler: async ({ body, query }) => controlPlaneJson(await a.getEffectivePolicies({ ...body, thingName: queryString(query, 'thingName') })) },
+    { method: 'POST', path: '/test-authorization', operation: 'TestAuthorization',
+      handler: async ({ body, query }) => controlPlaneJson(await testAuthorization.testAuthorization({ ...body, clientId: queryString(query, 'clientId') })) },
   ];
 }

@@ -16,6 +16,8 @@ interface Session {
  */
 export class DeviceSessions<C extends object> {
   private readonly sessions = new Map<C, Session>();
+  /** The connections of each thing, so a change of one thing's groups touches only them. */
+  private readonly byThing = new Map<string, Set<C>>();
   private pendingAll = false;
   private readonly pendingThings = new Set<string>();
   private scheduled = false;
@@ -34,6 +36,12 @@ export class DeviceSessions<C extends object> {
     const decision = grant.policies.explain('iot:Connect', this.authorization.resource('iot:Connect', principal.clientId));
     if (decision.decision !== 'ALLOWED') return { refused: this.refusal('iot:Connect', principal, grant, decision.decision) };
     this.sessions.set(client, { principal, grant, generation: 0 });
+    const thing = principal.thing?.name;
+    if (thing !== undefined) {
+      const set = this.byThing.get(thing) ?? new Set<C>();
+      set.add(client);
+      this.byThing.set(thing, set);
+    }
     return { allowed: true };
   }
 
@@ -48,7 +56,12 @@ export class DeviceSessions<C extends object> {
   }
 
   drop(client: C): void {
+    const thing = this.thingOf(client);
     this.sessions.delete(client);
+    if (thing === undefined) return;
+    const set = this.byThing.get(thing);
+    set?.delete(client);
+    if (set?.size === 0) this.byThing.delete(thing);
   }
 
   clients(): C[] {
@@ -62,8 +75,7 @@ export class DeviceSessions<C extends object> {
   /** Why a connection is refused, for the log (never secrets: the principal's ids and policy names). */
   private refusal(action: MqttAction, p: DevicePrincipal, grant: DeviceGrant, decision: string): string {
     const by = grant.attached.length > 0 ? `its policies (${grant.attached.join(', ')})` : `the default device policy (${this.authorization.defaultPolicy})`;
-    // A certificate's connection has a thing only when the client id names one attached to it.
-    const who = p.thing ? `thing ${p.thing.name}` : p.certificateArn ? `no thing named ${JSON.stringify(p.clientId)} attached to the certificate` : 'no registered thing';
+    const who = p.thing ? `thing ${p.thing.name}${p.thing.attached ? '' : ', not attached to the certificate'}` : 'no registered thing';
     return `${action} on client/${p.clientId} is ${decision === 'EXPLICIT_DENY' ? 'explicitly denied' : 'not allowed'} by ${by} (${who}${p.certificateArn ? `, ${p.certificateArn}` : ''})`;
   }
 
@@ -79,8 +91,10 @@ export class DeviceSessions<C extends object> {
       const things = new Set(this.pendingThings);
       this.pendingAll = false;
       this.pendingThings.clear();
-      for (const [client, s] of this.sessions) {
-        if (all || (s.principal.thing && things.has(s.principal.thing.name))) void this.rebind(client, s);
+      const concerned = all ? this.sessions.keys() : [...things].flatMap((t) => [...(this.byThing.get(t) ?? [])]);
+      for (const client of concerned) {
+        const s = this.sessions.get(client);
+        if (s) void this.rebind(client, s);
       }
     });
   }
@@ -94,7 +108,7 @@ export class DeviceSessions<C extends object> {
       const decision = grant.policies.decide('iot:Connect', this.authorization.resource('iot:Connect', s.principal.clientId));
       if (decision !== 'ALLOWED') {
         this.log.warn({ clientId: s.principal.clientId, reason: this.refusal('iot:Connect', s.principal, grant, decision) }, 'MQTT connection closed: its policies no longer allow it');
-        this.sessions.delete(client);
+        this.drop(client);
         this.closeClient(client);
       }
     } catch (err) {
