@@ -326,7 +326,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       log: mqttLog,
       tls: identities.mqtt,
     });
-    security.attachDoor(mqttDoor);
+    security.attachDoor(mqttDoor, engine, home.ctx);
     if (mqttDoor) {
       const door = mqttDoor;
       metrics.setMqtt({ stats: () => door.stats() });

@@ -162,7 +162,7 @@ for (const backend of await testBackends()) {
     });
 
     if (backend.name === 'postgres') {
-      it('a second instance on the same PostgreSQL database that would generate its own CA refuses to start, saying so', async () => {
+      it('a second instance on the same PostgreSQL database that would generate its own CA refuses to start, saying so; given the same CA it drops a certificate revoked through the first', async () => {
         const otherDir = await mkdtemp(join(tmpdir(), 'fleetjobs-test-'));
         try {
           const config = resolveConfig({ port: 0, mqttPort: 0, dataDir: otherDir, databaseUrl: POSTGRES_URL }, { ...TLS_ENV, FLEETJOBS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, FLEETJOBS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey });
@@ -173,7 +173,19 @@ for (const backend of await testBackends()) {
             FLEETJOBS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, FLEETJOBS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
           });
           const second = await startServer({ config: shared, logger: pino({ level: 'silent' }), databaseSchema: t.schema });
-          await second.close();
+          try {
+            // A device on the second instance; its certificate revoked through the first.
+            const d = await device('two-nodes');
+            const live = await mqttsConnect(second.mqttTlsUrl!, 'two-nodes', d);
+            assert.ok('connected' in live);
+            const dropped = closed(live.connected);
+            await iot.send(new UpdateCertificateCommand({ certificateId: d.id, newStatus: 'INACTIVE' }));
+            await second.engine.step();
+            await dropped;
+            live.connected.end(true);
+          } finally {
+            await second.close();
+          }
         } finally {
           await rm(otherDir, { recursive: true, force: true });
         }
