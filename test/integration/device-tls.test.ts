@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-iot';
 import { startServer } from '../../src/app.js';
 import { resolveConfig } from '../../src/config/config.js';
+import { awsCliSkipReason, runAwsCli } from '../support/aws-cli.js';
 import { POSTGRES_URL, testBackends } from '../support/backends.js';
 import { releaseSdkObjects } from '../support/device-sdk.js';
 import { closed, httpsWithCertificate, mqttsConnect, sdkMtlsConnect, tlsIotClient } from '../support/device-tls.js';
@@ -27,6 +28,7 @@ import { restartTestServer } from '../support/restart.js';
 import { startTestServer, TEST_CREDENTIALS, type TestServer } from '../support/server.js';
 
 const TLS_ENV = { FLEETJOBS_TLS: '1', FLEETJOBS_MQTT_TLS_PORT: '0' };
+const cliSkip = awsCliSkipReason();
 
 for (const backend of await testBackends()) {
   describe(`TLS and device certificates (${backend.name})`, { skip: backend.skip }, () => {
@@ -135,6 +137,21 @@ for (const backend of await testBackends()) {
       await connection.disconnect();
       await done;
       await assert.rejects(sdkMtlsConnect(port, 'tls-b', d.cert, d.key, ca));
+    });
+
+    it('the AWS CLI over HTTPS with --ca-bundle creates a certificate and attaches it to a thing', { skip: cliSkip }, async () => {
+      await iot.send(new CreateThingCommand({ thingName: 'cli-tls' }));
+      const bundle = ['--ca-bundle', join(t.dataDir, 'tls', 'ca.pem')];
+      const created = await runAwsCli(t.url, ['iot', 'create-keys-and-certificate', '--set-as-active', ...bundle]);
+      assert.equal(created.code, 0, created.stderr);
+      const arn = created.json!.certificateArn as string;
+      const attached = await runAwsCli(t.url, ['iot', 'attach-thing-principal', '--thing-name', 'cli-tls', '--principal', arn, ...bundle]);
+      assert.equal(attached.code, 0, attached.stderr);
+      const listed = await runAwsCli(t.url, ['iot', 'list-thing-principals-v2', '--thing-name', 'cli-tls', ...bundle]);
+      assert.deepEqual(listed.json!.thingPrincipalObjects, [{ principal: arn, thingPrincipalType: 'NON_EXCLUSIVE_THING' }]);
+      const ok = await mqttsConnect(tlsUrl, 'cli-tls', { cert: created.json!.certificatePem as string, key: (created.json!.keyPair as { PrivateKey: string }).PrivateKey, ca });
+      assert.ok('connected' in ok);
+      await ok.connected.endAsync();
     });
 
     it('HTTPS device planes: a client certificate and no signature acts for its own thing only', async () => {
