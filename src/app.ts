@@ -336,7 +336,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       onConnectivity: (thing, event) => void home.services.fleetIndex.recordConnectivity(thing, event).catch((err: unknown) => mqttLog.error({ err, thing }, 'connectivity not recorded')),
       tls: identities.mqtt,
     });
-    security.attachDoor(mqttDoor);
+    security.attachDoor(mqttDoor, engine, home.ctx);
     if (mqttDoor) {
       const door = mqttDoor;
       metrics.setMqtt({ stats: () => door.stats() });

@@ -10,6 +10,8 @@ import type { ConnectionThing } from './domain/policies/policy-variables.js';
 import type { IdentityDecision } from './protocol/mqtt/identity.js';
 import type { MqttDoor } from './protocol/mqtt/start-door.js';
 import type { Store } from './store/store.js';
+import type { Engine } from './workers/engine.js';
+import { certificateSweep } from './workers/certificate-sweep.js';
 
 /**
  * Device security's part of the composition root (issue 11): the TLS material and device CA, the
@@ -22,7 +24,11 @@ export interface DeviceSecurity {
   context?: SecureContextOptions;
   /** Certificate changes, forwarded to the MQTT door once it runs. */
   events: CertificateEvents;
-  attachDoor(door: MqttDoor | undefined): void;
+  /**
+   * The MQTT door, once it runs: certificate events reach it, and instances sharing PostgreSQL
+   * sweep their TLS connections for changes made through other instances.
+   */
+  attachDoor(door: MqttDoor | undefined, engine: Engine, ctx: DomainContext): void;
   /** The home region's identities, once its domain exists. */
   identities(ctx: DomainContext, lookupThing: ThingLookup): { http?: DeviceCertificateAuth; mqtt?: { context: SecureContextOptions; identify: (der: Buffer, clientId: string) => Promise<IdentityDecision> } };
 }
@@ -46,7 +52,11 @@ export async function openDeviceSecurity(config: Config, store: Store, now: () =
     material,
     ...(context ? { context } : {}),
     events,
-    attachDoor: (d) => (door = d),
+    attachDoor(d, engine, ctx) {
+      door = d;
+      if (!d || !context || config.databaseUrl === undefined) return;
+      engine.add(certificateSweep({ store: ctx.store, arns: ctx.arns, connected: () => d.connectedCertificates(), disconnect: (id, thing) => d.disconnectCertificate(id, thing), log }));
+    },
     identities(ctx, lookupThing) {
       if (!context) return {};
       const identity = new CertificateIdentity(ctx);

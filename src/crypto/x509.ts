@@ -202,9 +202,10 @@ export async function newCa(commonName: string, now: Date): Promise<{ certPem: s
   return { certPem: cert.toString('pem') + '\n', keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }) as string };
 }
 
-/** A TLS server certificate for `dnsNames` and `ips`, signed by `ca` (2 years), with its key. */
+/** A TLS server certificate (EC P-256 key) for `dnsNames` and `ips`, signed by `ca` (2 years), with its key. */
 export async function newServerCertificate(ca: SigningCa, dnsNames: string[], ips: string[], now: Date): Promise<{ certPem: string; keyPem: string }> {
-  const { publicKey, privateKey } = await generateKeyPairAsync('rsa', { modulusLength: 2048 });
+  // EC P-256: a handshake's signature costs the server ~0.1 ms instead of RSA-2048's ~1.5 ms.
+  const { publicKey, privateKey } = await generateKeyPairAsync('ec', { namedCurve: 'prime256v1' });
   const keys = await cryptoKeys(ca.key);
   const spki = new x509.PublicKey(publicKey.export({ type: 'spki', format: 'der' }));
   const cert = await x509.X509CertificateGenerator.create({
@@ -220,7 +221,7 @@ export async function newServerCertificate(ca: SigningCa, dnsNames: string[], ip
       await x509.AuthorityKeyIdentifierExtension.create(keys.publicKey),
       await x509.SubjectKeyIdentifierExtension.create(spki),
       new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth]),
       new x509.SubjectAlternativeNameExtension([...dnsNames.map((value) => ({ type: 'dns' as const, value })), ...ips.map((value) => ({ type: 'ip' as const, value }))]),
     ],

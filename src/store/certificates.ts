@@ -58,6 +58,13 @@ export class CertificateStore {
     return Number(r.numInsertedOrUpdatedRows ?? 0) > 0;
   }
 
+  /** The ids among `ids` that name an ACTIVE certificate. */
+  async activeAmong(ids: string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const rows = await this.db.selectFrom('certificates').select('certificate_id').where('certificate_id', 'in', ids).where('status', '=', 'ACTIVE').execute();
+    return new Set(rows.map((r) => r.certificate_id));
+  }
+
   async update(id: string, change: Change): Promise<void> {
     await this.db.updateTable('certificates').set(change).where('certificate_id', '=', id).execute();
   }

@@ -54,6 +54,12 @@ export class ThingPrincipalStore {
     return q.execute();
   }
 
+  /** The (principal, thing) pairs among `principals`' attachments. */
+  async attachmentsOf(principals: string[]): Promise<{ principal: string; thing_name: string }[]> {
+    if (principals.length === 0) return [];
+    return this.db.selectFrom('thing_principals').select(['principal', 'thing_name']).where('principal', 'in', principals).execute();
+  }
+
   async countOfPrincipal(principal: string): Promise<number> {
     const r = await this.db.selectFrom('thing_principals').select((eb) => eb.fn.countAll<number>().as('n')).where('principal', '=', principal).executeTakeFirst();
     return Number(r?.n ?? 0);

@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-iot';
 import { startServer } from '../../src/app.js';
 import { resolveConfig } from '../../src/config/config.js';
+import { awsCliSkipReason, runAwsCli } from '../support/aws-cli.js';
 import { POSTGRES_URL, testBackends } from '../support/backends.js';
 import { releaseSdkObjects } from '../support/device-sdk.js';
 import { closed, httpsWithCertificate, mqttsConnect, sdkMtlsConnect, tlsIotClient } from '../support/device-tls.js';
@@ -27,6 +28,7 @@ import { restartTestServer } from '../support/restart.js';
 import { startTestServer, TEST_CREDENTIALS, type TestServer } from '../support/server.js';
 
 const TLS_ENV = { FLEETJOBS_TLS: '1', FLEETJOBS_MQTT_TLS_PORT: '0' };
+const cliSkip = awsCliSkipReason();
 
 for (const backend of await testBackends()) {
   describe(`TLS and device certificates (${backend.name})`, { skip: backend.skip }, () => {
@@ -137,6 +139,21 @@ for (const backend of await testBackends()) {
       await assert.rejects(sdkMtlsConnect(port, 'tls-b', d.cert, d.key, ca));
     });
 
+    it('the AWS CLI over HTTPS with --ca-bundle creates a certificate and attaches it to a thing', { skip: cliSkip }, async () => {
+      await iot.send(new CreateThingCommand({ thingName: 'cli-tls' }));
+      const bundle = ['--ca-bundle', join(t.dataDir, 'tls', 'ca.pem')];
+      const created = await runAwsCli(t.url, ['iot', 'create-keys-and-certificate', '--set-as-active', ...bundle]);
+      assert.equal(created.code, 0, created.stderr);
+      const arn = created.json!.certificateArn as string;
+      const attached = await runAwsCli(t.url, ['iot', 'attach-thing-principal', '--thing-name', 'cli-tls', '--principal', arn, ...bundle]);
+      assert.equal(attached.code, 0, attached.stderr);
+      const listed = await runAwsCli(t.url, ['iot', 'list-thing-principals-v2', '--thing-name', 'cli-tls', ...bundle]);
+      assert.deepEqual(listed.json!.thingPrincipalObjects, [{ principal: arn, thingPrincipalType: 'NON_EXCLUSIVE_THING' }]);
+      const ok = await mqttsConnect(tlsUrl, 'cli-tls', { cert: created.json!.certificatePem as string, key: (created.json!.keyPair as { PrivateKey: string }).PrivateKey, ca });
+      assert.ok('connected' in ok);
+      await ok.connected.endAsync();
+    });
+
     it('HTTPS device planes: a client certificate and no signature acts for its own thing only', async () => {
       const d = await device('https-dev');
       const pending = await httpsWithCertificate(t.url, 'GET', '/things/https-dev/jobs', d);
@@ -162,7 +179,7 @@ for (const backend of await testBackends()) {
     });
 
     if (backend.name === 'postgres') {
-      it('a second instance on the same PostgreSQL database that would generate its own CA refuses to start, saying so', async () => {
+      it('a second instance on the same PostgreSQL database that would generate its own CA refuses to start, saying so; given the same CA it drops a certificate revoked through the first', async () => {
         const otherDir = await mkdtemp(join(tmpdir(), 'fleetjobs-test-'));
         try {
           const config = resolveConfig({ port: 0, mqttPort: 0, dataDir: otherDir, databaseUrl: POSTGRES_URL }, { ...TLS_ENV, FLEETJOBS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, FLEETJOBS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey });
@@ -173,7 +190,19 @@ for (const backend of await testBackends()) {
             FLEETJOBS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, FLEETJOBS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
           });
           const second = await startServer({ config: shared, logger: pino({ level: 'silent' }), databaseSchema: t.schema });
-          await second.close();
+          try {
+            // A device on the second instance; its certificate revoked through the first.
+            const d = await device('two-nodes');
+            const live = await mqttsConnect(second.mqttTlsUrl!, 'two-nodes', d);
+            assert.ok('connected' in live);
+            const dropped = closed(live.connected);
+            await iot.send(new UpdateCertificateCommand({ certificateId: d.id, newStatus: 'INACTIVE' }));
+            await second.engine.step();
+            await dropped;
+            live.connected.end(true);
+          } finally {
+            await second.close();
+          }
         } finally {
           await rm(otherDir, { recursive: true, force: true });
         }

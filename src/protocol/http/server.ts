@@ -178,7 +178,7 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
     const byPath = scope ? undefined : apiByPath(method, path);
     // A device on HTTPS with its certificate and no signature, as on AWS's data endpoint: only
     // the device planes' routes, for the certificate's own thing.
-    const peer: PeerCertificate | undefined = !scope && options.deviceCertificates && byPath && DEVICE_APIS.includes(byPath.api.name) ? peerCertificateOf(req) : undefined;
+    const peer: PeerCertificate | undefined = !scope && options.verifier && options.deviceCertificates && byPath && DEVICE_APIS.includes(byPath.api.name) ? peerCertificateOf(req) : undefined;
     if (!scope && options.verifier && !peer) {
       // In the format of the API the path belongs to: S3's XML AccessDenied for an S3 path.
       rec.errorApi = byPath?.api;

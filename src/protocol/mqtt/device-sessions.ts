@@ -55,6 +55,12 @@ export class DeviceSessions<C extends object> {
     return this.sessions.get(client)?.principal.thing?.name;
   }
 
+  /** The connection's thing when it is attached to the connection's principal (what a detach takes away). */
+  attachedThingOf(client: C): string | undefined {
+    const thing = this.sessions.get(client)?.principal.thing;
+    return thing?.attached ? thing.name : undefined;
+  }
+
   drop(client: C): void {
     const thing = this.thingOf(client);
     this.sessions.delete(client);

@@ -50,6 +50,8 @@ export interface EmbeddedBroker {
   tlsPort?: number;
   /** Closes the connections made with this certificate (of `thingName` only, when given); answers how many. */
   disconnectCertificate(certificateId: string, thingName?: string): number;
+  /** The live TLS connections' certificates and things (the certificate sweep checks them). */
+  connectedCertificates(): { certificateId: string; thingName: string }[];
   transport: MqttTransport;
   stats(): MqttStats;
   /** Test mode's reset: every client disconnected and every kept session forgotten, as in a fresh broker. */
@@ -258,10 +260,11 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     url: `mqtt://${host}:${port}`,
     port,
     ...(tlsPort !== undefined ? { tlsUrl: `mqtts://${host}:${tlsPort}`, tlsPort } : {}),
+    connectedCertificates: () => [...certificates].map(([client, certificateId]) => ({ certificateId, thingName: sessions.attachedThingOf(client) ?? '' })),
     disconnectCertificate(certificateId, thingName) {
       let n = 0;
       for (const [client, id] of certificates) {
-        if (id !== certificateId || (thingName !== undefined && sessions.thingOf(client) !== thingName)) continue;
+        if (id !== certificateId || (thingName !== undefined && sessions.attachedThingOf(client) !== thingName)) continue;
         o.log.warn({ clientId: client.id, certificateId }, 'MQTT connection closed: its certificate may no longer connect');
         certificates.delete(client);
         client.close();

@@ -19,6 +19,7 @@ export interface MqttDoor {
   tlsPort?: number;
   /** Closes the embedded broker's connections made with this certificate (an external broker's are not ours). */
   disconnectCertificate(certificateId: string, thingName?: string): number;
+  connectedCertificates(): { certificateId: string; thingName: string }[];
   transport: MqttTransport;
   /** Connections and messages so far (the metrics). */
   stats(): MqttStats;
@@ -44,7 +45,7 @@ export async function startMqttDoor(deps: {
   const { config } = deps;
   if (config.mqttBroker) {
     const external = await connectExternalBroker({ broker: config.mqttBroker, nodeId: deps.nodeId, log: deps.log, onRequest: deps.onRequest });
-    return { url: external.url, transport: external.transport, stats: () => external.stats(), external, disconnectCertificate: () => 0, disconnectAll: async () => undefined, close: () => external.close() };
+    return { url: external.url, transport: external.transport, stats: () => external.stats(), external, disconnectCertificate: () => 0, connectedCertificates: () => [], disconnectAll: async () => undefined, close: () => external.close() };
   }
   if (config.mqttPort === undefined) return undefined;
   // The embedded broker on the HTTP host (devices-and-engine.md §1).
@@ -63,5 +64,6 @@ export async function startMqttDoor(deps: {
     port: broker.port,
     ...(broker.tlsPort !== undefined ? { tlsUrl: broker.tlsUrl, tlsPort: broker.tlsPort } : {}),
     disconnectCertificate: (id, thing) => broker.disconnectCertificate(id, thing),
+    connectedCertificates: () => broker.connectedCertificates(),
     transport: broker.transport, stats: () => broker.stats(), disconnectAll: () => broker.disconnectAll(), close: () => broker.close() };
 }
