@@ -123,6 +123,9 @@ for (const backend of await testBackends()) {
       assert.deepEqual({ status: rebuilding.indexStatus, schema: rebuilding.schema }, { status: 'REBUILDING', schema: 'REGISTRY_AND_SHADOW_AND_CONNECTIVITY_STATUS' });
       assert.deepEqual((await t.iot.send(new SearchIndexCommand({ queryString: 'thingName:x' }))).things, [], 'queries work while rebuilding');
       assert.deepEqual((await t.iot.send(new ListIndicesCommand({}))).indexNames, ['AWS_Things', 'AWS_ThingGroups']);
+      const firstPage = await t.iot.send(new ListIndicesCommand({ maxResults: 1 }));
+      assert.deepEqual(firstPage.indexNames, ['AWS_Things']);
+      assert.deepEqual((await t.iot.send(new ListIndicesCommand({ maxResults: 1, nextToken: firstPage.nextToken }))).indexNames, ['AWS_ThingGroups']);
       assert.deepEqual(await t.iot.send(new DescribeIndexCommand({ indexName: 'AWS_ThingGroups' })).then((r) => [r.indexStatus, r.schema]), ['ACTIVE', 'THING_GROUPS']);
       await t.advance(60_000);
 
@@ -303,6 +306,11 @@ for (const backend of await testBackends()) {
       assert.equal(hit.connectivity?.connected, true);
       assert.equal(hit.connectivity?.timestamp, t.clock.now(), 'epoch milliseconds');
       assert.ok((await q('connectivity.connected:false')).includes('pump-01'), 'never connected reads false');
+      // A shadow written over MQTT is searchable once the device has its answer.
+      await device.subscribe('shadow/name/config/update/+');
+      const answer = await device.request('shadow/name/config/update', { state: { reported: { mode: 'turbo' } } });
+      assert.equal(answer.accepted, true);
+      assert.deepEqual(await q('shadow.name.config.reported.mode:turbo'), ['pump-03']);
       await device.client.endAsync();
       await until('connectivity.disconnectReason:client_initiated_disconnect', ['pump-03']);
       assert.deepEqual(await q(`connectivity.timestamp >= ${t.clock.now()}`), ['pump-03']);
