@@ -53,14 +53,22 @@ export interface ConnectivityRow {
 const INSERT_CHUNK = 500;
 
 /** The fleet index (migration 0016): configuration, shadow terms, connectivity, and its queries. */
+/**
+ * Things a search's first look examines in name order (SQLite): a page of a broad query is found
+ * among them without building the whole match set.
+ */
+const ORDERED_WINDOW = 2000;
+
 export class FleetIndexStore {
   private readonly compiler: IndexQueryCompiler;
+  private readonly probes: IndexQueryCompiler;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
   ) {
     this.compiler = new IndexQueryCompiler(dialect);
+    this.probes = new IndexQueryCompiler(dialect, 'correlated');
   }
 
   getConfig(options: { forUpdate?: boolean } = {}): Promise<FleetIndexingRow | undefined> {
@@ -126,9 +134,20 @@ export class FleetIndexStore {
 
   // ---- queries ----
 
-  /** Names of the things matching `p`, in name order, after `afterName`. */
+  /**
+   * Names of the things matching `p`, in name order, after `afterName`. SQLite's planner (without
+   * statistics) always builds the whole match set and sorts it, which is right for a narrow query
+   * and slow for a broad one ("every device on 2.0.1"); so it first probes the next
+   * ORDERED_WINDOW things in name order, and only when they hold fewer than a page does the
+   * set-based query run. PostgreSQL's planner chooses between the two itself.
+   */
   async searchThings(p: IndexPredicate, afterName: string | undefined, limit: number): Promise<string[]> {
     const after = afterName === undefined ? sql`` : sql` and t.thing_name > ${afterName}`;
+    if (this.dialect === 'sqlite') {
+      const window = sql`(select thing_name, thing_id, thing_type_name, billing_group_name, version from things t where 1 = 1${after} order by thing_name limit ${sql.lit(ORDERED_WINDOW)})`;
+      const r = await sql<{ thing_name: string }>`select t.thing_name from ${window} t where ${this.probes.thingPredicateSql(p)} order by t.thing_name limit ${sql.lit(limit)}`.execute(this.db);
+      if (r.rows.length >= limit) return r.rows.map((row) => row.thing_name);
+    }
     const r = await sql<{ thing_name: string }>`select t.thing_name from things t where ${this.compiler.thingPredicateSql(p)}${after} order by t.thing_name limit ${sql.lit(limit)}`.execute(this.db);
     return r.rows.map((row) => row.thing_name);
   }

@@ -53,6 +53,14 @@ async function names(iot: IoTClient, queryString: string, indexName?: string): P
     out.push(...(r.things ?? []).map((x) => x.thingName!), ...(r.thingGroups ?? []).map((g) => g.thingGroupName!));
     nextToken = r.nextToken;
   } while (nextToken);
+  // Pages of one take another road on SQLite (a probe per thing in name order): the same first hits.
+  const one = await iot.send(new SearchIndexCommand({ queryString, maxResults: 1, ...(indexName ? { indexName } : {}) }));
+  const firstOfOne = [...(one.things ?? []).map((x) => x.thingName!), ...(one.thingGroups ?? []).map((g) => g.thingGroupName!)];
+  assert.deepEqual(firstOfOne, out.slice(0, 1), `a page of one for ${queryString}`);
+  if (out.length > 1) {
+    const two = await iot.send(new SearchIndexCommand({ queryString, maxResults: 1, nextToken: one.nextToken, ...(indexName ? { indexName } : {}) }));
+    assert.deepEqual([...(two.things ?? []).map((x) => x.thingName!), ...(two.thingGroups ?? []).map((g) => g.thingGroupName!)], out.slice(1, 2), `the second page of one for ${queryString}`);
+  }
   // Hits come in name order; the database's collation decides how case sorts, so compare in code points.
   return out.sort();
 }
