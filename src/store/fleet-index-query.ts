@@ -68,8 +68,8 @@ function likePattern(parts: LikePart[]): string {
   return parts.map((p) => (typeof p === 'string' ? escapeLike(p) : p.wild === '*' ? '%' : '_')).join('');
 }
 
-/** A field path with `*` segments as a LIKE pattern. */
-function fieldPattern(field: string): string {
+/** A field path with `*` segments as a LIKE pattern (escape `\\`). */
+export function fieldPattern(field: string): string {
   return field.split('*').map(escapeLike).join('%');
 }
 

@@ -95,8 +95,10 @@ export class FleetIndexStore {
    */
   async replaceTermsOf(shadows: { thing: string; shadow: string }[], rows: IndexTermRow[]): Promise<void> {
     if (shadows.length === 0) return;
-    const keys = sql.join(shadows.map((k) => sql`(${k.thing}, ${k.shadow})`));
-    await sql`delete from index_terms where (thing_name, shadow_name) in (values ${keys})`.execute(this.db);
+    // An OR of exact keys: both planners serve each from index_terms_by_thing (a row-value IN over
+    // VALUES is a scan of the whole table on SQLite).
+    const keys = sql.join(shadows.map((k) => sql`(thing_name = ${k.thing} and shadow_name = ${k.shadow})`), sql` or `);
+    await sql`delete from index_terms where ${keys}`.execute(this.db);
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) await this.db.insertInto('index_terms').values(rows.slice(i, i + INSERT_CHUNK)).execute();
   }
 
