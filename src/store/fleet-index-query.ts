@@ -147,6 +147,15 @@ export class IndexQueryCompiler {
    * planner drives from the value index) or, correlated, a probe by thing (`exists (…)`, for a
    * scan of things in name order that stops at a page).
    */
+  /**
+   * A value column that, in a correlated probe on SQLite, must not pick the index: `+col` (a no-op
+   * SQLite does not index) keeps a range on a value index from being scanned once per thing
+   * instead of the probe by thing.
+   */
+  private probeOnly<T>(column: string): RawBuilder<T> {
+    return sql.raw<T>(this.mode === 'correlated' && this.dialect === 'sqlite' ? `+${column}` : column);
+  }
+
   private rowsOf(alias: string, from: RawBuilder<unknown>, where: RawBuilder<boolean>): RawBuilder<boolean> {
     const key = sql.ref(`${alias}.thing_name`);
     return this.mode === 'correlated'
@@ -185,13 +194,13 @@ export class IndexQueryCompiler {
           union all select b.thing_name from things b where b.billing_group_name in (select bg.billing_group_name from billing_groups bg where ${valueSql(cond, { full: bn, word: bn })}))`;
       }
       case 'attribute': {
-        const cols = { full: sql<string>`a.value_lower`, word: sql<string>`a.value_lower`, num: sql<number>`a.value_num` };
+        const cols = { full: this.probeOnly<string>('a.value_lower'), word: sql<string>`a.value_lower`, num: this.probeOnly<number>('a.value_num') };
         return this.rowsOf('a', sql`thing_attributes a`, sql`a.attr_name = ${target.name} and ${valueSql(cond, cols)}`);
       }
       case 'shadow': {
         if (target.shadowNames.length === 0) return FALSE;
         const field = target.field.includes('*') ? sql`x.field like ${fieldPattern(target.field)} escape '\\'` : sql`x.field = ${target.field}`;
-        const cols = { full: sql<string>`x.full_value`, word: sql<string>`x.word`, num: sql<number>`x.num` };
+        const cols = { full: this.probeOnly<string>('x.full_value'), word: sql<string>`x.word`, num: this.probeOnly<number>('x.num') };
         return this.rowsOf('x', sql`index_terms x`, sql`${field} and x.shadow_name in (${sql.join(target.shadowNames)}) and ${valueSql(cond, cols)}`);
       }
       case 'connectivity':
@@ -199,14 +208,14 @@ export class IndexQueryCompiler {
       case 'anyThingField': {
         const lowered = (col: string) => sql<string>`lower(${sql.ref(col)})`;
         const registry = (['t.thing_name', 't.thing_id', 't.thing_type_name'] as const).map((c) => sql<boolean>`(${sql.ref(c)} is not null and ${valueSql(cond, { full: lowered(c), word: lowered(c) })})`);
-        const attrs = { full: sql<string>`a.value_lower`, word: sql<string>`a.value_lower`, num: sql<number>`a.value_num` };
+        const attrs = { full: this.probeOnly<string>('a.value_lower'), word: sql<string>`a.value_lower`, num: this.probeOnly<number>('a.value_num') };
         const parts = [
           ...registry,
           this.thingLeaf({ kind: 'thingGroups' }, cond),
           this.rowsOf('a', sql`thing_attributes a`, valueSql(cond, attrs)),
         ];
         if (target.shadowNames.length > 0) {
-          const terms = { full: sql<string>`x.full_value`, word: sql<string>`x.word`, num: sql<number>`x.num` };
+          const terms = { full: this.probeOnly<string>('x.full_value'), word: sql<string>`x.word`, num: this.probeOnly<number>('x.num') };
           parts.push(this.rowsOf('x', sql`index_terms x`, sql`x.shadow_name in (${sql.join(target.shadowNames)}) and ${valueSql(cond, terms)}`));
         }
         return sql<boolean>`(${sql.join(parts, sql` or `)})`;

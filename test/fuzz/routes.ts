@@ -1,5 +1,6 @@
 import type { RouteDefinition } from '../../src/protocol/http/route.js';
 import { endpointRoutes } from '../../src/protocol/iot/endpoint-routes.js';
+import { indexingRoutes } from '../../src/protocol/iot/indexing-routes.js';
 import { jobRoutes } from '../../src/protocol/iot/job-routes.js';
 import { jobTemplateRoutes } from '../../src/protocol/iot/job-template-routes.js';
 import { packageRoutes } from '../../src/protocol/iot/package-routes.js';
@@ -39,6 +40,7 @@ export function allRoutes(): FuzzRoute[] {
       ...thingRoutes(standIn),
       ...jobRoutes(standIn),
       ...jobTemplateRoutes(standIn),
+      ...indexingRoutes(standIn, standIn),
       ...endpointRoutes(() => new URL('http://127.0.0.1')),
     ]),
     ...of('iot-jobs-data', jobsDataRoutes(standIn)),
