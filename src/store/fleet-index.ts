@@ -89,16 +89,17 @@ export class FleetIndexStore {
   }
 
   /**
-   * The build's batch: every index row of these shadows goes, and `rows` come instead — one delete
-   * (by exact key, so a shadow created meanwhile keeps the rows its own write made) and a few
-   * multi-row inserts per batch.
+   * The build's batch: every index row of the shadows from `first` to `last` (key order) goes, and
+   * `rows` come instead — one delete and a few multi-row inserts. Safe because `shadowsAfter` held
+   * shadow writes off for the transaction: no shadow in the range changes or appears meanwhile.
    */
-  async replaceTermsOf(shadows: { thing: string; shadow: string }[], rows: IndexTermRow[]): Promise<void> {
-    if (shadows.length === 0) return;
-    // An OR of exact keys: both planners serve each from index_terms_by_thing (a row-value IN over
-    // VALUES is a scan of the whole table on SQLite).
-    const keys = sql.join(shadows.map((k) => sql`(thing_name = ${k.thing} and shadow_name = ${k.shadow})`), sql` or `);
-    await sql`delete from index_terms where ${keys}`.execute(this.db);
+  async replaceTermsInRange(first: { thing: string; shadow: string }, last: { thing: string; shadow: string }, rows: IndexTermRow[]): Promise<void> {
+    await this.db.deleteFrom('index_terms')
+      .where((eb) => eb.and([
+        eb.or([eb('thing_name', '>', first.thing), eb.and([eb('thing_name', '=', first.thing), eb('shadow_name', '>=', first.shadow)])]),
+        eb.or([eb('thing_name', '<', last.thing), eb.and([eb('thing_name', '=', last.thing), eb('shadow_name', '<=', last.shadow)])]),
+      ]))
+      .execute();
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) await this.db.insertInto('index_terms').values(rows.slice(i, i + INSERT_CHUNK)).execute();
   }
 
@@ -112,17 +113,20 @@ export class FleetIndexStore {
   }
 
   /**
-   * The build's next shadows after (thing, shadow), live ones and tombstones, locked on PostgreSQL
-   * so a concurrent write of the same shadow waits for the build's rows (or the build for its).
+   * The build's next shadows after (thing, shadow), live ones and tombstones. On PostgreSQL the
+   * shadows table is share-locked first: shadow writes wait until the batch commits (one short
+   * transaction), so none in the batch's range changes or appears between this read and the
+   * batch's rewrite. SQLite transactions are serialized anyway.
    */
-  shadowsAfter(afterThing: string | null, afterShadow: string | null, limit: number): Promise<ShadowRow[]> {
+  async shadowsAfter(afterThing: string | null, afterShadow: string | null, limit: number): Promise<ShadowRow[]> {
+    if (this.dialect === 'postgres') await sql`lock table shadows in share mode`.execute(this.db);
     let q = this.db.selectFrom('shadows').selectAll().orderBy('thing_name').orderBy('shadow_name').limit(limit);
     if (afterThing !== null) {
       const t = afterThing;
       const s = afterShadow ?? '';
       q = q.where((eb) => eb.or([eb('thing_name', '>', t), eb.and([eb('thing_name', '=', t), eb('shadow_name', '>', s)])]));
     }
-    return (this.dialect === 'postgres' ? q.forUpdate() : q).execute();
+    return q.execute();
   }
 
   async putConnectivity(row: ConnectivityRow): Promise<void> {
