@@ -1,5 +1,5 @@
 import { sql, type Kysely, type RawBuilder } from 'kysely';
-import { IndexQueryCompiler, type IndexPredicate } from './fleet-index-query.js';
+import { fieldPattern, IndexQueryCompiler, type IndexPredicate } from './fleet-index-query.js';
 import type { Database, Dialect } from './schema.js';
 
 /**
@@ -47,7 +47,7 @@ export class FleetAggregationStore {
         return sql`select thing_name, value_num as num, attr_value as str from thing_attributes where attr_name = ${s.name}`;
       case 'shadowValue': {
         if (s.shadowNames.length === 0) return sql`select thing_name, null as num, null as str from things where 1 = 0`;
-        const field = s.field.includes('*') ? sql`field like ${s.field.split('*').map((p) => p.replace(/[\\%_]/g, (c) => `\\${c}`)).join('%')} escape '\\'` : sql`field = ${s.field}`;
+        const field = s.field.includes('*') ? sql`field like ${fieldPattern(s.field)} escape '\\'` : sql`field = ${s.field}`;
         return sql`select distinct thing_name, case when full_value = 'true' and num is null then 1 when full_value = 'false' and num is null then 0 else num end as num, full_value as str
           from index_terms where ${field} and shadow_name in (${sql.join(s.shadowNames)})`;
       }

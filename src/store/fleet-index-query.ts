@@ -68,8 +68,8 @@ function likePattern(parts: LikePart[]): string {
   return parts.map((p) => (typeof p === 'string' ? escapeLike(p) : p.wild === '*' ? '%' : '_')).join('');
 }
 
-/** A field path with `*` segments as a LIKE pattern. */
-function fieldPattern(field: string): string {
+/** A field path with `*` segments as a LIKE pattern (escape `\\`). */
+export function fieldPattern(field: string): string {
   return field.split('*').map(escapeLike).join('%');
 }
 
@@ -113,7 +113,11 @@ function valueSql(cond: IndexCondition, c: ValueColumns): RawBuilder<boolean> {
 
 /** Compiles predicates for one backend. */
 export class IndexQueryCompiler {
-  constructor(private readonly dialect: Dialect) {}
+  constructor(
+    private readonly dialect: Dialect,
+    /** `sets` (default): leaves as `in (select …)`; `correlated`: as `exists (…)` probes per thing. */
+    private readonly mode: 'sets' | 'correlated' = 'sets',
+  ) {}
 
   /** A boolean over `things t` (AWS_Things). */
   thingPredicateSql(p: IndexPredicate): RawBuilder<boolean> {
@@ -138,6 +142,27 @@ export class IndexQueryCompiler {
     }
   }
 
+  /**
+   * "The thing has a row of `from` (alias `alias`) where `where`": a set (`in (select …)`, which the
+   * planner drives from the value index) or, correlated, a probe by thing (`exists (…)`, for a
+   * scan of things in name order that stops at a page).
+   */
+  /**
+   * A value column that, in a correlated probe on SQLite, must not pick the index: `+col` (a no-op
+   * SQLite does not index) keeps a range on a value index from being scanned once per thing
+   * instead of the probe by thing.
+   */
+  private probeOnly<T>(column: string): RawBuilder<T> {
+    return sql.raw<T>(this.mode === 'correlated' && this.dialect === 'sqlite' ? `+${column}` : column);
+  }
+
+  private rowsOf(alias: string, from: RawBuilder<unknown>, where: RawBuilder<boolean>): RawBuilder<boolean> {
+    const key = sql.ref(`${alias}.thing_name`);
+    return this.mode === 'correlated'
+      ? sql<boolean>`exists (select 1 from ${from} where ${key} = t.thing_name and ${where})`
+      : sql<boolean>`t.thing_name in (select ${key} from ${from} where ${where})`;
+  }
+
   private thingLeaf(target: IndexTarget, cond: IndexCondition): RawBuilder<boolean> {
     switch (target.kind) {
       case 'nothing':
@@ -157,36 +182,41 @@ export class IndexQueryCompiler {
         if (cond.type === 'exists') {
           return sql<boolean>`(t.billing_group_name is not null or exists (select 1 from thing_group_members m where m.thing_name = t.thing_name))`;
         }
-        // One IN over a union: static memberships and the billing group, both by index.
         const gn = sql<string>`lower(g.group_name)`;
         const bn = sql<string>`lower(bg.billing_group_name)`;
-        return sql<boolean>`t.thing_name in (select m.thing_name from thing_group_members m where m.group_name in (select g.group_name from thing_groups g where ${valueSql(cond, { full: gn, word: gn })})
+        const groups = sql<boolean>`m.group_name in (select g.group_name from thing_groups g where ${valueSql(cond, { full: gn, word: gn })})`;
+        if (this.mode === 'correlated') {
+          return sql<boolean>`(exists (select 1 from thing_group_members m where m.thing_name = t.thing_name and ${groups})
+            or (t.billing_group_name is not null and exists (select 1 from billing_groups bg where bg.billing_group_name = t.billing_group_name and ${valueSql(cond, { full: bn, word: bn })})))`;
+        }
+        // One IN over a union: static memberships and the billing group, both by index.
+        return sql<boolean>`t.thing_name in (select m.thing_name from thing_group_members m where ${groups}
           union all select b.thing_name from things b where b.billing_group_name in (select bg.billing_group_name from billing_groups bg where ${valueSql(cond, { full: bn, word: bn })}))`;
       }
       case 'attribute': {
-        const cols = { full: sql<string>`a.value_lower`, word: sql<string>`a.value_lower`, num: sql<number>`a.value_num` };
-        return sql<boolean>`t.thing_name in (select a.thing_name from thing_attributes a where a.attr_name = ${target.name} and ${valueSql(cond, cols)})`;
+        const cols = { full: this.probeOnly<string>('a.value_lower'), word: sql<string>`a.value_lower`, num: this.probeOnly<number>('a.value_num') };
+        return this.rowsOf('a', sql`thing_attributes a`, sql`a.attr_name = ${target.name} and ${valueSql(cond, cols)}`);
       }
       case 'shadow': {
         if (target.shadowNames.length === 0) return FALSE;
         const field = target.field.includes('*') ? sql`x.field like ${fieldPattern(target.field)} escape '\\'` : sql`x.field = ${target.field}`;
-        const cols = { full: sql<string>`x.full_value`, word: sql<string>`x.word`, num: sql<number>`x.num` };
-        return sql<boolean>`t.thing_name in (select x.thing_name from index_terms x where ${field} and x.shadow_name in (${sql.join(target.shadowNames)}) and ${valueSql(cond, cols)})`;
+        const cols = { full: this.probeOnly<string>('x.full_value'), word: sql<string>`x.word`, num: this.probeOnly<number>('x.num') };
+        return this.rowsOf('x', sql`index_terms x`, sql`${field} and x.shadow_name in (${sql.join(target.shadowNames)}) and ${valueSql(cond, cols)}`);
       }
       case 'connectivity':
         return this.connectivityLeaf(target.column, cond);
       case 'anyThingField': {
         const lowered = (col: string) => sql<string>`lower(${sql.ref(col)})`;
         const registry = (['t.thing_name', 't.thing_id', 't.thing_type_name'] as const).map((c) => sql<boolean>`(${sql.ref(c)} is not null and ${valueSql(cond, { full: lowered(c), word: lowered(c) })})`);
-        const attrs = { full: sql<string>`a.value_lower`, word: sql<string>`a.value_lower`, num: sql<number>`a.value_num` };
+        const attrs = { full: this.probeOnly<string>('a.value_lower'), word: sql<string>`a.value_lower`, num: this.probeOnly<number>('a.value_num') };
         const parts = [
           ...registry,
           this.thingLeaf({ kind: 'thingGroups' }, cond),
-          sql<boolean>`t.thing_name in (select a.thing_name from thing_attributes a where ${valueSql(cond, attrs)})`,
+          this.rowsOf('a', sql`thing_attributes a`, valueSql(cond, attrs)),
         ];
         if (target.shadowNames.length > 0) {
-          const terms = { full: sql<string>`x.full_value`, word: sql<string>`x.word`, num: sql<number>`x.num` };
-          parts.push(sql<boolean>`t.thing_name in (select x.thing_name from index_terms x where x.shadow_name in (${sql.join(target.shadowNames)}) and ${valueSql(cond, terms)})`);
+          const terms = { full: this.probeOnly<string>('x.full_value'), word: sql<string>`x.word`, num: this.probeOnly<number>('x.num') };
+          parts.push(this.rowsOf('x', sql`index_terms x`, sql`x.shadow_name in (${sql.join(target.shadowNames)}) and ${valueSql(cond, terms)}`));
         }
         return sql<boolean>`(${sql.join(parts, sql` or `)})`;
       }
@@ -214,17 +244,17 @@ export class IndexQueryCompiler {
   private connectivityLeaf(column: 'connected' | 'timestamp' | 'disconnect_reason', cond: IndexCondition): RawBuilder<boolean> {
     if (column === 'connected') {
       if (cond.type === 'exists') return TRUE;
-      const isTrue = sql<boolean>`t.thing_name in (select c.thing_name from thing_connectivity c where c.connected = 1)`;
+      const isTrue = this.rowsOf('c', sql`thing_connectivity c`, sql`c.connected = 1`);
       if (cond.type === 'equals' && cond.text === 'true') return isTrue;
       if (cond.type === 'equals' && cond.text === 'false') return sql<boolean>`not (${isTrue})`;
       return FALSE;
     }
     if (column === 'timestamp') {
       const cols = { full: sql<string>`cast(c.timestamp as text)`, word: sql<string>`cast(c.timestamp as text)`, num: sql<number>`c.timestamp` };
-      return sql<boolean>`t.thing_name in (select c.thing_name from thing_connectivity c where ${valueSql(cond, cols)})`;
+      return this.rowsOf('c', sql`thing_connectivity c`, valueSql(cond, cols));
     }
     const r = sql<string>`lower(c.disconnect_reason)`;
-    return sql<boolean>`t.thing_name in (select c.thing_name from thing_connectivity c where c.disconnect_reason is not null and c.connected = 0 and ${valueSql(cond, { full: r, word: r })})`;
+    return this.rowsOf('c', sql`thing_connectivity c`, sql`c.disconnect_reason is not null and c.connected = 0 and ${valueSql(cond, { full: r, word: r })}`);
   }
 
   private groupLeaf(target: IndexTarget, cond: IndexCondition): RawBuilder<boolean> {

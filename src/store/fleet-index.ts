@@ -53,14 +53,22 @@ export interface ConnectivityRow {
 const INSERT_CHUNK = 500;
 
 /** The fleet index (migration 0016): configuration, shadow terms, connectivity, and its queries. */
+/**
+ * Things a search's first look examines in name order (SQLite): a page of a broad query is found
+ * among them without building the whole match set.
+ */
+const ORDERED_WINDOW = 2000;
+
 export class FleetIndexStore {
   private readonly compiler: IndexQueryCompiler;
+  private readonly probes: IndexQueryCompiler;
 
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
   ) {
     this.compiler = new IndexQueryCompiler(dialect);
+    this.probes = new IndexQueryCompiler(dialect, 'correlated');
   }
 
   getConfig(options: { forUpdate?: boolean } = {}): Promise<FleetIndexingRow | undefined> {
@@ -81,14 +89,17 @@ export class FleetIndexStore {
   }
 
   /**
-   * The build's batch: every index row of these shadows goes, and `rows` come instead — one delete
-   * (by exact key, so a shadow created meanwhile keeps the rows its own write made) and a few
-   * multi-row inserts per batch.
+   * The build's batch: every index row of the shadows from `first` to `last` (key order) goes, and
+   * `rows` come instead — one delete and a few multi-row inserts. Safe because `shadowsAfter` held
+   * shadow writes off for the transaction: no shadow in the range changes or appears meanwhile.
    */
-  async replaceTermsOf(shadows: { thing: string; shadow: string }[], rows: IndexTermRow[]): Promise<void> {
-    if (shadows.length === 0) return;
-    const keys = sql.join(shadows.map((k) => sql`(${k.thing}, ${k.shadow})`));
-    await sql`delete from index_terms where (thing_name, shadow_name) in (values ${keys})`.execute(this.db);
+  async replaceTermsInRange(first: { thing: string; shadow: string }, last: { thing: string; shadow: string }, rows: IndexTermRow[]): Promise<void> {
+    await this.db.deleteFrom('index_terms')
+      .where((eb) => eb.and([
+        eb.or([eb('thing_name', '>', first.thing), eb.and([eb('thing_name', '=', first.thing), eb('shadow_name', '>=', first.shadow)])]),
+        eb.or([eb('thing_name', '<', last.thing), eb.and([eb('thing_name', '=', last.thing), eb('shadow_name', '<=', last.shadow)])]),
+      ]))
+      .execute();
     for (let i = 0; i < rows.length; i += INSERT_CHUNK) await this.db.insertInto('index_terms').values(rows.slice(i, i + INSERT_CHUNK)).execute();
   }
 
@@ -102,17 +113,20 @@ export class FleetIndexStore {
   }
 
   /**
-   * The build's next shadows after (thing, shadow), live ones and tombstones, locked on PostgreSQL
-   * so a concurrent write of the same shadow waits for the build's rows (or the build for its).
+   * The build's next shadows after (thing, shadow), live ones and tombstones. On PostgreSQL the
+   * shadows table is share-locked first: shadow writes wait until the batch commits (one short
+   * transaction), so none in the batch's range changes or appears between this read and the
+   * batch's rewrite. SQLite transactions are serialized anyway.
    */
-  shadowsAfter(afterThing: string | null, afterShadow: string | null, limit: number): Promise<ShadowRow[]> {
+  async shadowsAfter(afterThing: string | null, afterShadow: string | null, limit: number): Promise<ShadowRow[]> {
+    if (this.dialect === 'postgres') await sql`lock table shadows in share mode`.execute(this.db);
     let q = this.db.selectFrom('shadows').selectAll().orderBy('thing_name').orderBy('shadow_name').limit(limit);
     if (afterThing !== null) {
       const t = afterThing;
       const s = afterShadow ?? '';
       q = q.where((eb) => eb.or([eb('thing_name', '>', t), eb.and([eb('thing_name', '=', t), eb('shadow_name', '>', s)])]));
     }
-    return (this.dialect === 'postgres' ? q.forUpdate() : q).execute();
+    return q.execute();
   }
 
   async putConnectivity(row: ConnectivityRow): Promise<void> {
@@ -126,9 +140,20 @@ export class FleetIndexStore {
 
   // ---- queries ----
 
-  /** Names of the things matching `p`, in name order, after `afterName`. */
+  /**
+   * Names of the things matching `p`, in name order, after `afterName`. SQLite's planner (without
+   * statistics) always builds the whole match set and sorts it, which is right for a narrow query
+   * and slow for a broad one ("every device on 2.0.1"); so it first probes the next
+   * ORDERED_WINDOW things in name order, and only when they hold fewer than a page does the
+   * set-based query run. PostgreSQL's planner chooses between the two itself.
+   */
   async searchThings(p: IndexPredicate, afterName: string | undefined, limit: number): Promise<string[]> {
     const after = afterName === undefined ? sql`` : sql` and t.thing_name > ${afterName}`;
+    if (this.dialect === 'sqlite') {
+      const window = sql`(select thing_name, thing_id, thing_type_name, billing_group_name, version from things t where 1 = 1${after} order by thing_name limit ${sql.lit(ORDERED_WINDOW)})`;
+      const r = await sql<{ thing_name: string }>`select t.thing_name from ${window} t where ${this.probes.thingPredicateSql(p)} order by t.thing_name limit ${sql.lit(limit)}`.execute(this.db);
+      if (r.rows.length >= limit) return r.rows.map((row) => row.thing_name);
+    }
     const r = await sql<{ thing_name: string }>`select t.thing_name from things t where ${this.compiler.thingPredicateSql(p)}${after} order by t.thing_name limit ${sql.lit(limit)}`.execute(this.db);
     return r.rows.map((row) => row.thing_name);
   }

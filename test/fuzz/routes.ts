@@ -1,6 +1,7 @@
 import type { RouteDefinition } from '../../src/protocol/http/route.js';
 import { certificateRoutes } from '../../src/protocol/iot/certificate-routes.js';
 import { endpointRoutes } from '../../src/protocol/iot/endpoint-routes.js';
+import { indexingRoutes } from '../../src/protocol/iot/indexing-routes.js';
 import { jobRoutes } from '../../src/protocol/iot/job-routes.js';
 import { jobTemplateRoutes } from '../../src/protocol/iot/job-template-routes.js';
 import { packageRoutes } from '../../src/protocol/iot/package-routes.js';
@@ -43,6 +44,7 @@ export function allRoutes(): FuzzRoute[] {
       ...jobRoutes(standIn),
       ...jobTemplateRoutes(standIn),
       ...certificateRoutes(standIn),
+      ...indexingRoutes(standIn, standIn),
       ...endpointRoutes(() => new URL('http://127.0.0.1')),
     ]),
     ...of('iot-jobs-data', jobsDataRoutes(standIn)),

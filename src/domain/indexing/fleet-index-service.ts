@@ -91,7 +91,9 @@ export class FleetIndexService {
     e.throwIfAny();
     const after = decodeToken('indices', token, 'InvalidRequestException', isString);
     const { config } = readState(await this.ctx.store.fleetIndex.getConfig());
-    const names = this.enabledIndices(config).filter((n) => after === undefined || n > after);
+    // Listed in AWS_Things, AWS_ThingGroups order; the token names the last one listed.
+    const enabled = this.enabledIndices(config);
+    const names = after === undefined ? enabled : enabled.slice(enabled.indexOf(after as IndexName) + 1);
     const items = names.slice(0, limit);
     return { indexNames: items, ...(names.length > limit ? { nextToken: encodeToken('indices', items[items.length - 1]) } : {}) };
   }

@@ -11,8 +11,8 @@ const BATCH = 500;
  * The index build (fleet-indexing.md §3.2, decision 0025): after UpdateIndexingConfiguration turns
  * thing indexing on or changes it, every stored shadow's rows are written again, a batch per step,
  * keyset over (thing, shadow) — so shadows written before the index existed (or before migration
- * 0016) are searchable. Writes meanwhile index themselves; a step locks its batch, so the two never
- * interleave on one shadow. The build is done when the walk is and `indexBuildDelayMs` has passed;
+ * 0016) are searchable. Writes meanwhile index themselves; a step holds shadow writes off while it
+ * runs, so the two never interleave. The build is done when the walk is and `indexBuildDelayMs` has passed;
  * each step checks the configuration's generation, so a newer configuration's build wins.
  */
 export class IndexBuild {
@@ -35,7 +35,7 @@ export class IndexBuild {
         if (last) {
           const rows = shadows.flatMap((s) => (s.deleted_at === null ? shadowTerms(s.shadow_name, JSON.parse(s.document) as ShadowContent) : [])
             .map((term) => ({ thing_name: s.thing_name, shadow_name: s.shadow_name, ...term })));
-          await tx.fleetIndex.replaceTermsOf(shadows.map((s) => ({ thing: s.thing_name, shadow: s.shadow_name })), rows);
+          await tx.fleetIndex.replaceTermsInRange({ thing: shadows[0].thing_name, shadow: shadows[0].shadow_name }, { thing: last.thing_name, shadow: last.shadow_name }, rows);
         }
         const done = shadows.length < BATCH;
         await tx.fleetIndex.updateBuild(row.generation, {
