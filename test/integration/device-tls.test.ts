@@ -20,6 +20,7 @@ import {
 import { startServer } from '../../src/app.js';
 import { resolveConfig } from '../../src/config/config.js';
 import { awsCliSkipReason, runAwsCli } from '../support/aws-cli.js';
+import { startMoto } from '../support/moto.js';
 import { POSTGRES_URL, testBackends } from '../support/backends.js';
 import { releaseSdkObjects } from '../support/device-sdk.js';
 import { closed, httpsWithCertificate, mqttsConnect, sdkMtlsConnect, tlsIotClient } from '../support/device-tls.js';
@@ -181,12 +182,15 @@ for (const backend of await testBackends()) {
     if (backend.name === 'postgres') {
       it('a second instance on the same PostgreSQL database that would generate its own CA refuses to start, saying so; given the same CA it drops a certificate revoked through the first', async () => {
         const otherDir = await mkdtemp(join(tmpdir(), 'fleetjobs-test-'));
+        // Another data dir shares objects only through an S3 service every instance reaches (decision 0045).
+        const moto = await startMoto();
+        const S3_ENV = { FLEETJOBS_S3_ENDPOINT: moto.url, FLEETJOBS_S3_FORCE_PATH_STYLE: '1', FLEETJOBS_S3_ACCESS_KEY_ID: 'testing', FLEETJOBS_S3_SECRET_ACCESS_KEY: 'testing' };
         try {
-          const config = resolveConfig({ port: 0, mqttPort: 0, dataDir: otherDir, databaseUrl: POSTGRES_URL }, { ...TLS_ENV, FLEETJOBS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, FLEETJOBS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey });
+          const config = resolveConfig({ port: 0, mqttPort: 0, dataDir: otherDir, databaseUrl: POSTGRES_URL }, { ...TLS_ENV, ...S3_ENV, FLEETJOBS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, FLEETJOBS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey });
           await assert.rejects(startServer({ config, logger: pino({ level: 'silent' }), databaseSchema: t.schema }), /would generate its own/);
           // Given the same CA files, it starts.
           const shared = resolveConfig({ port: 0, mqttPort: 0, dataDir: otherDir, databaseUrl: POSTGRES_URL }, {
-            ...TLS_ENV, FLEETJOBS_DEVICE_CA_CERT: join(t.dataDir, 'tls', 'ca.pem'), FLEETJOBS_DEVICE_CA_KEY: join(t.dataDir, 'tls', 'ca.key'),
+            ...TLS_ENV, ...S3_ENV, FLEETJOBS_DEVICE_CA_CERT: join(t.dataDir, 'tls', 'ca.pem'), FLEETJOBS_DEVICE_CA_KEY: join(t.dataDir, 'tls', 'ca.key'),
             FLEETJOBS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, FLEETJOBS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
           });
           const second = await startServer({ config: shared, logger: pino({ level: 'silent' }), databaseSchema: t.schema });
@@ -204,6 +208,7 @@ for (const backend of await testBackends()) {
             await second.close();
           }
         } finally {
+          await moto.stop();
           await rm(otherDir, { recursive: true, force: true });
         }
       });

@@ -45,7 +45,7 @@ for (const backend of await testBackends()) {
     const certArn = (n: number) => certs[n - 1];
     before(async () => {
       t = await startTestServer(backend);
-      for (let i = 0; i < 3; i++) certs.push((await t.iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }))).certificateArn!);
+      for (let i = 0; i < 4; i++) certs.push((await t.iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }))).certificateArn!);
     });
     after(async () => t?.close());
 
