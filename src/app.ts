@@ -8,27 +8,12 @@ import { loadOrCreateCredentials, type Credentials, type CredentialsHome } from 
 import type { Limits } from './domain/context.js';
 import { noopJobNotifier, type JobNotifier } from './domain/jobs/job-notifications.js';
 import type { JobsDataService } from './domain/jobs/jobs-data-service.js';
-import { RolloutForecastService } from './domain/jobs/rollout-forecast.js';
-import { MESSAGES as SHADOW_MESSAGES } from './domain/shadows/request-document.js';
 import type { ShadowSettings } from './domain/shadows/shadow-settings.js';
 import { openObjectStorage } from './objects/object-storage.js';
-import type { RouteDefinition, ServiceApi } from './protocol/http/route.js';
+import type { ServiceApi } from './protocol/http/route.js';
 import { createHttpDoor } from './protocol/http/server.js';
 import { SigV4Verifier } from './protocol/http/sigv4.js';
-import { shadowRoutes } from './protocol/iot-data/shadow-routes.js';
-import { endpointRoutes } from './protocol/iot/endpoint-routes.js';
-import { forecastRoutes } from './protocol/iot/forecast-routes.js';
-import { jobRoutes } from './protocol/iot/job-routes.js';
-import { jobTemplateRoutes } from './protocol/iot/job-template-routes.js';
-import { packageRoutes } from './protocol/iot/package-routes.js';
-import { tagRoutes } from './protocol/iot/tag-routes.js';
-import { policyRoutes } from './protocol/iot/policy-routes.js';
-import { billingGroupRoutes } from './protocol/iot/billing-group-routes.js';
-import { certificateRoutes } from './protocol/iot/certificate-routes.js';
 import { openDeviceSecurity } from './device-security.js';
-import { thingRoutes } from './protocol/iot/thing-routes.js';
-import { indexingRoutes } from './protocol/iot/indexing-routes.js';
-import { jobsDataRoutes } from './protocol/jobs-data/jobs-data-routes.js';
 import type { ExternalBroker } from './protocol/mqtt/external-broker.js';
 import { deviceRequestHandler } from './protocol/mqtt/mqtt-door.js';
 import { MqttJobNotifier } from './protocol/mqtt/mqtt-notifier.js';
@@ -36,15 +21,16 @@ import { mqttShadowEvents } from './protocol/mqtt/shadow-mqtt.js';
 import { startMqttDoor, type MqttDoor } from './protocol/mqtt/start-door.js';
 import type { MqttTransport } from './protocol/mqtt/transport.js';
 import { s3Api } from './protocol/s3/s3-routes.js';
-import { motoResetRoutes, testModeRoutes, type TestModeFeatures } from './protocol/test-mode/test-mode-routes.js';
+import { motoResetRoutes, type TestModeFeatures } from './protocol/test-mode/test-mode-routes.js';
 import { createRegionCell, openRegionDatabase, type RegionCell } from './region-cell.js';
+import { serviceApis } from './service-apis.js';
 import { RegionCells } from './region-cells.js';
 import type { Store } from './store/store.js';
 import { ClockControl } from './test-mode/clock-control.js';
 import { TestModeReset } from './test-mode/reset.js';
 import { readSeedFile, SeedError } from './test-mode/seed-format.js';
 import { ServerMetrics } from './metrics/metrics.js';
-import { metricsRoute, readyRoute, startMetricsListener, type OperatorSources } from './protocol/http/operator-routes.js';
+import { readyRoute, startMetricsListener, type OperatorSources } from './protocol/http/operator-routes.js';
 import { lockDataDir } from './store/data-dir-lock.js';
 import { migrationsApplied } from './store/metrics-queries.js';
 import { MIGRATION_COUNT } from './store/migrations/index.js';
@@ -252,41 +238,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
   };
 
-  // Each feature adds its control-plane routes here; other planes add a ServiceApi. Every region
-  // serves the same APIs on its own services. The public URL is known once the port is bound.
+  // The public URL is known once the port is bound.
   let publicUrl: URL | undefined;
-  const apisOf = (cell: RegionCell): ServiceApi[] => {
-    const { catalog, registry, jobServices, jobTemplates } = cell.services;
-    const iotRoutes: RouteDefinition[] = [
-      ...packageRoutes(catalog),
-      ...tagRoutes(cell.tags),
-      ...thingRoutes(registry),
-      ...billingGroupRoutes(registry.billingGroups),
-      ...indexingRoutes(cell.services.fleetIndex, cell.services.aggregations),
-      ...certificateRoutes(cell.services.certificates),
-      ...policyRoutes(cell.services.policies),
-      ...jobRoutes(jobServices),
-      ...jobTemplateRoutes(jobTemplates),
-      ...endpointRoutes(() => publicUrl!),
-      ...forecastRoutes(new RolloutForecastService(cell.ctx)),
-      ...(clockControl && reset ? testModeRoutes({ clock: clockControl, reset, seeds: cell.seeds }) : []),
-      metricsRoute(operator),
-      readyRoute(operator),
-    ];
-    return [
-      { name: 'iot', signingNames: ['iot', 'execute-api'], badRequestError: 'InvalidRequestException', routes: iotRoutes },
-      {
-        name: 'iotdata',
-        signingNames: ['iotdata', 'iotdevicegateway'],
-        badRequestError: 'InvalidRequestException',
-        statusOverrides: { ThrottlingException: 429 },
-        bodyTooLargeMessage: SHADOW_MESSAGES.tooLarge,
-        routes: shadowRoutes(cell.services.shadows),
-      },
-      { name: 'iot-jobs-data', signingNames: ['iot-jobs-data'], badRequestError: 'InvalidRequestException', statusOverrides: { ThrottlingException: 429 }, routes: jobsDataRoutes(cell.services.jobsData) },
-      ...(s3 ? [s3] : []),
-    ];
-  };
+  const apisOf = (cell: RegionCell): ServiceApi[] =>
+    serviceApis(cell, { publicUrl: () => publicUrl!, operator, s3, testMode: clockControl && reset ? { clock: clockControl, reset } : undefined });
 
   // Devices: one authorization (policies, --default-device-policy) for every listener.
   const authorization = home.services.policies.deviceAuthorization(config.defaultDevicePolicy);
