@@ -14,6 +14,7 @@ import type { ShadowSettings } from './domain/shadows/shadow-settings.js';
 import { openObjectStorage } from './objects/object-storage.js';
 import type { RouteDefinition, ServiceApi } from './protocol/http/route.js';
 import { createHttpDoor } from './protocol/http/server.js';
+import { requestThrottle } from './protocol/http/request-throttle.js';
 import { SigV4Verifier } from './protocol/http/sigv4.js';
 import { shadowRoutes } from './protocol/iot-data/shadow-routes.js';
 import { endpointRoutes } from './protocol/iot/endpoint-routes.js';
@@ -54,6 +55,8 @@ export interface ServerOptions {
   clock?: Clock;
   /** Time against which request signatures are checked; real clients sign with wall-clock time. */
   signatureClock?: Clock;
+  /** Time against which rates are counted (--throttle, the MQTT limits): the wall clock unless a test moves it. */
+  rateClock?: Clock;
   logger?: Logger;
   /** PostgreSQL schema to live in (tests isolate each server this way). */
   databaseSchema?: string;
@@ -267,8 +270,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     ];
   };
 
+  const homeApis = apisOf(home);
+  // A rates file naming no served operation is refused before anything listens.
+  const throttle = await Promise.resolve().then(() => requestThrottle(config.throttle, homeApis, options.rateClock ?? systemClock)).catch(async (err: unknown) => {
+    await closeStorage();
+    throw err;
+  });
   const server = createHttpDoor({
-    apis: apisOf(home),
+    apis: homeApis,
+    throttle,
     homeRegion: config.region,
     servesRegion: (region) => servesRegion(config, region),
     regionApis: async (region) => {
@@ -307,6 +317,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       thingExists: async (name) => (await store.things.get(name)) !== undefined,
       onRequest: deviceRequestHandler({ jobsData, shadows, notifier: mqttNotifier!, transport: () => mqttTransport!, clock, log: mqttLog }),
       log: mqttLog,
+      rateClock: options.rateClock ?? systemClock,
     });
     if (mqttDoor) {
       const door = mqttDoor;

@@ -50,6 +50,7 @@ const FLAGS: Flag[] = [
   { flags: '--mqtt-username <name>', description: 'the user fleetjobs connects to the external broker as', env: 'FLEETJOBS_MQTT_USERNAME' },
   { flags: '--mqtt-password <password>', description: 'its password', env: 'FLEETJOBS_MQTT_PASSWORD' },
   { flags: '--no-mqtt', description: 'no MQTT device door', env: 'FLEETJOBS_NO_MQTT=1', default: 'the embedded broker on' },
+  { flags: '--throttle <off|aws|file>', description: 'per-operation rate limits: AWS\'s documented rates, or a JSON file of them (README "Throttling")', env: 'FLEETJOBS_THROTTLE', default: 'off' },
   { flags: '--test-mode', description: 'the test double: a clock to move, reset and seed under /_fleetjobs/; loopback only', env: 'FLEETJOBS_TEST_MODE=1', default: 'off' },
   { flags: '--test-mode-any-host', description: 'allow --test-mode on a non-loopback address', env: 'FLEETJOBS_TEST_MODE_ANY_HOST=1', default: 'off' },
   { flags: '--seed <file>', description: 'fixtures to create in an empty server at start, JSON or YAML (README "Seeding")', env: 'FLEETJOBS_SEED', default: 'none' },

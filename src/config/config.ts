@@ -1,3 +1,5 @@
+import { resolveThrottle, ThrottleFileError, type ThrottleLimit } from './throttle-config.js';
+
 /**
  * Settings, resolved once: command-line flag, else FLEETJOBS_* environment variable, else the
  * embedded default. Nothing else in the code reads process.env.
@@ -59,6 +61,8 @@ export interface Config {
   mqttBroker?: ExternalBrokerConfig;
   /** The embedded broker listens beyond loopback without device authentication (a warning at start). */
   mqttExposed?: boolean;
+  /** `--throttle aws|FILE`: per-operation rate limits (throttle-config.ts); absent with `off`, the default. */
+  throttle?: { source: 'aws' | 'file'; limits: ThrottleLimit[] };
 }
 
 export interface ExternalBrokerConfig {
@@ -133,6 +137,7 @@ export interface ConfigFlags {
   mqttPassword?: string;
   /** commander's `--no-mqtt` sets this false. */
   mqtt?: boolean;
+  throttle?: string;
 }
 
 export class ConfigError extends Error {}
@@ -151,6 +156,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
   const pick = (flag: string | number | undefined, name: string): string | undefined =>
     flag !== undefined ? String(flag) : env[`FLEETJOBS_${name}`] || undefined;
+  const throttle = throttleOf(pick(flags.throttle, 'THROTTLE'));
 
   const portText = pick(flags.port, 'PORT') ?? '8080';
   const port = Number(portText);
@@ -288,7 +294,17 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     ...(pick(flags.seed, 'SEED') ? { seedFile: pick(flags.seed, 'SEED') } : {}),
     ...(mqttOn && mqttBroker ? { mqttBroker } : {}),
     ...(mqttOn && !mqttBroker ? { mqttPort, mqttExposed: !loopback } : {}),
+    ...(throttle ? { throttle } : {}),
   };
+}
+
+function throttleOf(value: string | undefined): Config['throttle'] {
+  try {
+    const limits = resolveThrottle(value);
+    return value === undefined || value === 'off' ? undefined : { source: value === 'aws' ? 'aws' : 'file', limits };
+  } catch (err) {
+    throw err instanceof ThrottleFileError ? new ConfigError(err.message) : err;
+  }
 }
 
 function externalBroker(url: string | undefined, username: string | undefined, password: string | undefined): ExternalBrokerConfig | undefined {

@@ -1,6 +1,7 @@
 import net, { type AddressInfo } from 'node:net';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
+import type { ClientLimiter } from './client-limits.js';
 import type { DeviceIdentity } from './identity.js';
 import type { MqttStats, MqttTransport } from './transport.js';
 import { filterInThingSubtree, parseRequestTopic, thingOfTopic, type DeviceRequest } from './topics.js';
@@ -16,6 +17,8 @@ export interface EmbeddedBrokerOptions {
   host: string;
   port: number;
   identity: DeviceIdentity;
+  /** AWS's per-client CONNECT and PUBLISH rates (client-limits.ts), always on. */
+  limiter: ClientLimiter;
   log: Logger;
   /** Answers a device's request; its reply is sent to `client` directly. */
   onRequest: (request: DeviceRequest, topic: string, payload: Buffer, reply: (topic: string, payload: string) => void) => Promise<void>;
@@ -54,6 +57,18 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
    */
   const persistent = new Set<string>();
 
+  // One CONNECT per second per client id, as on AWS (decision 0042): two devices sharing an id,
+  // each reconnecting as the other takes its session over, are slowed to that pace. The attempt is
+  // refused by closing the socket, without CONNACK, as AWS does (disconnect reason THROTTLED).
+  broker.preConnect = (client, packet, done) => {
+    const id = packet.clientId ?? '';
+    if (id === '' || o.limiter.connect(id)) {
+      done(null, true);
+      return;
+    }
+    o.log.warn({ clientId: id, reason: 'THROTTLED' }, 'MQTT connection refused: more than one CONNECT per second for this client id');
+    done(new Error('CONNECT rate exceeded for this client id'), false);
+  };
   broker.authenticate = (client, username, password, done) => {
     o.identity.identify({ clientId: client.id, username, password }).then(
       (d) => {
@@ -87,6 +102,9 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
    * authorized (in the order it arrived) and is answered once the one before it has been.
    */
   const lastTurn = new Map<Client, Promise<void>>();
+  const discarded = new WeakSet<object>();
+  /** Client ids whose discarding has been logged (once per client id, not per message). */
+  const discardsLogged = new Set<string>();
   const turns = new WeakMap<object, { previous: Promise<void>; done: () => void }>();
   broker.authorizePublish = (client, packet, done) => {
     if (client === null) {
@@ -95,6 +113,18 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     }
     const thing = things.get(client);
     if (thing !== undefined && thingOfTopic(packet.topic) === thing) {
+      if (!o.limiter.publish(client)) {
+        // Over the connection's publish rate: discarded, as AWS does (acknowledged, never
+        // answered, delivered nor retained). Deliveries carry the same payload buffer.
+        discarded.add(packet.payload as Buffer);
+        packet.retain = false;
+        if (discardsLogged.size < 10_000 && !discardsLogged.has(client.id)) {
+          discardsLogged.add(client.id);
+          o.log.warn({ clientId: client.id, reason: 'THROTTLED' }, 'MQTT publishes discarded: over the connection\'s publish rate');
+        }
+        done(null);
+        return;
+      }
       if (parseRequestTopic(packet.topic)) {
         let finish!: () => void;
         const mine = new Promise<void>((resolve) => (finish = resolve));
@@ -116,6 +146,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     const thing = things.get(client);
     const counter = (packet as { brokerCounter?: number }).brokerCounter;
     if (counter !== undefined && counter <= forgetUpTo) return null;
+    if (discarded.has(packet.payload as Buffer)) return null;
     return thing !== undefined && thingOfTopic(packet.topic) === thing ? packet : null;
   };
   let received = 0;

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
+import type { Clock } from '../../clock.js';
+import { ClientLimiter } from './client-limits.js';
 import { startEmbeddedBroker } from './embedded-broker.js';
 import { connectExternalBroker, type ExternalBroker } from './external-broker.js';
 import { clientIdIsThing } from './identity.js';
@@ -28,6 +30,8 @@ export async function startMqttDoor(deps: {
   thingExists: (name: string) => Promise<boolean>;
   onRequest: (request: DeviceRequest, topic: string, payload: Buffer, reply: (topic: string, payload: string) => void) => Promise<void>;
   log: Logger;
+  /** Time against which the per-client MQTT rates are counted. */
+  rateClock: Clock;
 }): Promise<MqttDoor | undefined> {
   const { config } = deps;
   if (config.mqttBroker) {
@@ -40,6 +44,7 @@ export async function startMqttDoor(deps: {
     host: config.host,
     port: config.mqttPort,
     identity: clientIdIsThing(deps.thingExists),
+    limiter: new ClientLimiter(deps.rateClock),
     log: deps.log,
     onRequest: deps.onRequest,
   });
