@@ -318,6 +318,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       onRequest: deviceRequestHandler({ jobsData, shadows, notifier: mqttNotifier!, transport: () => mqttTransport!, clock, log: mqttLog }),
       log: mqttLog,
       rateClock: options.rateClock ?? systemClock,
+      http: { server, verifier },
     });
     if (mqttDoor) {
       const door = mqttDoor;

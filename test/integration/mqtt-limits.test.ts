@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import mqtt from 'mqtt';
 import { VirtualClock } from '../../src/clock.js';
 import { testBackends } from '../support/backends.js';
 import { seedThing } from '../support/jobs.js';
-import { TestDevice } from '../support/mqtt.js';
+import { TestDevice, tryConnect } from '../support/mqtt.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 /**
@@ -12,16 +11,6 @@ import { startTestServer, type TestServer } from '../support/server.js';
  * per second per connection, the excess discarded; one CONNECT per second per client id (a burst
  * of 5), the excess refused without CONNACK. A second CONNECT with the same client id takes over.
  */
-/** Connects once and tells whether a CONNACK came (true) or the socket was closed without one (false). */
-function tryConnect(url: string, clientId: string): Promise<{ connected: boolean; client: mqtt.MqttClient }> {
-  return new Promise((resolve) => {
-    const client = mqtt.connect(url, { clientId, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000 });
-    client.once('connect', () => resolve({ connected: true, client }));
-    client.once('close', () => resolve({ connected: false, client }));
-    client.on('error', () => undefined);
-  });
-}
-
 for (const backend of await testBackends()) {
   describe(`MQTT per-client limits (${backend.name})`, { skip: backend.skip }, () => {
     let t: TestServer;

@@ -1,4 +1,6 @@
+import type { IncomingMessage } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { ClientLimiter } from './client-limits.js';
@@ -27,6 +29,8 @@ export interface EmbeddedBrokerOptions {
 export interface EmbeddedBroker {
   url: string;
   port: number;
+  /** Serves one more connection (a WebSocket's stream, websocket-door.ts) as the TCP listener's. */
+  handle: (stream: Duplex, req?: IncomingMessage) => void;
   transport: MqttTransport;
   stats(): MqttStats;
   /** Test mode's reset: every client disconnected and every kept session forgotten, as in a fresh broker. */
@@ -223,6 +227,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   return {
     url: `mqtt://${host}:${port}`,
     port,
+    handle: (stream, req) => broker.handle(stream, req),
     transport,
     stats: () => ({ connections: things.size, received, sent }),
     async disconnectAll() {

@@ -1,12 +1,15 @@
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
+import type { Server } from 'node:http';
 import type { Clock } from '../../clock.js';
+import type { SigV4Verifier } from '../http/sigv4.js';
 import { ClientLimiter } from './client-limits.js';
 import { startEmbeddedBroker } from './embedded-broker.js';
 import { connectExternalBroker, type ExternalBroker } from './external-broker.js';
 import { clientIdIsThing } from './identity.js';
 import type { DeviceRequest } from './topics.js';
 import type { MqttStats, MqttTransport } from './transport.js';
+import { attachMqttWebSocket } from './websocket-door.js';
 
 /** The MQTT device door as the server runs it: the embedded broker, or a connection to an external one. */
 export interface MqttDoor {
@@ -32,6 +35,8 @@ export async function startMqttDoor(deps: {
   log: Logger;
   /** Time against which the per-client MQTT rates are counted. */
   rateClock: Clock;
+  /** The HTTP port, where the embedded broker also serves MQTT over WebSockets at /mqtt. */
+  http?: { server: Server; verifier?: SigV4Verifier };
 }): Promise<MqttDoor | undefined> {
   const { config } = deps;
   if (config.mqttBroker) {
@@ -48,5 +53,16 @@ export async function startMqttDoor(deps: {
     log: deps.log,
     onRequest: deps.onRequest,
   });
-  return { url: broker.url, port: broker.port, transport: broker.transport, stats: () => broker.stats(), disconnectAll: () => broker.disconnectAll(), close: () => broker.close() };
+  const closeWebSockets = deps.http ? attachMqttWebSocket({ ...deps.http, handle: broker.handle, log: deps.log }) : undefined;
+  return {
+    url: broker.url,
+    port: broker.port,
+    transport: broker.transport,
+    stats: () => broker.stats(),
+    disconnectAll: () => broker.disconnectAll(),
+    async close() {
+      await broker.close();
+      closeWebSockets?.();
+    },
+  };
 }
