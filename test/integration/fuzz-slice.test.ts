@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { VirtualClock } from '../../src/clock.js';
+import { fuzzMqtt, seedMqttFuzzTargets } from '../fuzz/mqtt-fuzzer.js';
 import { runRacePairs } from '../fuzz/race-pairs.js';
 import { fuzzRoutes, type Finding } from '../fuzz/route-fuzzer.js';
 import { seedFuzzTargets } from '../fuzz/seed.js';
@@ -18,9 +20,12 @@ const listed = (findings: Finding[]) => findings.map((f) => `${f.kind}: ${f.requ
 for (const backend of await testBackends()) {
   describe(`fuzz and attack slice (${backend.name})`, { skip: backend.skip }, () => {
     let t: TestServer;
+    // The broker's per-client rates run on this clock; the MQTT fuzz moves it (decision 0042).
+    const rateClock = new VirtualClock(Date.now());
     before(async () => {
-      t = await startTestServer(backend);
+      t = await startTestServer(backend, { rateClock });
       await seedFuzzTargets(t);
+      await seedMqttFuzzTargets(t, 4);
     });
     after(async () => t?.close());
 
@@ -30,6 +35,14 @@ for (const backend of await testBackends()) {
       assert.equal(report.sent, 2000);
       // The fuzz reaches the domain, not only the validators: some requests succeed.
       assert.ok((report.byStatus[200] ?? 0) > 100, JSON.stringify(report.byStatus));
+    });
+
+    it('answers 800 fuzzed publishes over every MQTT topic family, and a refused one changes nothing', async () => {
+      const report = await fuzzMqtt(t, { iterations: 800, seed: 1, workers: 4, rateClock });
+      assert.equal(report.findings.length, 0, listed(report.findings));
+      assert.equal(report.sent, 800);
+      // The fuzz reaches the services: some requests are accepted, some rejected, some connections closed.
+      assert.ok(report.replies.accepted > 50 && report.replies.rejected > 50 && report.closed > 20, JSON.stringify(report));
     });
 
     it('refuses every SigV4 attack on a write of every API, and no write happens', async () => {
