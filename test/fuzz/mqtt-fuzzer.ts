@@ -195,6 +195,10 @@ export async function fuzzMqtt(t: TestServer, opts: { iterations: number; seed: 
             if (report.findings.length >= 5) break;
           }
           if (outcome === 'accepted' || outcome === 'rejected') report.replies[outcome]++;
+          // The device's own requests are answered, however malformed or large: only foreign topics, wildcards and the like close.
+          if (outcome === 'closed' && REQUEST.test(t2) && t2.startsWith(`$aws/things/${thing}/`) && !/[+#]/.test(t2)) {
+            report.findings.push({ kind: 'connection closed', request: describe, detail: 'the broker closed the connection on a request of the device\'s own' });
+          }
           if (outcome === 'closed' || outcome === 'hang' || !client.connected) {
             if (outcome === 'closed') report.closed++;
             client.end(true);

@@ -1,5 +1,8 @@
 import type { RouteDefinition } from '../../src/protocol/http/route.js';
+import { metricsRoute, readyRoute } from '../../src/protocol/http/operator-routes.js';
+import { billingGroupRoutes } from '../../src/protocol/iot/billing-group-routes.js';
 import { endpointRoutes } from '../../src/protocol/iot/endpoint-routes.js';
+import { forecastRoutes } from '../../src/protocol/iot/forecast-routes.js';
 import { jobRoutes } from '../../src/protocol/iot/job-routes.js';
 import { jobTemplateRoutes } from '../../src/protocol/iot/job-template-routes.js';
 import { packageRoutes } from '../../src/protocol/iot/package-routes.js';
@@ -37,7 +40,11 @@ export function allRoutes(): FuzzRoute[] {
       ...packageRoutes(standIn),
       ...tagRoutes(standIn),
       ...thingRoutes(standIn),
+      ...billingGroupRoutes(standIn),
       ...jobRoutes(standIn),
+      ...forecastRoutes(standIn),
+      metricsRoute(standIn),
+      readyRoute(standIn),
       ...jobTemplateRoutes(standIn),
       ...endpointRoutes(() => new URL('http://127.0.0.1')),
     ]),

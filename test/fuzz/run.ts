@@ -5,13 +5,14 @@
  * on a write of every API, and the device / control-plane race pairs. Prints what it sent and
  * every finding; exits 1 when it found anything. CI runs a bounded slice of the same code
  * (test/integration/fuzz-slice.test.ts).
- *   npm run fuzz [-- --iterations 30000 --publishes 8000 --trials 40 --seed 1 --backends sqlite,postgres]
+ *   npm run fuzz [-- --iterations 30000 --publishes 8000 --refusals 1000 --trials 40 --seed 1 --backends sqlite,postgres]
  */
 import { testBackends } from '../support/backends.js';
 import { startTestServer } from '../support/server.js';
 import { VirtualClock } from '../../src/clock.js';
 import { fuzzMqtt, seedMqttFuzzTargets } from './mqtt-fuzzer.js';
 import { runRacePairs } from './race-pairs.js';
+import { checkRefusals } from './refusals.js';
 import { fuzzRoutes, type Finding } from './route-fuzzer.js';
 import { allRoutes } from './routes.js';
 import { seedFuzzTargets } from './seed.js';
@@ -22,6 +23,7 @@ for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replac
 const ITERATIONS = Number(args.get('iterations') ?? 30_000);
 const TRIALS = Number(args.get('trials') ?? 40);
 const PUBLISHES = Number(args.get('publishes') ?? 8000);
+const REFUSALS = Number(args.get('refusals') ?? 1000);
 const SEED = Number(args.get('seed') ?? Date.now() % 100_000);
 if (args.has('backends')) process.env.FLEETJOBS_TEST_BACKENDS = args.get('backends');
 
@@ -41,14 +43,15 @@ for (const backend of await testBackends()) {
     const started = performance.now();
     const routes = await fuzzRoutes(t.url, { iterations: ITERATIONS, seed: SEED });
     const publishes = await fuzzMqtt(t, { iterations: PUBLISHES, seed: SEED, workers: 4, rateClock });
+    const refusals = await checkRefusals(t, { iterations: REFUSALS, seed: SEED });
     const attacks = await runSigV4Attacks(t);
     const races = await runRacePairs(t, { trials: TRIALS, seed: SEED });
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     const statuses = Object.entries(routes.byStatus).sort().map(([s, n]) => `${s}:${n}`).join(' ');
     const replies = `${publishes.replies.accepted} accepted, ${publishes.replies.rejected} rejected, ${publishes.closed} closed`;
-    console.log(`fuzz: ${backend.name}: ${routes.sent} fuzzed requests (${statuses}), ${publishes.sent} fuzzed publishes (${replies}), ${attacks.sent} SigV4 attacks, ${races.sent} racing calls in ${seconds}s`);
-    for (const f of [...routes.findings, ...publishes.findings, ...attacks.findings, ...races.findings]) all.push({ ...f, backend: backend.name });
-    total += routes.sent + publishes.sent + attacks.sent + races.sent;
+    console.log(`fuzz: ${backend.name}: ${routes.sent} fuzzed requests (${statuses}), ${publishes.sent} fuzzed publishes (${replies}), ${refusals.sent} writes checked one by one (${refusals.refused} refused), ${attacks.sent} SigV4 attacks, ${races.sent} racing calls in ${seconds}s`);
+    for (const f of [...routes.findings, ...publishes.findings, ...refusals.findings, ...attacks.findings, ...races.findings]) all.push({ ...f, backend: backend.name });
+    total += routes.sent + publishes.sent + refusals.sent + attacks.sent + races.sent;
   } finally {
     await t.close();
   }

@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import { VirtualClock } from '../../src/clock.js';
 import { fuzzMqtt, seedMqttFuzzTargets } from '../fuzz/mqtt-fuzzer.js';
 import { runRacePairs } from '../fuzz/race-pairs.js';
+import { checkRefusals } from '../fuzz/refusals.js';
 import { fuzzRoutes, type Finding } from '../fuzz/route-fuzzer.js';
 import { seedFuzzTargets } from '../fuzz/seed.js';
 import { ATTACK_NAMES, runSigV4Attacks } from '../fuzz/sigv4-attacks.js';
@@ -35,6 +36,12 @@ for (const backend of await testBackends()) {
       assert.equal(report.sent, 2000);
       // The fuzz reaches the domain, not only the validators: some requests succeed.
       assert.ok((report.byStatus[200] ?? 0) > 100, JSON.stringify(report.byStatus));
+    });
+
+    it('leaves every table as it was after each of 150 fuzzed writes it refuses', async () => {
+      const report = await checkRefusals(t, { iterations: 150, seed: 1 });
+      assert.equal(report.findings.length, 0, listed(report.findings));
+      assert.ok(report.refused > 75, `${report.refused} of ${report.sent} refused`);
     });
 
     it('answers 800 fuzzed publishes over every MQTT topic family, and a refused one changes nothing', async () => {
