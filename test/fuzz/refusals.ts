@@ -15,7 +15,12 @@ const BACKGROUND = /^(kysely_|background_|server_credentials$)/;
 
 async function snapshot(t: TestServer): Promise<Map<string, string>> {
   const db = t.server.store.db;
-  const tables = (await db.introspection.getTables()).map((x) => x.name).filter((n) => !BACKGROUND.test(n)).sort();
+  // On PostgreSQL, only the server's own schema (other servers live in others).
+  const tables = (await db.introspection.getTables())
+    .filter((x) => t.schema === undefined || x.schema === t.schema)
+    .map((x) => x.name)
+    .filter((n) => !BACKGROUND.test(n))
+    .sort();
   const out = new Map<string, string>();
   for (const name of tables) {
     const rows = await db.selectFrom(name as never).selectAll().execute();

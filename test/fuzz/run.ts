@@ -17,6 +17,7 @@ import { fuzzRoutes, type Finding } from './route-fuzzer.js';
 import { allRoutes } from './routes.js';
 import { seedFuzzTargets } from './seed.js';
 import { runSigV4Attacks } from './sigv4-attacks.js';
+import { fuzzWebSocketUpgrades } from './websocket-fuzzer.js';
 
 const args = new Map<string, string>();
 for (let i = 2; i < process.argv.length; i += 2) args.set(process.argv[i].replace(/^--/, ''), process.argv[i + 1]);
@@ -43,15 +44,16 @@ for (const backend of await testBackends()) {
     const started = performance.now();
     const routes = await fuzzRoutes(t.url, { iterations: ITERATIONS, seed: SEED });
     const publishes = await fuzzMqtt(t, { iterations: PUBLISHES, seed: SEED, workers: 4, rateClock });
+    const upgrades = await fuzzWebSocketUpgrades(t, { iterations: Math.ceil(PUBLISHES / 4), seed: SEED });
     const refusals = await checkRefusals(t, { iterations: REFUSALS, seed: SEED });
     const attacks = await runSigV4Attacks(t);
     const races = await runRacePairs(t, { trials: TRIALS, seed: SEED });
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     const statuses = Object.entries(routes.byStatus).sort().map(([s, n]) => `${s}:${n}`).join(' ');
     const replies = `${publishes.replies.accepted} accepted, ${publishes.replies.rejected} rejected, ${publishes.closed} closed`;
-    console.log(`fuzz: ${backend.name}: ${routes.sent} fuzzed requests (${statuses}), ${publishes.sent} fuzzed publishes (${replies}), ${refusals.sent} writes checked one by one (${refusals.refused} refused), ${attacks.sent} SigV4 attacks, ${races.sent} racing calls in ${seconds}s`);
-    for (const f of [...routes.findings, ...publishes.findings, ...refusals.findings, ...attacks.findings, ...races.findings]) all.push({ ...f, backend: backend.name });
-    total += routes.sent + publishes.sent + refusals.sent + attacks.sent + races.sent;
+    console.log(`fuzz: ${backend.name}: ${routes.sent} fuzzed requests (${statuses}), ${publishes.sent} fuzzed publishes (${replies}), ${upgrades.sent} WebSocket upgrades, ${refusals.sent} writes checked one by one (${refusals.refused} refused), ${attacks.sent} SigV4 attacks, ${races.sent} racing calls in ${seconds}s`);
+    for (const f of [...routes.findings, ...publishes.findings, ...upgrades.findings, ...refusals.findings, ...attacks.findings, ...races.findings]) all.push({ ...f, backend: backend.name });
+    total += routes.sent + publishes.sent + upgrades.sent + refusals.sent + attacks.sent + races.sent;
   } finally {
     await t.close();
   }

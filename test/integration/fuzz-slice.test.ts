@@ -7,6 +7,7 @@ import { checkRefusals } from '../fuzz/refusals.js';
 import { fuzzRoutes, type Finding } from '../fuzz/route-fuzzer.js';
 import { seedFuzzTargets } from '../fuzz/seed.js';
 import { ATTACK_NAMES, runSigV4Attacks } from '../fuzz/sigv4-attacks.js';
+import { fuzzWebSocketUpgrades } from '../fuzz/websocket-fuzzer.js';
 import { testBackends } from '../support/backends.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -50,6 +51,11 @@ for (const backend of await testBackends()) {
       assert.equal(report.sent, 800);
       // The fuzz reaches the services: some requests are accepted, some rejected, some connections closed.
       assert.ok(report.replies.accepted > 50 && report.replies.rejected > 50 && report.closed > 20, JSON.stringify(report));
+    });
+
+    it('answers 200 mutated presigned URLs on the MQTT WebSocket door with 4xx AWS errors', async () => {
+      const report = await fuzzWebSocketUpgrades(t, { iterations: 200, seed: 1 });
+      assert.equal(report.findings.length, 0, listed(report.findings));
     });
 
     it('refuses every SigV4 attack on a write of every API, and no write happens', async () => {

@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { SignatureV4 } from '@smithy/signature-v4';
 import { VirtualClock } from '../../src/clock.js';
-import { Sha256 } from '../../src/crypto/sha256.js';
 import { testBackends } from '../support/backends.js';
 import { connectSdkDevice, releaseSdkObjects, sdkWebSocketConfig } from '../support/device-sdk.js';
 import { seedThing } from '../support/jobs.js';
 import { tryConnect } from '../support/mqtt.js';
-import { REGION, startTestServer, TEST_CREDENTIALS, type TestServer } from '../support/server.js';
+import { startTestServer, TEST_CREDENTIALS, type TestServer } from '../support/server.js';
+import { presignedMqttUrl as presignedUrl, upgrade as upgradeAt } from '../support/websocket.js';
 
 /**
  * MQTT over WebSockets at /mqtt on the HTTP port, authenticated by a SigV4-presigned URL
@@ -17,41 +15,11 @@ import { REGION, startTestServer, TEST_CREDENTIALS, type TestServer } from '../s
  * other is refused before the upgrade with 403.
  */
 
-/** A presigned /mqtt URL as a browser client would make it (with X-Amz-Expires), for `host`. */
-async function presignedUrl(base: string, opts: { expiresIn?: number; date?: Date; secret?: string; service?: string } = {}): Promise<string> {
-  const url = new URL(base);
-  const signer = new SignatureV4({
-    credentials: { accessKeyId: TEST_CREDENTIALS.accessKeyId, secretAccessKey: opts.secret ?? TEST_CREDENTIALS.secretAccessKey },
-    region: REGION,
-    service: opts.service ?? 'iotdevicegateway',
-    sha256: Sha256,
-  });
-  const signed = await signer.presign(
-    { method: 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/mqtt', query: {}, headers: { host: url.host } },
-    { expiresIn: opts.expiresIn ?? 300, signingDate: opts.date },
-  );
-  const query = new URLSearchParams(signed.query as Record<string, string>).toString();
-  return `ws://${url.host}/mqtt?${query}`;
-}
-
-/** The HTTP answer to a WebSocket upgrade at `target`: 101, or the refusal's status and body. */
-function upgrade(target: string): Promise<{ status: number; body: string }> {
-  const url = new URL(target.replace(/^ws:/, 'http:'));
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: url.hostname, port: url.port, path: url.pathname + url.search, headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-protocol': 'mqtt' } });
-    req.on('upgrade', (res, socket) => {
-      socket.destroy();
-      resolve({ status: res.statusCode ?? 0, body: '' });
-    });
-    req.on('response', (res) => {
-      let body = '';
-      res.on('data', (c: Buffer) => (body += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
+/** The request target of a ws:// URL. */
+const targetOf = (url: string) => {
+  const u = new URL(url);
+  return u.pathname + u.search;
+};
 
 for (const backend of await testBackends()) {
   describe(`MQTT over WebSockets with SigV4 (${backend.name})`, { skip: backend.skip }, () => {
@@ -97,7 +65,7 @@ for (const backend of await testBackends()) {
       assert.equal(await reply, '$aws/things/ws-js/jobs/get/accepted');
       await ok.client.endAsync();
       signatureClock.advance(61_000);
-      const expired = await upgrade(url);
+      const expired = await upgradeAt(t.url, targetOf(url));
       assert.equal(expired.status, 403);
       assert.equal(JSON.parse(expired.body).__type, 'InvalidSignatureException');
       assert.match(JSON.parse(expired.body).message, /expired/);
@@ -107,9 +75,9 @@ for (const backend of await testBackends()) {
     it('refuses a wrong signature, an altered query, a foreign signing name and an unsigned URL before the upgrade', async () => {
       signatureClock.set(Date.now());
       const good = await presignedUrl(t.url);
-      assert.equal((await upgrade(good)).status, 101);
+      assert.equal((await upgradeAt(t.url, targetOf(good))).status, 101);
       // The session token is appended after signing: it is not part of what was signed.
-      assert.equal((await upgrade(`${good}&X-Amz-Security-Token=${encodeURIComponent('TOKEN/x+y=')}`)).status, 101);
+      assert.equal((await upgradeAt(t.url, targetOf(`${good}&X-Amz-Security-Token=${encodeURIComponent('TOKEN/x+y=')}`))).status, 101);
       const cases: [string, string, string][] = [
         ['a wrong secret', await presignedUrl(t.url, { secret: 'not-the-secret' }), 'InvalidSignatureException'],
         ['an added query pair', `${good}&extra=1`, 'InvalidSignatureException'],
@@ -119,11 +87,11 @@ for (const backend of await testBackends()) {
         ['no signature at all', `ws://${new URL(t.url).host}/mqtt`, 'MissingAuthenticationTokenException'],
       ];
       for (const [what, url, error] of cases) {
-        const answer = await upgrade(url);
+        const answer = await upgradeAt(t.url, targetOf(url));
         assert.equal(answer.status, 403, what);
         assert.equal(JSON.parse(answer.body).__type, error, what);
       }
-      const elsewhere = await upgrade(good.replace('/mqtt?', '/other?'));
+      const elsewhere = await upgradeAt(t.url, targetOf(good.replace('/mqtt?', '/other?')));
       assert.equal(elsewhere.status, 404);
     });
   });
