@@ -113,6 +113,24 @@ for (const backend of await testBackends()) {
     });
   });
 
+  describe(`--throttle aws (${backend.name})`, { skip: backend.skip }, () => {
+    let t: TestServer;
+    const rateClock = new VirtualClock(Date.now());
+    before(async () => {
+      t = await startTestServer(backend, { rateClock }, { FLEETJOBS_THROTTLE: 'aws' });
+    });
+    after(async () => t?.close());
+
+    it('allows ListJobs 10 requests a second, as AWS documents, and leaves unlisted operations alone', async () => {
+      for (let i = 0; i < 10; i++) await t.iot.send(new ListJobsCommand({}));
+      await expectAwsError(t.iot.send(new ListJobsCommand({})), 'ThrottlingException', { status: 400 });
+      for (let i = 0; i < 15; i++) await t.iot.send(new ListThingsCommand({}));
+      rateClock.advance(100);
+      await t.iot.send(new ListJobsCommand({}));
+      await expectAwsError(t.iot.send(new ListJobsCommand({})), 'ThrottlingException');
+    });
+  });
+
   describe(`throttling at start (${backend.name})`, { skip: backend.skip }, () => {
     it('refuses to start with a rates file naming no operation the server serves', async () => {
       const file = ratesFile({ limits: [{ api: 'iot', operations: ['CreateThingz'], perSecond: 1 }] });
