@@ -12,6 +12,7 @@ import type { ShadowSettings } from './domain/shadows/shadow-settings.js';
 import { openObjectStorage } from './objects/object-storage.js';
 import type { ServiceApi } from './protocol/http/route.js';
 import { createHttpDoor } from './protocol/http/server.js';
+import { requestThrottle } from './protocol/http/request-throttle.js';
 import { SigV4Verifier } from './protocol/http/sigv4.js';
 import { openDeviceSecurity } from './device-security.js';
 import type { ExternalBroker } from './protocol/mqtt/external-broker.js';
@@ -44,6 +45,8 @@ export interface ServerOptions {
   clock?: Clock;
   /** Time against which request signatures are checked; real clients sign with wall-clock time. */
   signatureClock?: Clock;
+  /** Time against which rates are counted (--throttle, the MQTT limits): the wall clock unless a test moves it. */
+  rateClock?: Clock;
   logger?: Logger;
   /** PostgreSQL schema to live in (tests isolate each server this way). */
   databaseSchema?: string;
@@ -246,10 +249,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // Devices: one authorization (policies, --default-device-policy) for every listener.
   const authorization = home.services.policies.deviceAuthorization(config.defaultDevicePolicy);
   const identities = security.identities(home.ctx, (name) => authorization.thing(name));
+  const homeApis = apisOf(home);
+  // A rates file naming no served operation is refused before anything listens.
+  const throttle = await Promise.resolve().then(() => requestThrottle(config.throttle, homeApis, options.rateClock ?? systemClock)).catch(async (err: unknown) => {
+    await closeStorage();
+    throw err;
+  });
   const server = createHttpDoor({
     tls: security.context,
     deviceCertificates: identities.http,
-    apis: apisOf(home),
+    apis: homeApis,
+    throttle,
     homeRegion: config.region,
     servesRegion: (region) => servesRegion(config, region),
     regionApis: async (region) => {
@@ -290,6 +300,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       log: mqttLog,
       onConnectivity: (thing, event) => void home.services.fleetIndex.recordConnectivity(thing, event).catch((err: unknown) => mqttLog.error({ err, thing }, 'connectivity not recorded')),
       tls: identities.mqtt,
+      rateClock: options.rateClock ?? systemClock,
+      http: { server, verifier },
     });
     security.attachDoor(mqttDoor, engine, home.ctx);
     if (mqttDoor) {

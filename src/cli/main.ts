@@ -44,7 +44,7 @@ serve
     } catch (err) {
       // Operational failures (port taken, database unreachable) get one line; anything else its stack.
       const code = (err as { code?: unknown }).code;
-      const operational = typeof code === 'string' && /^(E[A-Z]+|28P01|3D000|57P03)$/.test(code);
+      const operational = err instanceof ConfigError || (typeof code === 'string' && /^(E[A-Z]+|28P01|3D000|57P03)$/.test(code));
       process.stderr.write(`fleetjobs: cannot start: ${operational ? (err as Error).message : err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
       process.exit(1);
     }

@@ -58,6 +58,7 @@ const FLAGS: Flag[] = [
   { flags: '--device-ca-cert <file>', description: 'the CA certificate that signs device certificates (CreateKeysAndCertificate, CreateCertificateFromCsr)', env: 'FLEETJOBS_DEVICE_CA_CERT', default: '<data-dir>/tls/ca.pem, made when first needed' },
   { flags: '--device-ca-key <file>', description: 'its private key (PEM); read at start, never logged nor sent', env: 'FLEETJOBS_DEVICE_CA_KEY', default: '<data-dir>/tls/ca.key' },
   { flags: '--no-mqtt', description: 'no MQTT device door', env: 'FLEETJOBS_NO_MQTT=1', default: 'the embedded broker on' },
+  { flags: '--throttle <off|aws|file>', description: 'per-operation rate limits: AWS\'s documented rates, or a JSON file of them (README "Throttling")', env: 'FLEETJOBS_THROTTLE', default: 'off' },
   { flags: '--test-mode', description: 'the test double: a clock to move, reset and seed under /_fleetjobs/; loopback only', env: 'FLEETJOBS_TEST_MODE=1', default: 'off' },
   { flags: '--test-mode-any-host', description: 'allow --test-mode on a non-loopback address', env: 'FLEETJOBS_TEST_MODE_ANY_HOST=1', default: 'off' },
   { flags: '--seed <file>', description: 'fixtures to create in an empty server at start, JSON or YAML (README "Seeding")', env: 'FLEETJOBS_SEED', default: 'none' },

@@ -1,5 +1,6 @@
 import { resolveTlsConfig, type DeviceCaConfig, type TlsConfig, type TlsFlags } from './tls-config.js';
 import { DEFAULT_DEVICE_POLICIES, type DefaultDevicePolicy } from '../domain/policies/default-policies.js';
+import { resolveThrottle, ThrottleFileError, type ThrottleLimit } from './throttle-config.js';
 
 /**
  * Settings, resolved once: command-line flag, else FLEETJOBS_* environment variable, else the
@@ -70,6 +71,8 @@ export interface Config {
   tls?: TlsConfig;
   /** `--device-ca-cert` / `--device-ca-key`: the CA that signs device certificates, else the generated one. */
   deviceCa?: DeviceCaConfig;
+  /** `--throttle aws|FILE`: per-operation rate limits (throttle-config.ts); absent with `off`, the default. */
+  throttle?: { source: 'aws' | 'file'; limits: ThrottleLimit[] };
 }
 
 export interface ExternalBrokerConfig {
@@ -146,6 +149,7 @@ export interface ConfigFlags extends TlsFlags {
   mqttPassword?: string;
   /** commander's `--no-mqtt` sets this false. */
   mqtt?: boolean;
+  throttle?: string;
 }
 
 export class ConfigError extends Error {}
@@ -164,6 +168,7 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = process.env): Config {
   const pick = (flag: string | number | undefined, name: string): string | undefined =>
     flag !== undefined ? String(flag) : env[`FLEETJOBS_${name}`] || undefined;
+  const throttle = throttleOf(pick(flags.throttle, 'THROTTLE'));
 
   const portText = pick(flags.port, 'PORT') ?? '8080';
   const port = Number(portText);
@@ -309,7 +314,17 @@ export function resolveConfig(flags: ConfigFlags, env: NodeJS.ProcessEnv = proce
     ...(mqttOn && mqttBroker ? { mqttBroker } : {}),
     ...(mqttOn && !mqttBroker ? { mqttPort, mqttExposed: !loopback } : {}),
     ...tlsSettings,
+    ...(throttle ? { throttle } : {}),
   };
+}
+
+function throttleOf(value: string | undefined): Config['throttle'] {
+  try {
+    const limits = resolveThrottle(value);
+    return value === undefined || value === 'off' ? undefined : { source: value === 'aws' ? 'aws' : 'file', limits };
+  } catch (err) {
+    throw err instanceof ThrottleFileError ? new ConfigError(err.message) : err;
+  }
 }
 
 function externalBroker(url: string | undefined, username: string | undefined, password: string | undefined): ExternalBrokerConfig | undefined {

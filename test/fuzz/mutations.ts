@@ -18,11 +18,12 @@ export const SEEDED = {
   template: 'fz-template',
   bucket: 'fz-bucket',
   key: 'fz/key.bin',
+  billingGroup: 'fz-billing',
 };
 
 const NAMES = [
   SEEDED.thing, SEEDED.thing2, SEEDED.group, SEEDED.package, SEEDED.version, SEEDED.job, SEEDED.template,
-  'new-name', '$next', '$default', '$null', '', ' ', 'a', 'x'.repeat(64), 'x'.repeat(129), 'y'.repeat(3000),
+  SEEDED.billingGroup, 'new-name', '$next', '$default', '$null', '', ' ', 'a', 'x'.repeat(64), 'x'.repeat(129), 'y'.repeat(3000),
   '\u0000', 'a\u0000b', '\n', 'a\r\nx-injected: 1', '\u0001', '€', '😀', '\ud800', '..', '.', '/', 'a/b', '%', '%00', '%ZZ',
   '__proto__', 'constructor', 'toString', "'; drop table jobs; --", '${aws:iot:parameter:x}', '-1', '0', '1e309', 'null', 'true',
 ];

@@ -22,12 +22,12 @@ export interface FuzzReport {
   findings: Finding[];
 }
 
-const enc = (q: Record<string, string>) => {
+export const enc = (q: Record<string, string>) => {
   const e = Object.entries(q);
   return e.length === 0 ? '' : '?' + e.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join('&');
 };
 
-interface Built {
+export interface Built {
   service: FuzzRoute['service'];
   method: string;
   path: string;
@@ -36,7 +36,7 @@ interface Built {
   body?: string;
 }
 
-function build(r: Prng, route: FuzzRoute): Built {
+export function build(r: Prng, route: FuzzRoute): Built {
   if (route.service === 's3') {
     const bucket = r.chance(0.7) ? m.SEEDED.bucket : m.pathLabel(r);
     const key = r.chance(0.6) ? m.SEEDED.key : r.chance(0.5) ? `fz/${m.pathLabel(r)}` : m.pathLabel(r);

@@ -1,6 +1,9 @@
 import type { RouteDefinition } from '../../src/protocol/http/route.js';
+import { metricsRoute, readyRoute } from '../../src/protocol/http/operator-routes.js';
+import { billingGroupRoutes } from '../../src/protocol/iot/billing-group-routes.js';
 import { certificateRoutes } from '../../src/protocol/iot/certificate-routes.js';
 import { endpointRoutes } from '../../src/protocol/iot/endpoint-routes.js';
+import { forecastRoutes } from '../../src/protocol/iot/forecast-routes.js';
 import { indexingRoutes } from '../../src/protocol/iot/indexing-routes.js';
 import { jobRoutes } from '../../src/protocol/iot/job-routes.js';
 import { jobTemplateRoutes } from '../../src/protocol/iot/job-template-routes.js';
@@ -41,7 +44,11 @@ export function allRoutes(): FuzzRoute[] {
       ...tagRoutes(standIn),
       ...thingRoutes(standIn),
       ...policyRoutes(standIn),
+      ...billingGroupRoutes(standIn),
       ...jobRoutes(standIn),
+      ...forecastRoutes(standIn),
+      metricsRoute(standIn),
+      readyRoute(standIn),
       ...jobTemplateRoutes(standIn),
       ...certificateRoutes(standIn),
       ...indexingRoutes(standIn, standIn),

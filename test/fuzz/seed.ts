@@ -1,4 +1,4 @@
-import { CreateJobCommand, CreateJobTemplateCommand, CreatePackageCommand, CreatePackageVersionCommand } from '@aws-sdk/client-iot';
+import { CreateBillingGroupCommand, CreateJobCommand, CreateJobTemplateCommand, CreatePackageCommand, CreatePackageVersionCommand } from '@aws-sdk/client-iot';
 import { groupArn, seedGroup } from '../support/jobs.js';
 import { putTestObject } from '../support/s3.js';
 import type { TestServer } from '../support/server.js';
@@ -11,5 +11,6 @@ export async function seedFuzzTargets(t: TestServer): Promise<void> {
   await t.iot.send(new CreatePackageVersionCommand({ packageName: SEEDED.package, versionName: SEEDED.version }));
   await t.iot.send(new CreateJobCommand({ jobId: SEEDED.job, targets: [groupArn(SEEDED.group)], document: '{"step":"install"}' }));
   await t.iot.send(new CreateJobTemplateCommand({ jobTemplateId: SEEDED.template, description: 'fuzz', document: '{}' }));
+  await t.iot.send(new CreateBillingGroupCommand({ billingGroupName: SEEDED.billingGroup }));
   await putTestObject(t, SEEDED.bucket, SEEDED.key, 'object bytes');
 }

@@ -1,6 +1,6 @@
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { io, mqtt } from 'aws-crt';
+import { auth, io, iot, mqtt } from 'aws-crt';
 import { iotjobs, iotshadow } from 'aws-iot-device-sdk-v2';
 
 /**
@@ -27,10 +27,32 @@ export interface SdkDevice {
 
 let crtClient: mqtt.MqttClient | undefined;
 
-export async function connectSdkDevice(mqttUrl: string, thingName: string, options: { cleanSession?: boolean; onMessage?: (topic: string, payload: ArrayBuffer) => void } = {}): Promise<SdkDevice> {
+/**
+ * Over WebSockets with SigV4, as the SDK's websockets builder connects with static credentials
+ * (device-security.md §6.3): the URL is signed for `iotdevicegateway` without X-Amz-Expires. The
+ * builder always makes a TLS context; the HTTP port here is plain, so the config is used without it.
+ */
+export function sdkWebSocketConfig(httpUrl: string, thingName: string, credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string }, region = 'us-east-1'): mqtt.MqttConnectionConfig {
+  const url = new URL(httpUrl);
+  const builder = iot.AwsIotMqttConnectionConfigBuilder.new_with_websockets({
+    region,
+    credentials_provider: auth.AwsCredentialsProvider.newStatic(credentials.accessKeyId, credentials.secretAccessKey, credentials.sessionToken),
+  })
+    .with_endpoint(url.hostname)
+    .with_port(Number(url.port))
+    .with_client_id(thingName)
+    .with_clean_session(false)
+    .with_keep_alive_seconds(1200)
+    .with_reconnect_min_sec(1)
+    .with_reconnect_max_sec(1);
+  const config = builder.build();
+  return { ...config, tls_ctx: undefined };
+}
+
+export async function connectSdkDevice(mqttUrl: string, thingName: string, options: { cleanSession?: boolean; onMessage?: (topic: string, payload: ArrayBuffer) => void; config?: mqtt.MqttConnectionConfig } = {}): Promise<SdkDevice> {
   const url = new URL(mqttUrl);
   crtClient ??= new mqtt.MqttClient();
-  const connection = crtClient.new_connection({
+  const connection = crtClient.new_connection(options.config ?? {
     client_id: thingName,
     host_name: url.hostname.replace(/^\[|\]$/g, ''),
     port: Number(url.port),

@@ -105,3 +105,13 @@ export class TestDevice {
     await this.client.endAsync(true);
   }
 }
+
+/** Connects mqtt.js once (no retry) and tells whether a CONNACK came (true) or the socket was closed without one (false). */
+export function tryConnect(url: string, clientId: string): Promise<{ connected: boolean; client: MqttClient }> {
+  return new Promise((resolve) => {
+    const client = mqtt.connect(url, { clientId, protocolVersion: 4, reconnectPeriod: 0, connectTimeout: 5000 });
+    client.once('connect', () => resolve({ connected: true, client }));
+    client.once('close', () => resolve({ connected: false, client }));
+    client.on('error', () => undefined);
+  });
+}

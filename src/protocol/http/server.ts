@@ -10,6 +10,7 @@ import { writeAwsError } from './errors.js';
 import type { RouteDefinition, RouteResult, ServiceApi } from './route.js';
 import { EMPTY_SHA256, readScope, type SigV4Verifier } from './sigv4.js';
 import { logRequest, type RequestRecord } from './request-log.js';
+import type { RequestThrottle } from './request-throttle.js';
 import { writeHead } from './response.js';
 import { TurnScheduler } from './turn-scheduler.js';
 
@@ -37,6 +38,8 @@ export interface HttpDoorOptions {
    * once a request signed for it is authenticated; undefined when that region is not served.
    */
   regionApis?: (region: string) => Promise<ServiceApi[] | undefined>;
+  /** `--throttle`: per-operation rates, checked once a request is authenticated and its operation known. */
+  throttle?: RequestThrottle;
   /** Told of every request once its answer is done (the metrics), with what the request log writes. */
   onRequestDone?: (rec: RequestRecord, status: number, ms: number) => void;
   /** HTTPS instead of HTTP (`--tls`, `--tls-cert`): the server certificate, and the CAs client certificates may chain to. */
@@ -256,6 +259,7 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
     const handlerRoute = match.store as RouteDefinition | undefined;
     if (!route || !handlerRoute) throw routingError!;
     rec.operation = handlerRoute.operationOf?.(query, req.headers) ?? handlerRoute.operation;
+    options.throttle?.check(bound.api.name, rec.operation);
 
     let body: Record<string, unknown> = {};
     if ((route.body ?? 'json') === 'json' && rawBody.length > 0) {

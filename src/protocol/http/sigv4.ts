@@ -273,6 +273,56 @@ export class SigV4Verifier {
     return { accessKeyId, date: scopeDate, region, service };
   }
 
+  /**
+   * Verifies the SigV4-presigned URL of an MQTT-over-WebSocket upgrade (device-security.md §6.3):
+   * the Device SDK signs `GET /mqtt` with `connection;host` (or `host`), an empty body, **no
+   * X-Amz-Expires**, and appends X-Amz-Security-Token after signing. presign() cannot check that
+   * (it always adds X-Amz-Expires), so the canonical request is rebuilt with sign(): every query
+   * pair but the signature and the token, the headers the URL names, the empty-body hash. Valid
+   * within the 15-minute skew of X-Amz-Date, or until X-Amz-Expires when the URL has one.
+   */
+  async verifyWebSocketUrl(req: SignedRequestParts, signingName: string): Promise<CredentialScope> {
+    const { path, query } = splitUrl(req.rawUrl);
+    const one = (k: string) => (typeof query[k] === 'string' ? (query[k] as string) : undefined);
+    if (one('X-Amz-Algorithm') !== 'AWS4-HMAC-SHA256') throw deny('MissingAuthenticationTokenException', 'Missing or unsupported X-Amz-Algorithm: the URL must be SigV4-presigned.');
+    const credential = one('X-Amz-Credential')?.split('/') ?? [];
+    if (credential.length !== 5 || credential[4] !== 'aws4_request') throw deny('IncompleteSignatureException', 'Malformed X-Amz-Credential.');
+    const [accessKeyId, scopeDate, region, service] = credential;
+    if (service !== signingName) throw deny('InvalidSignatureException', `Credential should be scoped to the service '${signingName}', not '${service}'.`);
+    this.checkRegion(region);
+    const secret = this.lookupSecret(accessKeyId);
+    if (secret === undefined) throw deny('UnrecognizedClientException', 'The security token included in the request is invalid.');
+    const amzDate = parseAmzDate(one('X-Amz-Date'));
+    const signature = one('X-Amz-Signature') ?? '';
+    const signedHeaders = (one('X-Amz-SignedHeaders') ?? '').split(';').filter(Boolean);
+    const expiresText = one('X-Amz-Expires');
+    const expires = expiresText === undefined ? undefined : Number(expiresText);
+    if (!amzDate || !HEX64.test(signature) || (expires !== undefined && (!Number.isInteger(expires) || expires < 1 || expires > MAX_PRESIGN_SECONDS))) {
+      throw deny('IncompleteSignatureException', 'Malformed presigned URL.');
+    }
+    if (!one('X-Amz-Date')!.startsWith(scopeDate)) throw deny('InvalidSignatureException', 'Credential scope date does not match X-Amz-Date.');
+    const now = this.clock.now();
+    if (amzDate.getTime() - now > MAX_SKEW_MS) throw deny('InvalidSignatureException', 'Signature not yet current: X-Amz-Date is more than 15 minutes ahead of the server time.');
+    if (expires !== undefined ? now > amzDate.getTime() + expires * 1000 : now - amzDate.getTime() > MAX_SKEW_MS) {
+      throw deny('InvalidSignatureException', 'Signature expired: the presigned URL is no longer valid.');
+    }
+    if (!signedHeaders.includes('host')) throw deny('IncompleteSignatureException', "'Host' must be a signed header.");
+    const rest: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(query)) if (k !== 'X-Amz-Signature' && k !== 'X-Amz-Security-Token') rest[k] = v;
+    const headers: Record<string, string> = {};
+    for (const name of signedHeaders) headers[name] = header(req.headers, name) ?? '';
+    headers['x-amz-content-sha256'] = EMPTY_SHA256;
+    const signed = await this.signer(accessKeyId, secret, service, region).sign(
+      { method: req.method, protocol: 'http:', hostname: headers.host ?? '', path, query: rest, headers },
+      { signingDate: amzDate, signingRegion: region, signingService: service, signableHeaders: new Set(signedHeaders), unsignableHeaders: new Set(['x-amz-date', 'x-amz-content-sha256']) },
+    );
+    const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization))?.[1] ?? '';
+    if (!safeEqualHex(expected, signature)) {
+      throw deny('InvalidSignatureException', 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.');
+    }
+    return { accessKeyId, date: scopeDate, region, service };
+  }
+
   /** Verifies a presigned URL (query-string authentication), wire.md §8.4. */
   async verifyPresigned(req: SignedRequestParts): Promise<CredentialScope> {
     const { path, query } = splitUrl(req.rawUrl);

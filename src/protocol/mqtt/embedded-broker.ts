@@ -1,9 +1,12 @@
+import type { IncomingMessage } from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import tls, { TLSSocket } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
 import type { DeviceAuthorization } from '../../domain/policies/device-authorization.js';
 import { DeviceSessions } from './device-sessions.js';
+import type { ClientLimiter } from './client-limits.js';
 import type { DeviceIdentity } from './identity.js';
 import type { MqttStats, MqttTransport } from './transport.js';
 import { parseRequestTopic, type DeviceRequest } from './topics.js';
@@ -22,6 +25,8 @@ export interface EmbeddedBrokerOptions {
   identity: DeviceIdentity;
   /** Binds each connection's policies (the policy engine, with `--default-device-policy`). */
   authorization: DeviceAuthorization;
+  /** AWS's per-client CONNECT and PUBLISH rates (client-limits.ts), always on. */
+  limiter: ClientLimiter;
   log: Logger;
   /**
    * The MQTT TLS listener (`--mqtt-tls-port`): the same broker, devices identified by their client
@@ -52,6 +57,8 @@ export interface EmbeddedBroker {
   disconnectCertificate(certificateId: string, thingName?: string): number;
   /** The live TLS connections' certificates and things (the certificate sweep checks them). */
   connectedCertificates(): { certificateId: string; thingName: string }[];
+  /** Serves one more connection (a WebSocket's stream, websocket-door.ts) as the TCP listener's. */
+  handle: (stream: Duplex, req?: IncomingMessage) => void;
   transport: MqttTransport;
   stats(): MqttStats;
   /** Test mode's reset: every client disconnected and every kept session forgotten, as in a fresh broker. */
@@ -84,6 +91,18 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
    */
   const persistent = new Set<string>();
 
+  // One CONNECT per second per client id, as on AWS (decision 0042): two devices sharing an id,
+  // each reconnecting as the other takes its session over, are slowed to that pace. The attempt is
+  // refused by closing the socket, without CONNACK, as AWS does (disconnect reason THROTTLED).
+  broker.preConnect = (client, packet, done) => {
+    const id = packet.clientId ?? '';
+    if (id === '' || o.limiter.connect(id)) {
+      done(null, true);
+      return;
+    }
+    o.log.warn({ clientId: id, reason: 'THROTTLED' }, 'MQTT connection refused: more than one CONNECT per second for this client id');
+    done(new Error('CONNECT rate exceeded for this client id'), false);
+  };
   broker.authenticate = (client, username, password, done) => {
     const secure = o.tls !== undefined && client.conn instanceof TLSSocket ? client.conn : undefined;
     const certificate = secure?.getPeerCertificate(false)?.raw;
@@ -128,6 +147,9 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
    * authorized (in the order it arrived) and is answered once the one before it has been.
    */
   const lastTurn = new Map<Client, Promise<void>>();
+  const discarded = new WeakSet<object>();
+  /** Client ids whose discarding has been logged (once per client id, not per message). */
+  const discardsLogged = new Set<string>();
   const turns = new WeakMap<object, { previous: Promise<void>; done: () => void }>();
   broker.authorizePublish = (client, packet, done) => {
     if (client === null) {
@@ -135,6 +157,18 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
       return;
     }
     if (sessions.allows(client, 'iot:Publish', packet.topic)) {
+      if (!o.limiter.publish(client)) {
+        // Over the connection's publish rate: discarded, as AWS does (acknowledged, never
+        // answered, delivered nor retained). Deliveries carry the same payload buffer.
+        discarded.add(packet.payload as Buffer);
+        packet.retain = false;
+        if (discardsLogged.size < 10_000 && !discardsLogged.has(client.id)) {
+          discardsLogged.add(client.id);
+          o.log.warn({ clientId: client.id, reason: 'THROTTLED' }, 'MQTT publishes discarded: over the connection\'s publish rate');
+        }
+        done(null);
+        return;
+      }
       if (parseRequestTopic(packet.topic)) {
         let finish!: () => void;
         const mine = new Promise<void>((resolve) => (finish = resolve));
@@ -155,6 +189,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   broker.authorizeForward = (client, packet) => {
     const counter = (packet as { brokerCounter?: number }).brokerCounter;
     if (counter !== undefined && counter <= forgetUpTo) return null;
+    if (discarded.has(packet.payload as Buffer)) return null;
     return sessions.allows(client, 'iot:Receive', packet.topic) ? packet : null;
   };
   let received = 0;
@@ -272,6 +307,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
       }
       return n;
     },
+    handle: (stream, req) => broker.handle(stream, req),
     transport,
     stats: () => ({ connections: sessions.size, received, sent }),
     async disconnectAll() {
