@@ -1,3 +1,4 @@
+import { tableNames } from '../../src/store/reset.js';
 import type { TestServer } from '../support/server.js';
 import { KeepAliveSocket } from '../support/keep-alive-socket.js';
 import { signHeaders } from '../support/raw-signed-http.js';
@@ -15,12 +16,9 @@ const BACKGROUND = /^(kysely_|background_|server_credentials$)/;
 
 async function snapshot(t: TestServer): Promise<Map<string, string>> {
   const db = t.server.store.db;
-  // On PostgreSQL, only the server's own schema (other servers live in others).
-  const tables = (await db.introspection.getTables())
-    .filter((x) => t.schema === undefined || x.schema === t.schema)
-    .map((x) => x.name)
-    .filter((n) => !BACKGROUND.test(n))
-    .sort();
+  // The server's own schema only, read from the catalog of the current schema: Kysely's
+  // introspection scans every schema and fails when another test drops its own meanwhile.
+  const tables = (await tableNames(db, t.server.store.dialect)).filter((n) => !BACKGROUND.test(n)).sort();
   const out = new Map<string, string>();
   for (const name of tables) {
     const rows = await db.selectFrom(name as never).selectAll().execute();
