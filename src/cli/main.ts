@@ -48,6 +48,25 @@ serve
       process.stderr.write(`fleetjobs: cannot start: ${operational ? (err as Error).message : err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
       process.exit(1);
     }
+    // Before the first line: stdout to a pipe is written at once, so whoever reads it may signal at once.
+    let stopping = false;
+    const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      server.close().then(
+        () => {
+          logger.info('stopped');
+          process.exit(0);
+        },
+        (err: unknown) => {
+          logger.error({ err }, 'error during shutdown');
+          process.exit(1);
+        },
+      );
+    };
+    process.on('SIGINT', () => stop('SIGINT'));
+    process.on('SIGTERM', () => stop('SIGTERM'));
     const tlsDevices = server.mqttTlsUrl ? ` and ${server.mqttTlsUrl}` : '';
     const devices = server.mqttBroker ? ` (devices through the MQTT broker at ${server.mqttUrl})` : server.mqttUrl ? ` and ${server.mqttUrl}${tlsDevices}` : '';
     process.stdout.write(`fleetjobs listening on ${server.url}${devices} (region ${config.region}, account ${config.accountId}, storage ${server.storage})\n`);
@@ -68,24 +87,6 @@ serve
           `  AWS_ACCESS_KEY_ID=${server.credentials.accessKeyId}\n  AWS_SECRET_ACCESS_KEY=${server.credentials.secretAccessKey}\n`,
       );
     }
-    let stopping = false;
-    const stop = (signal: string) => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ signal }, 'shutting down');
-      server.close().then(
-        () => {
-          logger.info('stopped');
-          process.exit(0);
-        },
-        (err: unknown) => {
-          logger.error({ err }, 'error during shutdown');
-          process.exit(1);
-        },
-      );
-    };
-    process.on('SIGINT', () => stop('SIGINT'));
-    process.on('SIGTERM', () => stop('SIGTERM'));
   });
 
 program.addCommand(checkCommand());
