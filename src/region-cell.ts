@@ -24,6 +24,7 @@ import { executionTimeouts, jobTicker, notificationOutbox } from './workers/job-
 import { idempotencyPurge, jobDeletions, sbomValidations } from './workers/maintenance-reconcilers.js';
 import { IndexBuild } from './domain/indexing/index-build.js';
 import type { IndexingSettings } from './domain/indexing/indexing-config.js';
+import { dynamicGroupBuild } from './workers/dynamic-group-build-reconciler.js';
 import { indexBuild } from './workers/index-build-reconciler.js';
 import { SbomValidationWorker, type SbomValidationSettings } from './workers/sbom-validation-worker.js';
 
@@ -139,6 +140,7 @@ export function createRegionCell(o: RegionCellOptions): RegionCell {
     indexingSettings: { ...(config.indexBuildDelayMs !== undefined ? { indexBuildDelayMs: config.indexBuildDelayMs } : {}), ...o.indexing },
     deviceCa: o.deviceCa,
     certificateEvents: o.certificateEvents,
+    dynamicGroupLog: log('dynamic-groups'),
     onJobDeletionFailure: (jobId: string, err: unknown, attempt: number) =>
       logger.error({ err, jobId, attempt, region: o.region }, 'job deletion failed; it is retried, and resumed at the next start'),
   };
@@ -171,10 +173,12 @@ export function createRegionCell(o: RegionCellOptions): RegionCell {
     sbomValidations({ store, worker: sbomValidation }),
     idempotencyPurge({ store, clock, holder: o.nodeId }),
     indexBuild({ store, build: new IndexBuild(ctx), holder: o.nodeId, leaseMs }),
+    dynamicGroupBuild({ store, clock, membership: services.dynamicMembership, holder: o.nodeId, leaseMs }),
   ];
   for (const r of reconcilers) o.engine.add(r);
   services.jobDomain.workDue.listen(() => o.engine.poke());
   services.fleetIndex.onBuildDue = () => o.engine.poke();
+  services.dynamicGroups.onBuildDue = () => o.engine.poke();
 
   // Fixtures (test-mode/seed.ts) through this region's services built on one transaction.
   const seeds = new SeedLoader({ ctx, servicesOn: (c) => createDomainServices(c, ports), settle: () => o.engine.step() });

@@ -35,7 +35,7 @@ export function serviceApis(
     ...tagRoutes(cell.tags),
     ...thingRoutes(registry),
     ...billingGroupRoutes(registry.billingGroups),
-    ...indexingRoutes(cell.services.fleetIndex, cell.services.aggregations),
+    ...indexingRoutes(cell.services.fleetIndex, cell.services.aggregations, cell.services.dynamicGroups),
     ...certificateRoutes(cell.services.certificates),
     ...policyRoutes(cell.services.policies),
     ...jobRoutes(jobServices),

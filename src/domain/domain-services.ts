@@ -23,6 +23,9 @@ import type { ShadowSettings } from './shadows/shadow-settings.js';
 import { ThingRegistry } from './things/registry.js';
 import { FleetIndexService } from './indexing/fleet-index-service.js';
 import { AggregationService } from './indexing/aggregation-service.js';
+import { DocumentChanges } from './indexing/document-changes.js';
+import { DynamicGroupService } from './indexing/dynamic-group-service.js';
+import { DynamicMembership } from './indexing/dynamic-membership.js';
 import type { IndexingSettings } from './indexing/indexing-config.js';
 import { CaCertificateService } from './certificates/ca-certificate-service.js';
 import { noCertificateEvents, type CertificateEvents, type DeviceCaPort } from './certificates/certificate-ports.js';
@@ -50,6 +53,8 @@ export interface DomainPorts {
   certificateEvents?: CertificateEvents;
   /** Whether a certificate ARN names a certificate (policy targets); every well-formed one until certificates are stored. */
   policyPrincipals?: PolicyPrincipals;
+  /** Where a thing refused by a dynamic group at the 10-group limit is logged (AddThingToDynamicThingGroupsFailed). */
+  dynamicGroupLog?: { warn(obj: object, msg: string): void };
 }
 
 /**
@@ -64,10 +69,12 @@ export function createDomainServices(ctx: DomainContext, ports: DomainPorts) {
     sboms: new SbomService(ctx, ports.locationCheck, ports.sbomQueue),
     configuration: new PackageConfigurationService(ctx),
   };
+  // A thing's index document changes (registry, groups, shadows, connectivity): dynamic groups follow.
+  const documents = new DocumentChanges();
   // Jobs registers its membership listener on the registry (CONTINUOUS jobs follow groups).
-  const registry = new ThingRegistry(ctx);
+  const registry = new ThingRegistry(ctx, documents);
   // Shadows are independent of the registry; Jobs writes `$package` through recordPackageVersions.
-  const shadows = new ShadowService(ctx, ports.shadowEvents, ports.shadowSettings);
+  const shadows = new ShadowService(ctx, ports.shadowEvents, ports.shadowSettings, documents);
   // IoT Jobs. Every execution change goes through ExecutionService (counters, completion,
   // `$package`, notifications).
   const jobDomain = createJobDomain(ctx, { notifier: ports.jobNotifier, packageConfiguration: catalog.configuration, packageShadow: shadows, activity: ports.jobActivity });
@@ -80,7 +87,12 @@ export function createDomainServices(ctx: DomainContext, ports: DomainPorts) {
   const jobsData = new JobsDataService(ctx, jobDomain.executions, ports.jobDocumentUrls);
   registry.addMembershipListener(new ContinuousJobMembership(ctx, jobDomain.executions));
   // Fleet indexing: the registry is searched in place, shadows index themselves as they are written.
-  const fleetIndex = new FleetIndexService(ctx, ports.indexingSettings);
+  const fleetIndex = new FleetIndexService(ctx, ports.indexingSettings, undefined, documents);
+  // Dynamic thing groups: memberships follow documents, in the change's transaction.
+  const dynamicMembership = new DynamicMembership(ctx, registry.events, registry.limits.maxGroupsPerThing, ports.dynamicGroupLog);
+  documents.add(dynamicMembership);
+  const dynamicGroups = new DynamicGroupService(ctx, dynamicMembership, registry.events, fleetIndex.settings);
+  fleetIndex.dynamicGroups = dynamicGroups;
   const aggregations = new AggregationService(ctx);
   const events = ports.certificateEvents ?? noCertificateEvents;
   const certificates = {
@@ -94,7 +106,7 @@ export function createDomainServices(ctx: DomainContext, ports: DomainPorts) {
     countAttachedTo: (tx, arn) => tx.policies.countForTarget(arn),
     detachAllFrom: (tx, arn) => tx.policies.detachAll(arn),
   });
-  return { catalog, registry, shadows, jobDomain, jobTemplates, jobServices, jobsData, fleetIndex, aggregations, certificates, policies };
+  return { catalog, registry, shadows, jobDomain, jobTemplates, jobServices, jobsData, fleetIndex, aggregations, dynamicGroups, dynamicMembership, certificates, policies };
 }
 
 export type DomainServices = ReturnType<typeof createDomainServices>;

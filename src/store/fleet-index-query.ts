@@ -117,6 +117,11 @@ export class IndexQueryCompiler {
     private readonly dialect: Dialect,
     /** `sets` (default): leaves as `in (select …)`; `correlated`: as `exists (…)` probes per thing. */
     private readonly mode: 'sets' | 'correlated' = 'sets',
+    /**
+     * `thingGroupNames` sees static groups only (and the billing group): a dynamic group's query
+     * never depends on another dynamic group's membership (fleet-indexing.md §8.3, decision 0046).
+     */
+    private readonly staticGroupsOnly = false,
   ) {}
 
   /** A boolean over `things t` (AWS_Things). */
@@ -179,12 +184,16 @@ export class IndexQueryCompiler {
         return valueSql(cond, { full: sql<string>`cast(t.version as text)`, word: sql<string>`cast(t.version as text)`, num: v });
       }
       case 'thingGroups': {
+        const staticOnly = this.staticGroupsOnly ? sql` and g.query_string is null` : sql``;
         if (cond.type === 'exists') {
-          return sql<boolean>`(t.billing_group_name is not null or exists (select 1 from thing_group_members m where m.thing_name = t.thing_name))`;
+          const member = this.staticGroupsOnly
+            ? sql`exists (select 1 from thing_group_members m join thing_groups g on g.group_name = m.group_name where m.thing_name = t.thing_name${staticOnly})`
+            : sql`exists (select 1 from thing_group_members m where m.thing_name = t.thing_name)`;
+          return sql<boolean>`(t.billing_group_name is not null or ${member})`;
         }
         const gn = sql<string>`lower(g.group_name)`;
         const bn = sql<string>`lower(bg.billing_group_name)`;
-        const groups = sql<boolean>`m.group_name in (select g.group_name from thing_groups g where ${valueSql(cond, { full: gn, word: gn })})`;
+        const groups = sql<boolean>`m.group_name in (select g.group_name from thing_groups g where ${valueSql(cond, { full: gn, word: gn })}${staticOnly})`;
         if (this.mode === 'correlated') {
           return sql<boolean>`(exists (select 1 from thing_group_members m where m.thing_name = t.thing_name and ${groups})
             or (t.billing_group_name is not null and exists (select 1 from billing_groups bg where bg.billing_group_name = t.billing_group_name and ${valueSql(cond, { full: bn, word: bn })})))`;

@@ -1,3 +1,4 @@
+import { DynamicGroupStore } from './dynamic-thing-groups.js';
 import type { Kysely } from 'kysely';
 import { BackgroundLeaseStore } from './background-leases.js';
 import { IdempotencyStore, SettingsStore } from './idempotency.js';
@@ -50,6 +51,7 @@ export class Store {
   readonly things: ThingStore;
   readonly thingTypes: ThingTypeStore;
   readonly thingGroups: ThingGroupStore;
+  readonly dynamicGroups: DynamicGroupStore;
   readonly billingGroups: BillingGroupStore;
   readonly serverCredentials: ServerCredentialStore;
   readonly embeddedObjectStore: EmbeddedObjectStoreClaims;
@@ -86,6 +88,7 @@ export class Store {
     this.things = new ThingStore(db, dialect);
     this.thingTypes = new ThingTypeStore(db, dialect);
     this.thingGroups = new ThingGroupStore(db, dialect);
+    this.dynamicGroups = new DynamicGroupStore(db, dialect);
     this.billingGroups = new BillingGroupStore(db, dialect);
     this.serverCredentials = new ServerCredentialStore(db);
     this.embeddedObjectStore = new EmbeddedObjectStoreClaims(db);

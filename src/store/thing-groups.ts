@@ -21,7 +21,24 @@ export interface ThingGroupRow {
   attributes: string;
   version: number;
   created_at: number;
+  /** Dynamic groups only (migration 0020): NULL on a static group. */
+  query_string: string | null;
+  index_name: string | null;
+  query_version: string | null;
+  /** The query resolved against the indexing configuration (JSON of an IndexPredicate). */
+  predicate: string | null;
+  dynamic_status: string | null;
+  build_after: string | null;
+  build_generation: number | null;
+  build_done: number | null;
+  build_not_before: number | null;
 }
+
+/** A static group's dynamic columns. */
+export const STATIC_GROUP = {
+  query_string: null, index_name: null, query_version: null, predicate: null, dynamic_status: null, build_after: null, build_generation: null,
+  build_done: null, build_not_before: null,
+} as const;
 
 export interface ThingGroupMemberRow {
   group_name: string;
@@ -45,7 +62,7 @@ export interface GroupListFilter {
  */
 const prefixEnd = (path: string) => `${path}~`;
 
-/** Static thing groups, their hierarchy (materialized paths) and their members. */
+/** Thing groups (static and dynamic), the static hierarchy (materialized paths) and their members. */
 export class ThingGroupStore {
   constructor(
     private readonly db: Kysely<Database>,
@@ -85,6 +102,11 @@ export class ThingGroupStore {
   }
 
   async update(groupName: string, patch: Partial<Pick<ThingGroupRow, 'description' | 'attributes' | 'version'>>): Promise<void> {
+    await this.db.updateTable('thing_groups').set(patch).where('group_name', '=', groupName).execute();
+  }
+
+  /** A dynamic group's new query and the start of its sweep. */
+  async setQuery(groupName: string, patch: Pick<ThingGroupRow, 'query_string' | 'predicate' | 'dynamic_status' | 'build_after' | 'build_done' | 'build_generation' | 'build_not_before'>): Promise<void> {
     await this.db.updateTable('thing_groups').set(patch).where('group_name', '=', groupName).execute();
   }
 

@@ -51,7 +51,7 @@ export function allRoutes(): FuzzRoute[] {
       readyRoute(standIn),
       ...jobTemplateRoutes(standIn),
       ...certificateRoutes(standIn),
-      ...indexingRoutes(standIn, standIn),
+      ...indexingRoutes(standIn, standIn, standIn),
       ...endpointRoutes(() => new URL('http://127.0.0.1')),
     ]),
     ...of('iot-jobs-data', jobsDataRoutes(standIn)),

@@ -1,3 +1,4 @@
+import { DocumentChanges } from '../../src/domain/indexing/document-changes.js';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -39,7 +40,7 @@ for (const backend of await testBackends()) {
       opened = await openDatabase({ dataDir, databaseUrl: backend.name === 'postgres' ? POSTGRES_URL : undefined, schema });
       await migrateToLatest(opened.db, opened.dialect);
       store = new Store(opened.db, opened.dialect);
-      registry = new ThingRegistry({ store, clock: new VirtualClock(), arns: new Arns('us-east-1', '123456789012'), limits: DEFAULT_LIMITS });
+      registry = new ThingRegistry({ store, clock: new VirtualClock(), arns: new Arns('us-east-1', '123456789012'), limits: DEFAULT_LIMITS }, new DocumentChanges());
       const listener: MembershipListener = {
         async membershipChanged(tx, thingName, change) {
           // What the listener sees must already be the new state, through the transaction.

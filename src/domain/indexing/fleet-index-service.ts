@@ -4,7 +4,7 @@ import type { DomainContext } from '../context.js';
 import { DomainError } from '../errors.js';
 import { decodeToken, encodeToken, isString, pageSize } from '../pagination.js';
 import { FieldErrors } from '../validation.js';
-import { dynamicThingGroupsExist } from './dynamic-groups.js';
+import { DocumentChanges } from './document-changes.js';
 import { IndexBuild } from './index-build.js';
 import { readState, type IndexState } from './index-state.js';
 import { checkLimits, DEFAULT_QUERY_LIMITS, resolveGroupQuery, resolveThingQuery, type IndexName, type QueryLimits } from './index-fields.js';
@@ -31,11 +31,14 @@ export class FleetIndexService {
   readonly settings: IndexingSettings;
   /** Told after a commit that made build work due (the engine is poked). */
   onBuildDue: () => void = () => undefined;
+  /** Dynamic thing groups, once wired: they hold thing indexing on and follow its configuration. */
+  dynamicGroups: DynamicGroupsOfIndex = { exist: async () => false, configurationChanged: async () => undefined };
 
   constructor(
     private readonly ctx: DomainContext,
     settings: Partial<IndexingSettings> = {},
     private readonly limits: QueryLimits = DEFAULT_QUERY_LIMITS,
+    private readonly documents: DocumentChanges = new DocumentChanges(),
   ) {
     this.settings = { ...DEFAULT_INDEXING_SETTINGS, ...settings };
   }
@@ -50,7 +53,7 @@ export class FleetIndexService {
       const next = checkUpdate(input, current.config, this.settings);
       const wasOn = current.config.thing.thingIndexingMode !== 'OFF';
       const isOn = next.thing.thingIndexingMode !== 'OFF';
-      if (wasOn && !isOn && (await dynamicThingGroupsExist(tx))) {
+      if (wasOn && !isOn && (await this.dynamicGroups.exist(tx))) {
         throw new DomainError('InvalidRequestException', 'Thing indexing cannot be disabled while dynamic thing groups exist: you cannot disable it until you delete all of your dynamic thing groups.');
       }
       const now = this.ctx.clock.now();
@@ -80,6 +83,8 @@ export class FleetIndexService {
       // A registry small enough for one build step is indexed at once (ACTIVE without a delay,
       // fleet-indexing.md §11 #1); a larger one goes on in the background.
       if (build.build_done === 0) await new IndexBuild(this.ctx).stepIn(tx);
+      // Dynamic queries are resolved against what is indexed now, and swept again.
+      if (isOn && changed) await this.dynamicGroups.configurationChanged(tx, next.thing);
       return {};
     });
   }
@@ -153,6 +158,7 @@ export class FleetIndexService {
         session_expiry: event.sessionExpiry ?? previous?.session_expiry ?? null,
         version: (previous?.version ?? 0) + 1,
       });
+      await this.documents.changed(tx, thingName, ['connectivity']);
     });
   }
 
@@ -166,6 +172,12 @@ export class FleetIndexService {
     if (!this.enabledIndices(state.config).includes(indexName as IndexName)) throw new DomainError('ResourceNotFoundException', NOT_ENABLED);
     if (indexName === 'AWS_Things' && state.thingStatus === 'BUILDING') throw new DomainError('IndexNotReadyException', 'The index is not ready.');
   }
+}
+
+/** What the index asks of dynamic thing groups (dynamic-group-service.ts). */
+export interface DynamicGroupsOfIndex {
+  exist(tx: Store): Promise<boolean>;
+  configurationChanged(tx: Store, config: ThingIndexingConfiguration): Promise<void>;
 }
 
 /** DescribeIndex's `schema` (§4). */

@@ -33,11 +33,20 @@ export class ContinuousJobMembership implements MembershipListener {
     // Leaving first: it locks executions before job rows, the order every transition keeps; joining
     // then locks job rows, which nothing holds while waiting for an execution.
     if (change.left.length > 0) await this.left(tx, change.left, [thingName]);
-    if (change.joined.length > 0) {
-      for (const { job_id } of await tx.jobs.continuousJobsTargetingGroups(await groupsAndAncestors(tx, change.joined))) {
-        // Locked, so a CancelJob committing meanwhile is seen: a cancelled job gets no new execution.
-        const job = await tx.jobs.getForUpdate(job_id);
-        if (!job || job.status !== 'IN_PROGRESS') continue;
+    if (change.joined.length > 0) await this.joined(tx, change.joined, [thingName]);
+  }
+
+  /** A dynamic group's sweep: a batch of things joined one group; the jobs concerned are looked up once. */
+  async membersJoined(tx: Store, groupName: string, thingNames: string[]): Promise<void> {
+    await this.joined(tx, [groupName], thingNames);
+  }
+
+  private async joined(tx: Store, groupNames: string[], thingNames: string[]): Promise<void> {
+    for (const { job_id } of await tx.jobs.continuousJobsTargetingGroups(await groupsAndAncestors(tx, groupNames))) {
+      // Locked, so a CancelJob committing meanwhile is seen: a cancelled job gets no new execution.
+      const job = await tx.jobs.getForUpdate(job_id);
+      if (!job || job.status !== 'IN_PROGRESS') continue;
+      for (const thingName of thingNames) {
         const latest = await tx.jobExecutions.latest(job_id, thingName);
         if (latest && isPending(latest.status)) continue;
         await this.executions.create(tx, job, thingName, latest ? Number(latest.execution_number) + 1 : 1);

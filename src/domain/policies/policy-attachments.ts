@@ -2,6 +2,7 @@ import type { PolicyWithDocument } from '../../store/policies.js';
 import type { Store } from '../../store/store.js';
 import type { DomainContext } from '../context.js';
 import { DomainError } from '../errors.js';
+import { dynamicGroupRefused } from '../things/thing-rules.js';
 import { thingNotFound } from '../things/thing-service.js';
 import { checkPageSize, checkPolicyName, decodeMarker, markerPage, MAX_POLICIES_PER_CERTIFICATE, MAX_POLICIES_PER_THING_GROUP, policyErrors, policyNotFound, type PolicyChangeFeed } from './policy-rules.js';
 import { requirePolicy } from './policy-service.js';
@@ -30,6 +31,8 @@ export class PolicyAttachmentService {
     return this.ctx.store.transaction(async (tx) => {
       if (!(await tx.policies.getForShare(name))) throw policyNotFound();
       if (!(await targetExists(tx, this.principals, target))) throw targetNotFound(target.arn);
+      // AWS: attaching a policy to a dynamic group "generates an exception" (fleet-indexing.md §8.2).
+      if (target.kind === 'thinggroup' && (await tx.thingGroups.get(target.groupName))?.query_string != null) throw dynamicGroupRefused(this.ctx.arns.thingGroup(target.groupName));
       const limit = target.kind === 'cert' ? MAX_POLICIES_PER_CERTIFICATE : MAX_POLICIES_PER_THING_GROUP;
       await tx.policies.lockTarget(target.arn);
       // Attaching twice is a no-op; the new attachment rolls back when it is one too many.

@@ -24,6 +24,7 @@ export function createPolicyDomain(ctx: DomainContext, registry: ThingRegistry, 
     membershipChanged: async (tx, thingName) => notify(tx, [thingName]),
     thingDeleted: async (tx, thingName) => notify(tx, [thingName]),
     membersLeft: async (tx, _group, thingNames) => notify(tx, thingNames),
+    membersJoined: async (tx, _group, thingNames) => notify(tx, thingNames),
   };
   registry.addMembershipListener(membership);
   const attachments = new PolicyAttachmentService(ctx, principals, changes);

@@ -4,6 +4,7 @@ import type { DomainContext } from '../context.js';
 import { DomainError, notFound } from '../errors.js';
 import { decodeToken, encodeToken, isString } from '../pagination.js';
 import { FieldErrors } from '../validation.js';
+import { DocumentChanges, shadowSource } from '../indexing/document-changes.js';
 import { shadowTerms } from '../indexing/shadow-terms.js';
 import { acceptedDocument, deltaDocument, documentsDocument, fullDocument } from './documents.js';
 import { setOwn, type JsonObject } from './json-value.js';
@@ -39,6 +40,8 @@ export class ShadowService {
     private readonly ctx: DomainContext,
     private readonly events: ShadowEvents = noShadowEvents,
     settings: Partial<ShadowSettings> = {},
+    /** Dynamic thing groups follow indexed shadow writes (issue 12). */
+    private readonly documents: DocumentChanges = new DocumentChanges(),
   ) {
     this.settings = { ...DEFAULT_SHADOW_SETTINGS, ...settings };
   }
@@ -70,6 +73,7 @@ export class ShadowService {
         if (!(await tx.shadows.replace(tombstone, current.row))) continue;
         // The fleet index forgets the shadow in the same transaction (decision 0025).
         await tx.fleetIndex.replaceShadowTerms(key.thingName, key.shadowName ?? '', []);
+        await this.documents.changed(tx, key.thingName, [shadowSource(key.shadowName)]);
         const response: JsonObject = { version: current.version, timestamp: Math.floor(now / 1000) };
         if (input.clientToken !== undefined) response.clientToken = input.clientToken;
         tx.afterCommit(() => this.announce(() => this.events.deleted({ ...key, response })));
@@ -137,6 +141,7 @@ export class ShadowService {
       if (!written) continue;
       // The fleet index follows the write in the same transaction (decision 0025).
       await tx.fleetIndex.replaceShadowTerms(key.thingName, key.shadowName ?? '', shadowTerms(key.shadowName ?? '', content));
+      await this.documents.changed(tx, key.thingName, [shadowSource(key.shadowName)]);
 
       const accepted = acceptedDocument(request, version, timestamp, withMetadata);
       const delta = deltaDocument(content, version, timestamp, request.clientToken);

@@ -1,3 +1,4 @@
+import type { DocumentChanges } from '../indexing/document-changes.js';
 import { randomUUID } from 'node:crypto';
 import type { BillingGroupRow } from '../../store/billing-groups.js';
 import type { Store } from '../../store/store.js';
@@ -45,7 +46,10 @@ function checkVersion(row: BillingGroupRow, expectedVersion: number | undefined)
  * billing group (AddThingToBillingGroup moves it from another; decision 0022).
  */
 export class BillingGroupService {
-  constructor(private readonly ctx: DomainContext) {}
+  constructor(
+    private readonly ctx: DomainContext,
+    private readonly documents: DocumentChanges,
+  ) {}
 
   async createBillingGroup(input: { billingGroupName?: unknown; billingGroupProperties?: unknown; tags?: unknown }) {
     const e = errors();
@@ -163,6 +167,8 @@ export class BillingGroupService {
       await requireThing(tx, thingName, true);
       // A thing has at most one billing group: joining another moves it.
       await tx.billingGroups.setThingGroup(thingName, groupName);
+      // thingGroupNames holds the billing group: dynamic queries on it follow.
+      await this.documents.changed(tx, thingName, ['groups']);
       return {};
     });
   }
@@ -173,7 +179,10 @@ export class BillingGroupService {
       await requireBillingGroupForShare(tx, groupName);
       const thing = await requireThing(tx, thingName, true);
       // Removing a thing from a group it is not in changes nothing.
-      if (thing.billing_group_name === groupName) await tx.billingGroups.setThingGroup(thingName, null);
+      if (thing.billing_group_name === groupName) {
+        await tx.billingGroups.setThingGroup(thingName, null);
+        await this.documents.changed(tx, thingName, ['groups']);
+      }
       return {};
     });
   }

@@ -12,6 +12,8 @@ export interface MembershipListener {
    * per batch instead of once per member. A listener without it gets one `membershipChanged` each.
    */
   membersLeft?(tx: Store, groupName: string, thingNames: string[]): Promise<void>;
+  /** Optional batch form of `membershipChanged(tx, t, { joined: [groupName], left: [] })` (a dynamic group's sweep). */
+  membersJoined?(tx: Store, groupName: string, thingNames: string[]): Promise<void>;
 }
 
 /**
@@ -42,6 +44,15 @@ export class MembershipEvents {
     for (const l of this.listeners) {
       if (l.membersLeft) await l.membersLeft(tx, groupName, [...thingNames]);
       else for (const thingName of thingNames) await l.membershipChanged(tx, thingName, { joined: [], left: [groupName] });
+    }
+  }
+
+  /** Every thing of `thingNames` (new members) joined `groupName`. */
+  async membersJoined(tx: Store, groupName: string, thingNames: string[]): Promise<void> {
+    if (thingNames.length === 0) return;
+    for (const l of this.listeners) {
+      if (l.membersJoined) await l.membersJoined(tx, groupName, [...thingNames]);
+      else for (const thingName of thingNames) await l.membershipChanged(tx, thingName, { joined: [groupName], left: [] });
     }
   }
 

@@ -6,7 +6,8 @@ import { FieldErrors } from '../validation.js';
 import type { MembershipEvents } from './membership-events.js';
 import { requireGroup } from './thing-group-service.js';
 import { checkReference, resolveReference } from './references.js';
-import { checkName, NAME, thingGroupNotFound, type RegistryLimits } from './thing-rules.js';
+import { checkName, dynamicGroupRefused, NAME, thingGroupNotFound, type RegistryLimits } from './thing-rules.js';
+import type { DocumentChanges } from '../indexing/document-changes.js';
 import { requireThing } from './thing-service.js';
 
 const errors = () => new FieldErrors('InvalidRequestException');
@@ -31,12 +32,13 @@ export class MembershipService {
     private readonly ctx: DomainContext,
     private readonly limits: RegistryLimits,
     private readonly events: MembershipEvents,
+    private readonly documents: DocumentChanges,
   ) {}
 
   async addThingToThingGroup(input: MembershipInput): Promise<Record<string, never>> {
-    const { thingName, groupName } = this.checkPair(input);
+    const { thingName, groupName, override } = this.checkPair(input);
     return this.ctx.store.transaction(async (tx) => {
-      await this.changeGroups(tx, thingName, [groupName], []);
+      await this.changeGroups(tx, thingName, [groupName], [], override);
       return {};
     });
   }
@@ -54,12 +56,12 @@ export class MembershipService {
     const thingName = checkName(e, input.thingName, 'thingName');
     const toAdd = this.checkNameList(e, input.thingGroupsToAdd, 'thingGroupsToAdd');
     const toRemove = this.checkNameList(e, input.thingGroupsToRemove, 'thingGroupsToRemove');
-    e.boolean(input.overrideDynamicGroups, 'overrideDynamicGroups');
+    const override = e.boolean(input.overrideDynamicGroups, 'overrideDynamicGroups') === true;
     e.throwIfAny();
     const both = toAdd.find((g) => toRemove.includes(g));
     if (both !== undefined) throw invalid(`Thing group ${both} cannot be both added and removed in the same request.`);
     return this.ctx.store.transaction(async (tx) => {
-      await this.changeGroups(tx, thingName!, toAdd, toRemove);
+      await this.changeGroups(tx, thingName!, toAdd, toRemove, override);
       return {};
     });
   }
@@ -99,24 +101,42 @@ export class MembershipService {
    * and additions, then tells the listeners once with what really changed. The thing row is locked
    * so concurrent changes to one thing's groups cannot both pass the 10-group check.
    */
-  private async changeGroups(tx: Store, thingName: string, add: string[], remove: string[]): Promise<void> {
+  private async changeGroups(tx: Store, thingName: string, add: string[], remove: string[], override = false): Promise<void> {
     await requireThing(tx, thingName, true);
     const wanted = [...new Set([...add, ...remove])];
-    const found = new Set((await tx.thingGroups.getManyForShare(wanted)).map((g) => g.group_name));
+    const groups = await tx.thingGroups.getManyForShare(wanted);
+    const found = new Set(groups.map((g) => g.group_name));
     const missing = wanted.find((g) => !found.has(g));
     if (missing !== undefined) throw thingGroupNotFound(missing);
+    // Dynamic groups' members follow their queries only (fleet-indexing.md §8.2).
+    const dynamic = groups.find((g) => g.query_string !== null);
+    if (dynamic) throw dynamicGroupRefused(this.ctx.arns.thingGroup(dynamic.group_name));
 
     const current = new Set(await tx.thingGroups.directGroupNamesOf(thingName));
     const left = [...new Set(remove)].filter((g) => current.has(g));
     const joined = [...new Set(add)].filter((g) => !current.has(g));
-    const resulting = current.size - left.length + joined.length;
+    const evicted: string[] = [];
+    let resulting = current.size - left.length + joined.length;
+    if (joined.length > 0 && resulting > this.limits.maxGroupsPerThing && override) {
+      // overrideDynamicGroups: the thing leaves its most recently created dynamic groups (§8.3).
+      for (const g of await tx.dynamicGroups.dynamicGroupsOf(thingName)) {
+        if (resulting <= this.limits.maxGroupsPerThing) break;
+        evicted.push(g.group_name);
+        resulting--;
+      }
+    }
     if (joined.length > 0 && resulting > this.limits.maxGroupsPerThing) {
       throw invalid(`Thing ${thingName} cannot be added to more than ${this.limits.maxGroupsPerThing} thing groups.`);
     }
-    for (const g of left) await tx.thingGroups.removeMember(g, thingName);
+    for (const g of [...left, ...evicted]) await tx.thingGroups.removeMember(g, thingName);
     const now = this.ctx.clock.now();
     for (const g of joined) await tx.thingGroups.addMember(g, thingName, now);
-    await this.events.changed(tx, thingName, joined, left);
+    await this.events.changed(tx, thingName, joined, [...left, ...evicted]);
+    if (joined.length === 0 && left.length === 0) return;
+    // Dynamic queries reading thingGroupNames follow; a thing that was at the limit may now fit
+    // dynamic groups it was refused (§8.3).
+    const wasFull = current.size >= this.limits.maxGroupsPerThing && resulting < this.limits.maxGroupsPerThing;
+    await this.documents.changed(tx, thingName, wasFull ? 'all' : ['groups']);
   }
 
   private checkNameList(e: FieldErrors, value: unknown, path: string): string[] {
@@ -131,12 +151,12 @@ export class MembershipService {
   }
 
   /** Each side by name or ARN; both given must agree (§4.3). */
-  private checkPair(input: MembershipInput): { thingName: string; groupName: string } {
+  private checkPair(input: MembershipInput): { thingName: string; groupName: string; override: boolean } {
     const e = errors();
     const thing = checkReference(e, 'thing', input as Record<string, unknown>);
     const group = checkReference(e, 'thinggroup', input as Record<string, unknown>);
-    e.boolean(input.overrideDynamicGroups, 'overrideDynamicGroups');
+    const override = e.boolean(input.overrideDynamicGroups, 'overrideDynamicGroups') === true;
     e.throwIfAny();
-    return { groupName: resolveReference(this.ctx.arns, group), thingName: resolveReference(this.ctx.arns, thing) };
+    return { groupName: resolveReference(this.ctx.arns, group), thingName: resolveReference(this.ctx.arns, thing), override };
   }
 }

@@ -1,4 +1,5 @@
 import type { DomainContext } from '../context.js';
+import type { DocumentChanges } from '../indexing/document-changes.js';
 import { BillingGroupService } from './billing-group-service.js';
 import { MembershipEvents, type MembershipListener } from './membership-events.js';
 import { MembershipService } from './membership-service.js';
@@ -17,15 +18,18 @@ export class ThingRegistry {
   readonly groups: ThingGroupService;
   readonly membership: MembershipService;
   readonly billingGroups: BillingGroupService;
-  private readonly events = new MembershipEvents();
+  /** Membership changes, static and dynamic, go to every listener through this. */
+  readonly events = new MembershipEvents();
+  readonly limits: RegistryLimits;
 
-  constructor(ctx: DomainContext, limits: Partial<RegistryLimits> = {}) {
+  constructor(ctx: DomainContext, documents: DocumentChanges, limits: Partial<RegistryLimits> = {}) {
     const l = { ...DEFAULT_REGISTRY_LIMITS, ...limits };
-    this.things = new ThingService(ctx, l, this.events);
+    this.limits = l;
+    this.things = new ThingService(ctx, l, this.events, documents);
     this.thingTypes = new ThingTypeService(ctx, l);
     this.groups = new ThingGroupService(ctx, l, this.events);
-    this.membership = new MembershipService(ctx, l, this.events);
-    this.billingGroups = new BillingGroupService(ctx);
+    this.membership = new MembershipService(ctx, l, this.events, documents);
+    this.billingGroups = new BillingGroupService(ctx, documents);
   }
 
   addMembershipListener(listener: MembershipListener): void {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ThingGroupRow } from '../../store/thing-groups.js';
+import { STATIC_GROUP, type ThingGroupRow } from '../../store/thing-groups.js';
 import type { Store } from '../../store/store.js';
 import type { DomainContext } from '../context.js';
 import { DomainError } from '../errors.js';
@@ -13,6 +13,7 @@ import {
   checkDescription,
   checkExpectedVersion,
   checkName,
+  dynamicGroupRefused,
   parseAttributes,
   sameAttributes,
   thingGroupNotFound,
@@ -31,17 +32,31 @@ export async function requireGroup(store: Store, name: string): Promise<ThingGro
   return row;
 }
 
+/**
+ * Every member leaves the group (its deletion), in batches; listeners hear of it while the group
+ * row (and its path, which names its ancestors) can still be read, though no longer with that
+ * member in it.
+ */
+export async function removeAllMembers(tx: Store, events: MembershipEvents, groupName: string): Promise<void> {
+  for (;;) {
+    const members = await tx.thingGroups.listMembers(groupName, undefined, MEMBER_BATCH);
+    if (members.length === 0) break;
+    await tx.thingGroups.removeMembers(groupName, members);
+    await events.membersLeft(tx, groupName, members);
+  }
+}
+
 /** '/a/b/c/' → ['a', 'b', 'c']. */
 export function pathNames(path: string): string[] {
   return path.split('/').filter((s) => s.length > 0);
 }
 
-interface GroupProperties {
+export interface GroupProperties {
   description?: string;
   payload?: AttributePayload;
 }
 
-function checkProperties(e: FieldErrors, value: unknown, required: boolean): GroupProperties | undefined {
+export function checkProperties(e: FieldErrors, value: unknown, required: boolean): GroupProperties | undefined {
   const props = e.object(value, 'thingGroupProperties', required);
   if (!props) return undefined;
   return {
@@ -86,7 +101,8 @@ export class ThingGroupService {
       });
       // Idempotent for the same properties and parent; tags are not compared (§4.3).
       const sameOrRefuse = (row: ThingGroupRow) => {
-        const same = (row.description ?? undefined) === description
+        const same = row.query_string === null
+          && (row.description ?? undefined) === description
           && row.parent_group_name === (parentName ?? null)
           && sameAttributes(parseAttributes(row.attributes), attributes);
         if (!same) {
@@ -106,6 +122,8 @@ export class ThingGroupService {
         // Locked: the child count below must not race another create, nor the parent's deletion.
         parent = await tx.thingGroups.getForUpdate(parentName);
         if (!parent) throw new DomainError('InvalidRequestException', `Parent thing group ${parentName} does not exist.`);
+        // A dynamic group has no place in a hierarchy (fleet-indexing.md §8.2).
+        if (parent.query_string !== null) throw dynamicGroupRefused(this.ctx.arns.thingGroup(parentName));
         if (parent.depth >= this.limits.maxGroupDepth) {
           throw new DomainError('InvalidRequestException', `Thing group hierarchies can be at most ${this.limits.maxGroupDepth} levels deep; ${parentName} is already at level ${parent.depth}.`);
         }
@@ -123,6 +141,7 @@ export class ThingGroupService {
         attributes: JSON.stringify(attributes),
         version: 1,
         created_at: this.ctx.clock.now(),
+        ...STATIC_GROUP,
       };
       if (!(await tx.thingGroups.insert(row))) return sameOrRefuse(await requireGroup(tx, groupName));
       if (tags && Object.keys(tags).length > 0) await tx.tags.put(this.ctx.arns.thingGroup(groupName), tags);
@@ -136,6 +155,13 @@ export class ThingGroupService {
     e.throwIfAny();
     const row = await requireGroup(this.ctx.store, name!);
     const attributes = parseAttributes(row.attributes);
+    // A dynamic group adds its query and status (fleet-indexing.md §8.2).
+    const dynamic = row.query_string === null ? {} : {
+      indexName: row.index_name ?? 'AWS_Things',
+      queryString: row.query_string,
+      queryVersion: row.query_version ?? '2017-09-30',
+      status: row.dynamic_status ?? 'ACTIVE',
+    };
     // The path names every ancestor, root first; the last entry is the group itself.
     const ancestors = pathNames(row.path).slice(0, -1);
     return {
@@ -157,6 +183,7 @@ export class ThingGroupService {
           : {}),
         creationDate: new Date(row.created_at),
       },
+      ...dynamic,
     };
   }
 
@@ -170,6 +197,7 @@ export class ThingGroupService {
     return this.ctx.store.transaction(async (tx) => {
       const group = await tx.thingGroups.getForUpdate(groupName);
       if (!group) throw thingGroupNotFound(groupName);
+      if (group.query_string !== null) throw dynamicGroupRefused(this.ctx.arns.thingGroup(groupName));
       if (expectedVersion !== undefined && expectedVersion !== group.version) {
         throw new DomainError('VersionConflictException', `The version for thing group ${groupName} does not match the expected version.`);
       }
@@ -196,6 +224,7 @@ export class ThingGroupService {
     return this.ctx.store.transaction(async (tx) => {
       const group = await tx.thingGroups.getForUpdate(groupName);
       if (!group) return {};
+      if (group.query_string !== null) throw dynamicGroupRefused(this.ctx.arns.thingGroup(groupName));
       if (expectedVersion !== undefined && expectedVersion !== group.version) {
         throw new DomainError('VersionConflictException', `The version for thing group ${groupName} does not match the expected version.`);
       }
@@ -203,14 +232,7 @@ export class ThingGroupService {
         // AWS's text, space before the colon included (§4.3).
         throw new DomainError('InvalidRequestException', `Cannot delete thing group : ${groupName} when there are still child groups attached to it`);
       }
-      // Each member leaves first, and listeners hear of it while the group row (and its path, which
-      // names its ancestors) can still be read, though no longer with that member in it.
-      for (;;) {
-        const members = await tx.thingGroups.listMembers(groupName, undefined, MEMBER_BATCH);
-        if (members.length === 0) break;
-        await tx.thingGroups.removeMembers(groupName, members);
-        await this.events.membersLeft(tx, groupName, members);
-      }
+      await removeAllMembers(tx, this.events, groupName);
       await tx.thingGroups.delete(groupName);
       await tx.tags.removeAll(this.ctx.arns.thingGroup(groupName));
       // Its policies are detached with it (decision 0037); its members were told above.

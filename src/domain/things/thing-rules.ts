@@ -117,3 +117,11 @@ export function sameAttributes(a: Record<string, string>, b: Record<string, stri
 export function parseAttributes(json: string): Record<string, string> {
   return JSON.parse(json) as Record<string, string>;
 }
+
+/** A static-group operation named a dynamic group (fleet-indexing.md §8.2; AWS's text for DeleteThingGroup). */
+export const dynamicGroupRefused = (arn: string) =>
+  new DomainError('InvalidRequestException', `This operation does not support dynamic thing groups. Thing group arn: ${arn}`);
+
+/** A dynamic-group operation named a static group (fleet-indexing.md §8.2). */
+export const staticGroupRefused = (arn: string) =>
+  new DomainError('InvalidRequestException', `This operation only supports dynamic thing groups. Thing group arn: ${arn}`);

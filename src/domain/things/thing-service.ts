@@ -6,6 +6,7 @@ import { DomainError } from '../errors.js';
 import { decodeToken, isString, page, pageSize } from '../pagination.js';
 import { FieldErrors } from '../validation.js';
 import { requireBillingGroupForShare } from './billing-group-service.js';
+import type { DocumentChanges } from '../indexing/document-changes.js';
 import type { MembershipEvents } from './membership-events.js';
 import {
   applyAttributes,
@@ -61,6 +62,7 @@ export class ThingService {
     private readonly ctx: DomainContext,
     private readonly limits: RegistryLimits,
     private readonly events: MembershipEvents,
+    private readonly documents: DocumentChanges,
   ) {}
 
   async createThing(input: CreateThingInput) {
@@ -110,7 +112,11 @@ export class ThingService {
         version: 1,
         created_at: this.ctx.clock.now(),
       };
-      if (await tx.things.insert(row, attributes)) return answer(row);
+      if (await tx.things.insert(row, attributes)) {
+        // A new thing may match any dynamic group (`NOT …` queries match what it lacks).
+        await this.documents.changed(tx, thingName, 'all');
+        return answer(row);
+      }
       // A concurrent create of the same name committed first: answer as if it had come before us.
       return sameOrRefuse(await requireThing(tx, thingName));
     });
@@ -169,6 +175,7 @@ export class ThingService {
         ...(newType !== thing.thing_type_name ? { thing_type_name: newType } : {}),
         ...(attributes !== current ? { attributes } : {}),
       });
+      await this.documents.changed(tx, thingName, ['registry']);
       return {};
     });
   }

@@ -1,0 +1,31 @@
+import type { Store } from '../../store/store.js';
+
+/**
+ * The part of a thing's index document a change touched: its registry entry (name, type,
+ * attributes, version), its static and billing groups, its connectivity, or one of its shadows
+ * ('' is the classic shadow). `all`: a new thing, or one whose group count fell below the limit.
+ */
+export type DocumentSource = 'registry' | 'groups' | 'connectivity' | `shadow:${string}`;
+
+export const shadowSource = (shadowName: string | undefined): DocumentSource => `shadow:${shadowName ?? ''}`;
+
+export interface DocumentListener {
+  documentChanged(tx: Store, thingName: string, sources: DocumentSource[] | 'all'): Promise<void>;
+}
+
+/**
+ * Told, inside the transaction that made the change, that a thing's index document changed; the
+ * registry, shadows and the MQTT door's connectivity report here, dynamic thing groups listen.
+ * Listeners are added once the domain is wired (the registry and shadows exist first).
+ */
+export class DocumentChanges {
+  private readonly listeners: DocumentListener[] = [];
+
+  add(listener: DocumentListener): void {
+    this.listeners.push(listener);
+  }
+
+  async changed(tx: Store, thingName: string, sources: DocumentSource[] | 'all'): Promise<void> {
+    for (const l of this.listeners) await l.documentChanged(tx, thingName, sources);
+  }
+}
