@@ -11,6 +11,8 @@
  * index rows, decision 0025) runs to ACTIVE: that is the build time. Then SearchIndex, through the
  * SDK over HTTP, one request at a time: p50 / p99 of an equality, a wildcard, a range and a
  * compound query, and of a broad equality (every third thing matches; the first page of 100).
+ * Then dynamic thing groups (bench/index-dynamic.ts): shadow updates per second with 20 dynamic
+ * groups against none, their sweep, and a `$package` change moving a thing between two groups.
  */
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -18,6 +20,7 @@ import { DescribeIndexCommand, SearchIndexCommand, UpdateIndexingConfigurationCo
 import { sql } from 'kysely';
 import { testBackends, type Backend } from '../test/support/backends.js';
 import { startTestServer, type TestServer } from '../test/support/server.js';
+import { measureDynamicGroups } from './index-dynamic.js';
 
 const THINGS = Number(process.env.INDEX_THINGS ?? 100_000);
 const RUNS = Number(process.env.INDEX_RUNS ?? 200);
@@ -115,6 +118,7 @@ async function run(backend: Backend): Promise<void> {
       await measure(t, 'broad', (i) => `shadow.name.$package.reported.agent.version:2.0.${i % 3}`),
     ];
     for (const l of lines) console.log(`[${backend.name}] SearchIndex ${l}`);
+    await measureDynamicGroups(t, backend, THINGS);
   } finally {
     await t.close();
   }

@@ -173,7 +173,7 @@ export function createRegionCell(o: RegionCellOptions): RegionCell {
     sbomValidations({ store, worker: sbomValidation }),
     idempotencyPurge({ store, clock, holder: o.nodeId }),
     indexBuild({ store, build: new IndexBuild(ctx), holder: o.nodeId, leaseMs }),
-    dynamicGroupBuild({ store, clock, membership: services.dynamicMembership, holder: o.nodeId, leaseMs }),
+    dynamicGroupBuild({ store, clock, groups: services.dynamicGroups, holder: o.nodeId, leaseMs }),
   ];
   for (const r of reconcilers) o.engine.add(r);
   services.jobDomain.workDue.listen(() => o.engine.poke());

@@ -91,7 +91,7 @@ export function createDomainServices(ctx: DomainContext, ports: DomainPorts) {
   // Dynamic thing groups: memberships follow documents, in the change's transaction.
   const dynamicMembership = new DynamicMembership(ctx, registry.events, registry.limits.maxGroupsPerThing, ports.dynamicGroupLog);
   documents.add(dynamicMembership);
-  const dynamicGroups = new DynamicGroupService(ctx, dynamicMembership, registry.events, fleetIndex.settings);
+  const dynamicGroups = new DynamicGroupService(ctx, dynamicMembership, registry.events, fleetIndex.settings, undefined, ports.dynamicGroupLog);
   fleetIndex.dynamicGroups = dynamicGroups;
   const aggregations = new AggregationService(ctx);
   const events = ports.certificateEvents ?? noCertificateEvents;

@@ -2,6 +2,7 @@ import { sql, type Kysely, type RawBuilder } from 'kysely';
 import { IndexQueryCompiler, type IndexPredicate } from './fleet-index-query.js';
 import type { Database, Dialect } from './schema.js';
 import type { ThingGroupRow } from './thing-groups.js';
+import type { ThingRow } from './things.js';
 
 declare module './schema.js' {
   interface Database {
@@ -16,21 +17,29 @@ export interface DynamicGroupQuery {
   createdAt: number;
 }
 
-/** One thing against several dynamic groups: whether it matches each, whether it is in each, and its group count. */
-export interface ThingEvaluation {
-  matches: boolean[];
-  member: boolean[];
-  /** Thing groups (static and dynamic) the thing is directly in. */
-  groupCount: number;
+/** One thing's registry part of its index document, its connectivity, and the groups it is in. */
+export interface ThingDocumentRow extends Omit<ThingRow, 'created_at'> {
+  /** Every group the thing is directly in, a dynamic one marked with a trailing `*`. */
+  groups: string[];
+  connectivity?: { connected: boolean; timestamp: number; disconnectReason: string | null };
 }
 
-/** One thing of a sweep batch against one group. */
+/** A thing of a sweep batch against one group. */
 export interface SweepRow {
   thing_name: string;
   matches: boolean;
   member: boolean;
   groupCount: number;
 }
+
+/** Tables whose rows make up a thing's index document: a sweep waits for their writers (barrier). */
+const DOCUMENT_TABLES = ['things', 'thing_attributes', 'thing_group_members', 'shadows', 'index_terms', 'billing_groups', 'thing_connectivity'] as const;
+
+/**
+ * Predicates parsed once per text, for the process (a Store lives for one transaction; every
+ * change of a thing reads the groups it concerns). A pure function of the text; never mutated.
+ */
+const PARSED = new Map<string, IndexPredicate>();
 
 type DynamicRow = Pick<ThingGroupRow, 'group_name' | 'predicate' | 'created_at'>;
 
@@ -52,6 +61,16 @@ export class DynamicGroupStore {
     this.compiler = new IndexQueryCompiler(dialect, 'correlated', true);
   }
 
+  private parsed(text: string): IndexPredicate {
+    let p = PARSED.get(text);
+    if (!p) {
+      if (PARSED.size >= 1000) PARSED.clear();
+      p = JSON.parse(text) as IndexPredicate;
+      PARSED.set(text, p);
+    }
+    return p;
+  }
+
   async putSources(groupName: string, sources: string[]): Promise<void> {
     await this.db.deleteFrom('dynamic_group_sources').where('group_name', '=', groupName).execute();
     if (sources.length > 0) await this.db.insertInto('dynamic_group_sources').values(sources.map((source) => ({ source, group_name: groupName }))).execute();
@@ -68,15 +87,13 @@ export class DynamicGroupStore {
       rows = await this.db.selectFrom('thing_groups').select(['group_name', 'predicate', 'created_at']).where('query_string', 'is not', null).execute();
     } else {
       if (sources.length === 0) return [];
-      rows = await this.db.selectFrom('thing_groups as g')
-        .innerJoin('dynamic_group_sources as s', 's.group_name', 'g.group_name')
-        .select(['g.group_name', 'g.predicate', 'g.created_at'])
-        .where('s.source', 'in', sources)
-        .distinct()
-        .execute();
+      // Raw SQL: this runs on every change of a thing, and building it costs more than running it.
+      const r = await sql<DynamicRow>`select distinct g.group_name, g.predicate, g.created_at from dynamic_group_sources s
+        join thing_groups g on g.group_name = s.group_name where s.source in (${sql.join(sources)})`.execute(this.db);
+      rows = r.rows;
     }
     return rows
-      .map((r) => ({ groupName: r.group_name, predicate: JSON.parse(r.predicate!) as IndexPredicate, createdAt: Number(r.created_at) }))
+      .map((r) => ({ groupName: r.group_name, predicate: this.parsed(r.predicate!), createdAt: Number(r.created_at) }))
       .sort((a, b) => a.createdAt - b.createdAt || (a.groupName < b.groupName ? -1 : 1));
   }
 
@@ -100,34 +117,115 @@ export class DynamicGroupStore {
     return Number(r.numUpdatedRows) === 1;
   }
 
-  /** One thing against `groups`, in one statement; undefined when the thing does not exist. */
-  async evaluate(thingName: string, groups: DynamicGroupQuery[], lock: boolean): Promise<ThingEvaluation | undefined> {
-    const columns: RawBuilder<unknown>[] = [];
-    groups.forEach((g, i) => {
-      columns.push(sql`case when ${this.compiler.thingPredicateSql(g.predicate)} then 1 else 0 end as ${sql.ref(`m${i}`)}`);
-      columns.push(sql`case when exists (select 1 from thing_group_members x where x.thing_name = t.thing_name and x.group_name = ${g.groupName}) then 1 else 0 end as ${sql.ref(`c${i}`)}`);
-    });
-    columns.push(sql`(select count(*) from thing_group_members x where x.thing_name = t.thing_name) as n`);
-    const lockClause = lock && this.dialect === 'postgres' ? sql` for update of t` : sql``;
-    const r = await sql<Record<string, unknown>>`select ${sql.join(columns)} from things t where t.thing_name = ${thingName}${lockClause}`.execute(this.db);
+  /**
+   * The registry part of one thing's document, its connectivity and its groups, in one small
+   * statement (the membership check evaluates the groups' predicates on it in memory).
+   */
+  async loadDocument(thingName: string): Promise<ThingDocumentRow | undefined> {
+    const marked = sql`x.group_name || case when g.query_string is null then '' else '*' end`;
+    // Group names never hold '/' (NAME pattern): a safe separator.
+    const aggregate = this.dialect === 'postgres' ? sql`string_agg(${marked}, '/')` : sql`group_concat(${marked}, '/')`;
+    const r = await sql<Record<string, unknown>>`select t.thing_name, t.thing_id, t.thing_type_name, t.billing_group_name, t.attributes, t.version,
+        (select ${aggregate} from thing_group_members x join thing_groups g on g.group_name = x.group_name where x.thing_name = t.thing_name) as member_of,
+        c.connected, c.timestamp as connected_at, c.disconnect_reason
+      from things t left join thing_connectivity c on c.thing_name = t.thing_name where t.thing_name = ${thingName}`.execute(this.db);
     const row = r.rows[0];
     if (!row) return undefined;
+    const memberOf = typeof row.member_of === 'string' && row.member_of !== '' ? row.member_of.split('/') : [];
     return {
-      matches: groups.map((_, i) => Number(row[`m${i}`]) === 1),
-      member: groups.map((_, i) => Number(row[`c${i}`]) === 1),
-      groupCount: Number(row.n),
+      thing_name: row.thing_name as string,
+      thing_id: row.thing_id as string,
+      thing_type_name: (row.thing_type_name as string | null) ?? null,
+      billing_group_name: (row.billing_group_name as string | null) ?? null,
+      attributes: row.attributes as string,
+      version: Number(row.version),
+      groups: memberOf,
+      ...(row.connected === null || row.connected === undefined ? {} : {
+        connectivity: { connected: Number(row.connected) === 1, timestamp: Number(row.connected_at), disconnectReason: (row.disconnect_reason as string | null) ?? null },
+      }),
     };
   }
 
-  /** The next `limit` things after `afterThing` (name order) against one group, locked for update on PostgreSQL. */
+  /** Index rows of these shadows of the thing. */
+  termsOf(thingName: string, shadowNames: string[]): Promise<{ shadow_name: string; field: string; word: string; full_value: string; num: number | null }[]> {
+    if (shadowNames.length === 0) return Promise.resolve([]);
+    return this.db.selectFrom('index_terms').select(['shadow_name', 'field', 'word', 'full_value', 'num']).where('thing_name', '=', thingName).where('shadow_name', 'in', shadowNames).execute();
+  }
+
+  /** Whether the thing matches each predicate, in one statement (what the in-memory check cannot decide). */
+  async matchInSql(thingName: string, predicates: IndexPredicate[]): Promise<boolean[]> {
+    if (predicates.length === 0) return [];
+    const columns = predicates.map((p, i) => sql`case when ${this.compiler.thingPredicateSql(p)} then 1 else 0 end as ${sql.ref(`m${i}`)}`);
+    const r = await sql<Record<string, unknown>>`select ${sql.join(columns)} from things t where t.thing_name = ${thingName}`.execute(this.db);
+    const row = r.rows[0];
+    return predicates.map((_, i) => row !== undefined && Number(row[`m${i}`]) === 1);
+  }
+
+  /**
+   * Locks the thing row for update (PostgreSQL): two changes of one thing decide its membership
+   * one after the other, each from what the other committed. SQLite serializes writers anyway.
+   */
+  async lockThing(thingName: string): Promise<void> {
+    if (this.dialect === 'postgres') await sql`select 1 from things where thing_name = ${thingName} for update`.execute(this.db);
+  }
+
+  /**
+   * Before a new query's first sweep step (PostgreSQL): waits, table by table, until every
+   * transaction writing a thing's document when the query committed has ended. A change that
+   * started earlier may not have seen the new group; the sweep, which comes after, sees its data.
+   * One table per short transaction: the barrier holds a lock only while waiting for it, so it
+   * can never be part of a deadlock. Run outside any transaction.
+   */
+  async documentWritersBarrier(): Promise<void> {
+    // Inside a transaction (test mode's seed) there are no other writers to wait for that matter.
+    if (this.dialect !== 'postgres' || this.db.isTransaction) return;
+    for (const table of DOCUMENT_TABLES) {
+      await this.db.transaction().execute(async (trx) => {
+        await sql`lock table ${sql.table(table)} in share mode`.execute(trx);
+      });
+    }
+  }
+
+  /**
+   * The thing leaves `left` and joins `joined`, in one statement on PostgreSQL; answers what really
+   * changed (a concurrent change may have done part of it).
+   */
+  async moveThing(thingName: string, left: string[], joined: string[], addedAt: number): Promise<{ left: string[]; joined: string[] }> {
+    if (left.length === 0 && joined.length === 0) return { left: [], joined: [] };
+    if (this.dialect === 'postgres') {
+      const del = left.length > 0
+        ? sql`delete from thing_group_members where thing_name = ${thingName} and group_name in (${sql.join(left)}) returning group_name`
+        : sql`select group_name from thing_group_members where false`;
+      const ins = joined.length > 0
+        ? sql`insert into thing_group_members (group_name, thing_name, added_at) values ${sql.join(joined.map((g) => sql`(${g}, ${thingName}, ${addedAt})`))} on conflict do nothing returning group_name`
+        : sql`select group_name from thing_group_members where false`;
+      const r = await sql<{ k: string; group_name: string }>`with d as (${del}), i as (${ins}) select 'l' as k, group_name from d union all select 'j' as k, group_name from i`.execute(this.db);
+      return { left: r.rows.filter((x) => x.k === 'l').map((x) => x.group_name), joined: r.rows.filter((x) => x.k === 'j').map((x) => x.group_name) };
+    }
+    const gone = left.length > 0
+      ? (await sql<{ group_name: string }>`delete from thing_group_members where thing_name = ${thingName} and group_name in (${sql.join(left)}) returning group_name`.execute(this.db)).rows.map((x) => x.group_name)
+      : [];
+    const came = joined.length > 0
+      ? (await sql<{ group_name: string }>`insert into thing_group_members (group_name, thing_name, added_at) values ${sql.join(joined.map((g) => sql`(${g}, ${thingName}, ${addedAt})`))} on conflict do nothing returning group_name`.execute(this.db)).rows.map((x) => x.group_name)
+      : [];
+    return { left: gone, joined: came };
+  }
+
+  /** Locks the sweep's next batch of things for update (PostgreSQL), before it is evaluated in a fresh statement. */
+  async lockBatch(afterThing: string | null, limit: number): Promise<void> {
+    if (this.dialect !== 'postgres') return;
+    const after = afterThing === null ? sql`` : sql` where thing_name > ${afterThing}`;
+    await sql`select thing_name from things${after} order by thing_name limit ${sql.lit(limit)} for update`.execute(this.db);
+  }
+
+  /** The next `limit` things after `afterThing` (name order) against one group (lockBatch first). */
   async sweep(groupName: string, predicate: IndexPredicate, afterThing: string | null, limit: number): Promise<SweepRow[]> {
     const after = afterThing === null ? sql`` : sql` where t.thing_name > ${afterThing}`;
-    const lockClause = this.dialect === 'postgres' ? sql` for update of t` : sql``;
     const r = await sql<{ thing_name: string; m: number; c: number; n: number }>`select t.thing_name,
         case when ${this.compiler.thingPredicateSql(predicate)} then 1 else 0 end as m,
         case when exists (select 1 from thing_group_members x where x.thing_name = t.thing_name and x.group_name = ${groupName}) then 1 else 0 end as c,
         (select count(*) from thing_group_members x where x.thing_name = t.thing_name) as n
-      from things t${after} order by t.thing_name limit ${sql.lit(limit)}${lockClause}`.execute(this.db);
+      from things t${after} order by t.thing_name limit ${sql.lit(limit)}`.execute(this.db);
     return r.rows.map((row) => ({ thing_name: row.thing_name, matches: Number(row.m) === 1, member: Number(row.c) === 1, groupCount: Number(row.n) }));
   }
 

@@ -176,6 +176,21 @@ export class ThingGroupStore {
     return Number(result.numDeletedRows) > 0;
   }
 
+  /** These things join the group, in one statement per chunk; answers those that really joined. */
+  async addMembers(groupName: string, thingNames: string[], addedAt: number): Promise<string[]> {
+    const out: string[] = [];
+    for (let i = 0; i < thingNames.length; i += 500) {
+      const rows = await this.db
+        .insertInto('thing_group_members')
+        .values(thingNames.slice(i, i + 500).map((thing_name) => ({ group_name: groupName, thing_name, added_at: addedAt })))
+        .onConflict((oc) => oc.columns(['group_name', 'thing_name']).doNothing())
+        .returning('thing_name')
+        .execute();
+      out.push(...rows.map((r) => r.thing_name));
+    }
+    return out;
+  }
+
   /** Removes these members of the group (a page at a time when a group is deleted). */
   async removeMembers(groupName: string, thingNames: string[]): Promise<void> {
     if (thingNames.length === 0) return;

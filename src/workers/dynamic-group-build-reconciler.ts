@@ -1,15 +1,15 @@
-import type { DynamicMembership } from '../domain/indexing/dynamic-membership.js';
+import type { DynamicGroupService } from '../domain/indexing/dynamic-group-service.js';
 import type { Clock } from '../clock.js';
 import type { Store } from '../store/store.js';
 import type { Reconciler } from './engine.js';
 
 /**
- * Dynamic thing groups' membership sweeps (domain/indexing/dynamic-membership.ts) on every node's
- * engine: one node at a time holds the lease and takes one batch of one building group per step,
- * in one transaction that re-reads the group locked, so a step another node takes over carries on
- * from the group's own cursor, and a newer query (its generation) wins over an older sweep.
+ * Dynamic thing groups' membership sweeps (domain/indexing/dynamic-group-service.ts `step`) on
+ * every node's engine: one node at a time holds the lease and takes one batch of one building group
+ * per step, in one transaction that re-reads the group locked, so a step another node takes over
+ * carries on from the group's own cursor, and a newer query (its generation) wins over an older sweep.
  */
-export function dynamicGroupBuild(deps: { store: Store; clock: Clock; membership: DynamicMembership; holder: string; leaseMs: number }): Reconciler {
+export function dynamicGroupBuild(deps: { store: Store; clock: Clock; groups: DynamicGroupService; holder: string; leaseMs: number }): Reconciler {
   const { store, clock } = deps;
   return {
     name: 'dynamic-group-build',
@@ -20,11 +20,7 @@ export function dynamicGroupBuild(deps: { store: Store; clock: Clock; membership
       if (!due) return false;
       const now = Date.now();
       if (!(await store.leases.claim('dynamic-group-build', deps.holder, now, now + deps.leaseMs))) return false;
-      const more = await store.transaction(async (tx) => {
-        const group = await tx.thingGroups.getForUpdate(due.group_name);
-        if (!group || group.query_string === null || group.dynamic_status === 'ACTIVE') return false;
-        return deps.membership.sweepStep(tx, group, (notBefore) => clock.now() >= notBefore);
-      });
+      const more = await deps.groups.step(due.group_name);
       // Another building group may be due at once, even when this one's sweep waits for its delay.
       return more || dueGroups.length > 1;
     },

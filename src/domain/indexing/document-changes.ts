@@ -1,3 +1,4 @@
+import type { IndexTerm } from '../../store/fleet-index.js';
 import type { Store } from '../../store/store.js';
 
 /**
@@ -9,8 +10,14 @@ export type DocumentSource = 'registry' | 'groups' | 'connectivity' | `shadow:${
 
 export const shadowSource = (shadowName: string | undefined): DocumentSource => `shadow:${shadowName ?? ''}`;
 
+/** A shadow's index rows the change just wrote: a listener need not read them back. */
+export interface KnownTerms {
+  shadowName: string;
+  terms: IndexTerm[];
+}
+
 export interface DocumentListener {
-  documentChanged(tx: Store, thingName: string, sources: DocumentSource[] | 'all'): Promise<void>;
+  documentChanged(tx: Store, thingName: string, sources: DocumentSource[] | 'all', known?: KnownTerms): Promise<void>;
 }
 
 /**
@@ -25,7 +32,7 @@ export class DocumentChanges {
     this.listeners.push(listener);
   }
 
-  async changed(tx: Store, thingName: string, sources: DocumentSource[] | 'all'): Promise<void> {
-    for (const l of this.listeners) await l.documentChanged(tx, thingName, sources);
+  async changed(tx: Store, thingName: string, sources: DocumentSource[] | 'all', known?: KnownTerms): Promise<void> {
+    for (const l of this.listeners) await l.documentChanged(tx, thingName, sources, known);
   }
 }

@@ -25,6 +25,8 @@ export function compileGroupQuery(query: string, config: ThingIndexingConfigurat
  * is still decided when the thing is created.
  */
 export function sourcesOf(p: IndexPredicate): DocumentSource[] {
+  const cached = SOURCES.get(p);
+  if (cached) return cached;
   const out = new Set<DocumentSource>();
   const visit = (n: IndexPredicate): void => {
     if (n.kind === 'leaf') for (const s of targetSources(n.target)) out.add(s);
@@ -32,8 +34,13 @@ export function sourcesOf(p: IndexPredicate): DocumentSource[] {
     else if (n.kind === 'and' || n.kind === 'or') n.items.forEach(visit);
   };
   visit(p);
-  return [...out].sort();
+  const sources = [...out].sort();
+  SOURCES.set(p, sources);
+  return sources;
 }
+
+/** Predicates come parsed once per text (store/dynamic-thing-groups.ts): their sources are worked out once too. */
+const SOURCES = new WeakMap<IndexPredicate, DocumentSource[]>();
 
 function targetSources(t: IndexTarget): DocumentSource[] {
   switch (t.kind) {

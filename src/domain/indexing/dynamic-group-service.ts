@@ -24,6 +24,8 @@ const INDEX_NAME = 'AWS_Things';
 export const MAX_DYNAMIC_GROUPS = 100;
 
 const errors = () => new FieldErrors('InvalidRequestException');
+/** Sweep steps a Create or Update runs before it answers (SWEEP_BATCH things each). */
+const SYNC_STEPS = 4;
 
 interface QueryInput {
   indexName?: unknown;
@@ -48,6 +50,7 @@ export class DynamicGroupService {
     private readonly events: MembershipEvents,
     private readonly settings: Pick<IndexingSettings, 'indexBuildDelayMs'>,
     private readonly limits: QueryLimits = DEFAULT_QUERY_LIMITS,
+    private readonly log?: { warn(obj: object, msg: string): void },
   ) {}
 
   async createDynamicThingGroup(input: QueryInput & { thingGroupName?: unknown; thingGroupProperties?: unknown; tags?: unknown }) {
@@ -59,7 +62,7 @@ export class DynamicGroupService {
     e.throwIfAny();
     const description = props?.description === '' ? undefined : props?.description;
     const attributes = applyAttributes({}, props?.payload && { ...props.payload, merge: false });
-    return this.ctx.store.transaction(async (tx) => {
+    const result = await this.ctx.store.transaction(async (tx) => {
       const compiled = compileGroupQuery(query.queryString!, await this.thingConfig(tx), this.limits);
       const answer = (row: ThingGroupRow) => ({
         thingGroupName: row.group_name,
@@ -107,9 +110,10 @@ export class DynamicGroupService {
       if (!(await tx.thingGroups.insert(row))) throw new DomainError('ResourceAlreadyExistsException', `Thing Group ${name} already exists in current account with different properties`);
       await tx.dynamicGroups.putSources(name, compiled.sources);
       if (tags && Object.keys(tags).length > 0) await tx.tags.put(this.ctx.arns.thingGroup(name), tags);
-      await this.firstStep(tx, name);
       return answer(row);
     });
+    await this.sweepNow(name);
+    return result;
   }
 
   async updateDynamicThingGroup(input: QueryInput & { thingGroupName?: unknown; thingGroupProperties?: unknown; expectedVersion?: unknown }): Promise<{ version: number }> {
@@ -119,7 +123,8 @@ export class DynamicGroupService {
     const expectedVersion = checkExpectedVersion(e, input.expectedVersion);
     const query = this.checkQueryInput(e, input, false);
     e.throwIfAny();
-    return this.ctx.store.transaction(async (tx) => {
+    let rebuilt = false;
+    const result = await this.ctx.store.transaction(async (tx) => {
       const group = await this.requireDynamic(tx, name);
       if (expectedVersion !== undefined && expectedVersion !== Number(group.version)) {
         throw new DomainError('VersionConflictException', `The version for thing group ${name} does not match the expected version.`);
@@ -135,10 +140,12 @@ export class DynamicGroupService {
       if (query.queryString !== undefined && query.queryString !== group.query_string) {
         const compiled = compileGroupQuery(query.queryString, await this.thingConfig(tx), this.limits);
         await this.rebuild(tx, group, query.queryString, compiled.predicate, compiled.sources);
-        await this.firstStep(tx, name);
+        rebuilt = true;
       }
       return { version };
     });
+    if (rebuilt) await this.sweepNow(name);
+    return result;
   }
 
   async deleteDynamicThingGroup(input: { thingGroupName?: unknown; expectedVersion?: unknown }): Promise<Record<string, never>> {
@@ -194,12 +201,35 @@ export class DynamicGroupService {
     await tx.dynamicGroups.putSources(group.group_name, sources);
   }
 
-  /** The sweep's first batch, in the request's transaction; the rest is the reconciler's. */
-  private async firstStep(tx: Store, name: string): Promise<void> {
-    const row = (await tx.thingGroups.get(name))!;
-    const more = await this.membership.sweepStep(tx, row, (notBefore) => this.ctx.clock.now() >= notBefore);
-    const after = (await tx.thingGroups.get(name))!;
-    if (more || after.dynamic_status !== 'ACTIVE') tx.afterCommit(() => this.onBuildDue());
+  /**
+   * A new query is swept once it has committed (so that every change from then on sees the group):
+   * first the barrier (writers that began before may not have seen it), then batches, in the
+   * request itself up to SYNC_STEPS (a small registry is ACTIVE when the request returns); the
+   * rest is the `dynamic-group-build` reconciler's. A failure here leaves the sweep to it too.
+   */
+  private async sweepNow(name: string): Promise<void> {
+    try {
+      for (let i = 0; i < SYNC_STEPS; i++) if (!(await this.step(name))) break;
+    } catch (err) {
+      this.log?.warn({ err, thingGroupName: name }, 'dynamic group sweep left to the background');
+    }
+    const row = await this.ctx.store.thingGroups.get(name);
+    if (row && row.query_string !== null && row.dynamic_status !== 'ACTIVE') this.onBuildDue();
+  }
+
+  /**
+   * One sweep step of the group, in its own transaction (the group row locked: a newer query or a
+   * deletion waits, and another node's step does not run the same batch); true when another is due.
+   */
+  async step(name: string): Promise<boolean> {
+    const before = await this.ctx.store.thingGroups.get(name);
+    if (!before || before.query_string === null || before.dynamic_status === 'ACTIVE') return false;
+    if (before.build_after === null && before.build_done !== 1) await this.ctx.store.dynamicGroups.documentWritersBarrier();
+    return this.ctx.store.transaction(async (tx) => {
+      const group = await tx.thingGroups.getForUpdate(name);
+      if (!group || group.query_string === null || group.dynamic_status === 'ACTIVE') return false;
+      return this.membership.sweepStep(tx, group, (notBefore) => this.ctx.clock.now() >= notBefore);
+    });
   }
 
   private async requireDynamic(tx: Store, name: string): Promise<ThingGroupRow> {

@@ -1,10 +1,12 @@
-import type { DynamicGroupQuery } from '../../store/dynamic-thing-groups.js';
+import type { DynamicGroupQuery, ThingDocumentRow } from '../../store/dynamic-thing-groups.js';
+import type { IndexPredicate } from '../../store/fleet-index-query.js';
 import type { ThingGroupRow } from '../../store/thing-groups.js';
 import type { Store } from '../../store/store.js';
 import type { DomainContext } from '../context.js';
 import type { MembershipEvents } from '../things/membership-events.js';
-import type { IndexPredicate } from '../../store/fleet-index-query.js';
-import type { DocumentListener, DocumentSource } from './document-changes.js';
+import type { DocumentListener, DocumentSource, KnownTerms } from './document-changes.js';
+import { matchesDocument, thingDocument, type ThingDocument } from './document-match.js';
+import { sourcesOf } from './dynamic-group-query.js';
 
 /** Things a sweep step re-evaluates (one transaction). */
 export const SWEEP_BATCH = 500;
@@ -15,8 +17,10 @@ const LIMIT_REASON = 'The thing failed to be added to the given dynamic thing gr
  * Dynamic group membership (fleet-indexing.md §8.3, decision 0046), in the transaction of the
  * change that moved it:
  * - a thing's document changed: only the dynamic groups whose queries read the changed part are
- *   checked, all in one statement over the thing's row; it leaves those it stopped matching and
- *   joins those it now matches;
+ *   checked. The thing's document is read once (one small statement; the shadow just written is
+ *   already known) and every group's predicate evaluated on it in memory (document-match.ts),
+ *   the database deciding only what the memory cannot (string ranges); the thing then leaves and
+ *   joins groups in one statement;
  * - a sweep re-evaluates a group's query over the whole registry, a batch per step (a new or
  *   changed query, a new indexing configuration).
  * Joins respect the 10-groups-per-thing limit: at the limit, a group older than the thing's newest
@@ -32,46 +36,58 @@ export class DynamicMembership implements DocumentListener {
     private readonly log?: { warn(obj: object, msg: string): void },
   ) {}
 
-  async documentChanged(tx: Store, thingName: string, sources: DocumentSource[] | 'all'): Promise<void> {
-    const groups = await tx.dynamicGroups.concerned(sources);
+  async documentChanged(tx: Store, thingName: string, sources: DocumentSource[] | 'all', known?: KnownTerms): Promise<void> {
+    const groups = (await tx.dynamicGroups.concerned(sources)).map((g) => ({ ...g, sources: sourcesOf(g.predicate) }));
     if (groups.length === 0) return;
-    const evaluation = await tx.dynamicGroups.evaluate(thingName, groups, true);
-    if (!evaluation) return;
-    const left: string[] = [];
-    const joined: string[] = [];
-    groups.forEach((g, i) => {
-      if (evaluation.member[i] && !evaluation.matches[i]) left.push(g.groupName);
-    });
-    for (const g of left) await tx.thingGroups.removeMember(g, thingName);
-    let count = evaluation.groupCount - left.length;
+    // A query reading two parts of the document could otherwise miss a concurrent change of the
+    // other part (each change would decide without the other's); one part is serialized by its own row.
+    if (groups.some((g) => g.sources.length > 1) || sources === 'all') await tx.dynamicGroups.lockThing(thingName);
+    const row = await tx.dynamicGroups.loadDocument(thingName);
+    if (!row) return;
+    const doc = await this.document(tx, row, groups, known);
+    const decided = groups.map((g) => matchesDocument(g.predicate, doc));
+    const undecided = groups.filter((_, i) => decided[i] === undefined);
+    const fromSql = await tx.dynamicGroups.matchInSql(thingName, undecided.map((g) => g.predicate));
+    const matches = decided.map((d) => d ?? fromSql.shift()!);
+
+    const memberOf = new Set(row.groups.map((g) => g.replace(/\*$/, '')));
+    const left = groups.filter((g, i) => memberOf.has(g.groupName) && !matches[i]).map((g) => g.groupName);
+    let count = memberOf.size - left.length;
     // Oldest first: at the limit, an older group wins a place over a newer one (§8.3).
-    const candidates = groups.filter((_, i) => evaluation.matches[i] && !evaluation.member[i]);
-    for (const g of candidates) {
+    const joining: string[] = [];
+    const atLimit: DynamicGroupQuery[] = [];
+    groups.forEach((g, i) => {
+      if (!matches[i] || memberOf.has(g.groupName)) return;
       if (count < this.maxGroupsPerThing) {
-        if (await tx.thingGroups.addMember(g.groupName, thingName, this.ctx.clock.now())) joined.push(g.groupName);
+        joining.push(g.groupName);
         count++;
-        continue;
-      }
+      } else atLimit.push(g);
+    });
+    const moved = await tx.dynamicGroups.moveThing(thingName, left, joining, this.ctx.clock.now());
+    for (const g of atLimit) {
       const evicted = await this.makeRoom(tx, thingName, g.createdAt);
       if (evicted === undefined) {
         this.refused(thingName, g.groupName);
         continue;
       }
-      left.push(evicted);
-      if (await tx.thingGroups.addMember(g.groupName, thingName, this.ctx.clock.now())) joined.push(g.groupName);
+      moved.left.push(evicted);
+      if (await tx.thingGroups.addMember(g.groupName, thingName, this.ctx.clock.now())) moved.joined.push(g.groupName);
     }
-    const alsoJoined = joined.filter((g) => !left.includes(g));
-    const alsoLeft = left.filter((g) => !joined.includes(g));
-    await this.events.changed(tx, thingName, alsoJoined, alsoLeft);
+    await this.events.changed(tx, thingName, moved.joined.filter((g) => !moved.left.includes(g)), moved.left.filter((g) => !moved.joined.includes(g)));
     // A thing that was at the limit may now fit groups it was refused (§8.3).
-    if (sources !== 'all' && evaluation.groupCount >= this.maxGroupsPerThing && count < this.maxGroupsPerThing) {
+    if (sources !== 'all' && memberOf.size >= this.maxGroupsPerThing && count < this.maxGroupsPerThing) {
       await this.documentChanged(tx, thingName, 'all');
     }
   }
 
-  /** A static change left the thing below the limit it was at: every dynamic group is checked again. */
-  async belowLimit(tx: Store, thingName: string): Promise<void> {
-    await this.documentChanged(tx, thingName, 'all');
+  /** The document the groups' predicates read: the registry row, and the shadows they name (one read for those not known). */
+  private async document(tx: Store, row: ThingDocumentRow, groups: { sources: string[] }[], known?: KnownTerms): Promise<ThingDocument> {
+    const shadows = new Set<string>();
+    for (const g of groups) for (const s of g.sources) if (s.startsWith('shadow:')) shadows.add(s.slice('shadow:'.length));
+    if (known) shadows.delete(known.shadowName);
+    const terms = await tx.dynamicGroups.termsOf(row.thing_name, [...shadows]);
+    if (known) for (const t of known.terms) terms.push({ shadow_name: known.shadowName, ...t });
+    return thingDocument(row, terms);
   }
 
   /**
@@ -92,31 +108,33 @@ export class DynamicMembership implements DocumentListener {
 
   /**
    * One sweep step of a group whose membership is being (re)built: the next batch of things in name
-   * order joins or leaves it. True when another step is due at once.
+   * order joins or leaves it. True when another step is due at once. Locks in the order every
+   * change takes them: the CONTINUOUS jobs the group feeds, then the batch's things, then what the
+   * membership events touch.
    */
   async sweepStep(tx: Store, group: ThingGroupRow, buildDelayDone: (notBefore: number) => boolean): Promise<boolean> {
     const generation = Number(group.build_generation);
     if (group.build_done !== 1) {
       const predicate = JSON.parse(group.predicate!) as IndexPredicate;
+      for (const { job_id } of await tx.jobs.continuousJobsTargetingGroups([group.group_name])) await tx.jobs.getForUpdate(job_id);
+      await tx.dynamicGroups.lockBatch(group.build_after, SWEEP_BATCH);
       const rows = await tx.dynamicGroups.sweep(group.group_name, predicate, group.build_after, SWEEP_BATCH);
       const left = rows.filter((r) => r.member && !r.matches).map((r) => r.thing_name);
       if (left.length > 0) await tx.thingGroups.removeMembers(group.group_name, left);
-      const joined: string[] = [];
-      const now = this.ctx.clock.now();
-      const self: DynamicGroupQuery = { groupName: group.group_name, predicate, createdAt: Number(group.created_at) };
+      const joining: string[] = [];
       for (const r of rows) {
         if (!r.matches || r.member) continue;
-        const count = r.groupCount - (left.includes(r.thing_name) ? 1 : 0);
-        if (count >= this.maxGroupsPerThing) {
-          const evicted = await this.makeRoom(tx, r.thing_name, self.createdAt);
+        if (r.groupCount >= this.maxGroupsPerThing) {
+          const evicted = await this.makeRoom(tx, r.thing_name, Number(group.created_at));
           if (evicted === undefined) {
             this.refused(r.thing_name, group.group_name);
             continue;
           }
           await this.events.changed(tx, r.thing_name, [], [evicted]);
         }
-        if (await tx.thingGroups.addMember(group.group_name, r.thing_name, now)) joined.push(r.thing_name);
+        joining.push(r.thing_name);
       }
+      const joined = await tx.thingGroups.addMembers(group.group_name, joining, this.ctx.clock.now());
       await this.events.membersLeft(tx, group.group_name, left);
       await this.events.membersJoined(tx, group.group_name, joined);
       const last = rows[rows.length - 1];

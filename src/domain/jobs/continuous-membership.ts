@@ -30,6 +30,9 @@ export class ContinuousJobMembership implements MembershipListener {
   ) {}
 
   async membershipChanged(tx: Store, thingName: string, change: { joined: string[]; left: string[] }): Promise<void> {
+    // One look first, for both sides: with no CONTINUOUS job on any of the groups (the common case,
+    // and every dynamic group's churn without one) nothing else is read.
+    if ((await tx.jobs.continuousJobsTargetingGroups(await groupsAndAncestors(tx, [...change.left, ...change.joined]))).length === 0) return;
     // Leaving first: it locks executions before job rows, the order every transition keeps; joining
     // then locks job rows, which nothing holds while waiting for an execution.
     if (change.left.length > 0) await this.left(tx, change.left, [thingName]);

@@ -73,7 +73,7 @@ export class ShadowService {
         if (!(await tx.shadows.replace(tombstone, current.row))) continue;
         // The fleet index forgets the shadow in the same transaction (decision 0025).
         await tx.fleetIndex.replaceShadowTerms(key.thingName, key.shadowName ?? '', []);
-        await this.documents.changed(tx, key.thingName, [shadowSource(key.shadowName)]);
+        await this.documents.changed(tx, key.thingName, [shadowSource(key.shadowName)], { shadowName: key.shadowName ?? '', terms: [] });
         const response: JsonObject = { version: current.version, timestamp: Math.floor(now / 1000) };
         if (input.clientToken !== undefined) response.clientToken = input.clientToken;
         tx.afterCommit(() => this.announce(() => this.events.deleted({ ...key, response })));
@@ -140,8 +140,9 @@ export class ShadowService {
       const written = current.row ? await tx.shadows.replace(row, current.row) : await tx.shadows.insert(row);
       if (!written) continue;
       // The fleet index follows the write in the same transaction (decision 0025).
-      await tx.fleetIndex.replaceShadowTerms(key.thingName, key.shadowName ?? '', shadowTerms(key.shadowName ?? '', content));
-      await this.documents.changed(tx, key.thingName, [shadowSource(key.shadowName)]);
+      const terms = shadowTerms(key.shadowName ?? '', content);
+      await tx.fleetIndex.replaceShadowTerms(key.thingName, key.shadowName ?? '', terms);
+      await this.documents.changed(tx, key.thingName, [shadowSource(key.shadowName)], { shadowName: key.shadowName ?? '', terms });
 
       const accepted = acceptedDocument(request, version, timestamp, withMetadata);
       const delta = deltaDocument(content, version, timestamp, request.clientToken);
