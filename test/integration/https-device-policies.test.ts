@@ -7,12 +7,14 @@ import { after, before, describe, it } from 'node:test';
 import pino from 'pino';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import {
+  AddThingToThingGroupCommand,
   AttachPolicyCommand,
   AttachThingPrincipalCommand,
   CreateJobCommand,
   CreateKeysAndCertificateCommand,
   CreatePolicyCommand,
   CreateThingCommand,
+  CreateThingGroupCommand,
   DescribeJobExecutionCommand as ControlDescribeExecution,
   type IoTClient,
 } from '@aws-sdk/client-iot';
@@ -122,6 +124,32 @@ for (const backend of await testBackends()) {
         const still = await s.admin.send(new GetThingShadowCommand({ thingName: 'pol-allow' }));
         assert.equal(JSON.parse(new TextDecoder().decode(still.payload)).version, 1);
         assert.ok(s.logLines.some((l) => l.includes('iot:DeleteThingShadow on thing/pol-allow is not allowed by its policies (https-allow)')));
+      } finally {
+        shadows.destroy();
+        jobs.destroy();
+      }
+    });
+
+    it('its thing\'s groups\' policies apply, their thing variables naming the thing the certificate is attached to', async () => {
+      const d = await s.device('pol-grp');
+      const group = await s.iot.send(new CreateThingGroupCommand({ thingGroupName: 'https-grp' }));
+      await s.iot.send(new AddThingToThingGroupCommand({ thingGroupName: 'https-grp', thingName: 'pol-grp' }));
+      await s.iot.send(new CreatePolicyCommand({
+        policyName: 'https-grp-pol',
+        policyDocument: policy(
+          { Effect: 'Allow', Action: ['iot:GetThingShadow', 'iot:UpdateThingShadow'], Resource: arn('thing/${iot:Connection.Thing.ThingName}') },
+          { Effect: 'Deny', Action: 'iotjobsdata:GetPendingJobExecutions', Resource: '*' },
+        ),
+      }));
+      await s.iot.send(new AttachPolicyCommand({ policyName: 'https-grp-pol', target: group.thingGroupArn }));
+      const shadows = mtlsShadowClient(s.t.url, d);
+      const jobs = mtlsJobsClient(s.t.url, d);
+      try {
+        const updated = await shadows.send(new UpdateThingShadowCommand({ thingName: 'pol-grp', payload: state({ fw: '3.0' }) }));
+        assert.equal(updated.$metadata.httpStatusCode, 200);
+        await expectAwsError(shadows.send(new GetThingShadowCommand({ thingName: 'pol-b' })), 'ForbiddenException', { status: 403 });
+        await expectAwsError(jobs.send(new GetPendingJobExecutionsCommand({ thingName: 'pol-grp' })), 'ForbiddenException', { status: 403 });
+        assert.ok(s.logLines.some((l) => l.includes('iot:GetPendingJobExecutions on thing/pol-grp is explicitly denied by its policies (https-grp-pol)')));
       } finally {
         shadows.destroy();
         jobs.destroy();
