@@ -1,6 +1,6 @@
 import { certificateIdOf, certificateNames } from '../../crypto/x509.js';
 import type { DeviceFacts, DevicePrincipal } from '../policies/device-authorization.js';
-import type { ConnectionThing } from '../policies/policy-variables.js';
+import type { CertificateFacts, ConnectionThing } from '../policies/policy-variables.js';
 import type { DomainContext } from '../context.js';
 
 export type PrincipalDecision = { principal: DevicePrincipal; certificateId: string } | { refused: string; certificateId?: string };
@@ -17,6 +17,12 @@ type ThingLookup = (name: string) => Promise<Omit<ConnectionThing, 'attached'> |
  * The reasons are for the log: they name the certificate id, never its content.
  */
 export class CertificateIdentity {
+  /**
+   * `iot:Certificate.*` names by certificate id: parsing the DER is most of a request's CPU, and an
+   * id (sha256 of the DER) always names the same certificate. HTTPS asks at every request.
+   */
+  private readonly names = new Map<string, CertificateFacts>();
+
   constructor(private readonly ctx: DomainContext) {}
 
   /** The MQTT TLS listener's principal: the thing follows the client id. */
@@ -42,15 +48,24 @@ export class CertificateIdentity {
     const attached = (await this.ctx.store.thingPrincipals.ofPrincipal(certificateArn, undefined, MAX_THINGS_READ)).map((r) => ({ thingName: r.thing_name, exclusive: r.principal_type === 'EXCLUSIVE_THING' }));
     const chosen = thingOfConnection(thingHint, attached);
     const thing = chosen ? await lookupThing(chosen.name) : undefined;
-    const names = certificateNames(der);
     return {
       certificateId,
       facts: {
         certificateArn,
-        certificate: { id: certificateId, ...(names ?? {}) },
+        certificate: this.namesOf(certificateId, der),
         ...(thing ? { thing: { ...thing, attached: chosen!.attached } } : {}),
       },
     };
+  }
+
+  private namesOf(certificateId: string, der: Buffer): CertificateFacts {
+    let facts = this.names.get(certificateId);
+    if (!facts) {
+      facts = { id: certificateId, ...(certificateNames(der) ?? {}) };
+      if (this.names.size >= 10_000) this.names.clear();
+      this.names.set(certificateId, facts);
+    }
+    return facts;
   }
 }
 
