@@ -248,7 +248,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
 
   // Devices: one authorization (policies, --default-device-policy) for every listener.
   const authorization = home.services.policies.deviceAuthorization(config.defaultDevicePolicy);
-  const identities = security.identities(home.ctx, (name) => authorization.thing(name));
+  const identities = security.identities(home.ctx, authorization);
   const homeApis = apisOf(home);
   // A rates file naming no served operation is refused before anything listens.
   const throttle = await Promise.resolve().then(() => requestThrottle(config.throttle, homeApis, options.rateClock ?? systemClock)).catch(async (err: unknown) => {

@@ -6,7 +6,7 @@ import type { CertificateEvents } from './domain/certificates/certificate-ports.
 import { CertificateIdentity } from './domain/certificates/certificate-identity.js';
 import type { DomainContext } from './domain/context.js';
 import { deviceCertificateAuth, type DeviceCertificateAuth } from './protocol/http/device-certificates.js';
-import type { ConnectionThing } from './domain/policies/policy-variables.js';
+import type { DeviceAuthorization } from './domain/policies/device-authorization.js';
 import type { IdentityDecision } from './protocol/mqtt/identity.js';
 import type { MqttDoor } from './protocol/mqtt/start-door.js';
 import type { Store } from './store/store.js';
@@ -30,11 +30,8 @@ export interface DeviceSecurity {
    */
   attachDoor(door: MqttDoor | undefined, engine: Engine, ctx: DomainContext): void;
   /** The home region's identities, once its domain exists. */
-  identities(ctx: DomainContext, lookupThing: ThingLookup): { http?: DeviceCertificateAuth; mqtt?: { context: SecureContextOptions; identify: (der: Buffer, clientId: string) => Promise<IdentityDecision> } };
+  identities(ctx: DomainContext, authorization: DeviceAuthorization): { http?: DeviceCertificateAuth; mqtt?: { context: SecureContextOptions; identify: (der: Buffer, clientId: string) => Promise<IdentityDecision> } };
 }
-
-/** The registry's facts about a thing for the policy engine (DeviceAuthorization.thing). */
-type ThingLookup = (name: string) => Promise<Omit<ConnectionThing, 'attached'> | undefined>;
 
 export async function openDeviceSecurity(config: Config, store: Store, now: () => number, logger: Logger): Promise<DeviceSecurity> {
   const material = await openTlsMaterial(config, store.caCertificates, now);
@@ -57,10 +54,10 @@ export async function openDeviceSecurity(config: Config, store: Store, now: () =
       if (!d || !context || config.databaseUrl === undefined) return;
       engine.add(certificateSweep({ store: ctx.store, arns: ctx.arns, connected: () => d.connectedCertificates(), disconnect: (id, thing) => d.disconnectCertificate(id, thing), log }));
     },
-    identities(ctx, lookupThing) {
+    identities(ctx, authorization) {
       if (!context) return {};
       const identity = new CertificateIdentity(ctx);
-      return { http: deviceCertificateAuth(identity, log), mqtt: { context, identify: (der, clientId) => identity.principal(der, clientId, lookupThing) } };
+      return { http: deviceCertificateAuth(identity, authorization, log), mqtt: { context, identify: (der, clientId) => identity.principal(der, clientId, (name) => authorization.thing(name)) } };
     },
   };
 }

@@ -1,5 +1,7 @@
 import https from 'node:https';
 import { IoTClient } from '@aws-sdk/client-iot';
+import { IoTDataPlaneClient } from '@aws-sdk/client-iot-data-plane';
+import { IoTJobsDataPlaneClient } from '@aws-sdk/client-iot-jobs-data-plane';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { iot, mqtt as crtMqtt } from 'aws-iot-device-sdk-v2';
 import mqtt from 'mqtt';
@@ -14,6 +16,39 @@ export function tlsIotClient(url: string, caPem: string): IoTClient {
     maxAttempts: 1,
     requestHandler: new NodeHttpHandler({ httpsAgent: new https.Agent({ ca: caPem }) }),
   });
+}
+
+/** A device's TLS material: its client certificate and key, and the CA it trusts. */
+export interface DeviceTls {
+  cert: string;
+  key: string;
+  ca: string;
+}
+
+/**
+ * The SDK's settings for a device calling AWS's data endpoint with mTLS: the client certificate
+ * in the HTTPS agent, and no SigV4 at all (the `smithy.api#noAuth` scheme: no credentials are
+ * looked up, no Authorization header is sent).
+ */
+function mtlsClientConfig(url: string, tls: DeviceTls) {
+  return {
+    endpoint: url,
+    region: REGION,
+    maxAttempts: 1,
+    requestHandler: new NodeHttpHandler({ httpsAgent: new https.Agent({ ca: tls.ca, cert: tls.cert, key: tls.key, servername: 'localhost' }) }),
+    httpAuthSchemes: [{ schemeId: 'smithy.api#noAuth', identityProvider: () => async () => ({}), signer: { sign: async <R>(request: R) => request } }],
+    httpAuthSchemeProvider: () => [{ schemeId: 'smithy.api#noAuth' }],
+  };
+}
+
+/** The jobs data plane as a device calls it over HTTPS with its certificate. */
+export function mtlsJobsClient(url: string, tls: DeviceTls): IoTJobsDataPlaneClient {
+  return new IoTJobsDataPlaneClient(mtlsClientConfig(url, tls));
+}
+
+/** The shadow REST API as a device calls it over HTTPS with its certificate. */
+export function mtlsShadowClient(url: string, tls: DeviceTls): IoTDataPlaneClient {
+  return new IoTDataPlaneClient(mtlsClientConfig(url, tls));
 }
 
 export type ConnectOutcome = { connected: mqtt.MqttClient } | { refusedWithConnack: number } | { closedWithoutConnack: true };

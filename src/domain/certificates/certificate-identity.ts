@@ -1,55 +1,71 @@
 import { certificateIdOf, certificateNames } from '../../crypto/x509.js';
-import type { DevicePrincipal } from '../policies/device-authorization.js';
-import type { ConnectionThing } from '../policies/policy-variables.js';
+import type { DeviceFacts, DevicePrincipal } from '../policies/device-authorization.js';
+import type { CertificateFacts, ConnectionThing } from '../policies/policy-variables.js';
 import type { DomainContext } from '../context.js';
 
 export type PrincipalDecision = { principal: DevicePrincipal; certificateId: string } | { refused: string; certificateId?: string };
 
-export type CertificateDecision = { thingName: string; certificateId: string } | { refused: string; certificateId?: string };
+export type FactsDecision = { facts: DeviceFacts; certificateId: string } | { refused: string; certificateId?: string };
+
+type ThingLookup = (name: string) => Promise<Omit<ConnectionThing, 'attached'> | undefined>;
 
 /**
- * Who a client certificate acts for (device-security.md §6.2, decision 0032): its DER must name a
- * registered ACTIVE certificate (whoever signed it: the TLS handshake proved the key), attached
- * to the thing asked for (the MQTT client id, or the HTTPS path's thing). The reasons are for the
- * log: they name the certificate id, never its content.
+ * Who a client certificate acts for (device-security.md §6.2, decisions 0032 and 0048): its DER
+ * must name a registered ACTIVE certificate (whoever signed it: the TLS handshake proved the key);
+ * the thing it acts for is decided from the things attached to it (`thingOfConnection`), and what
+ * it may do there is its policies' to say (the own-thing default admits only an attached thing).
+ * The reasons are for the log: they name the certificate id, never its content.
  */
 export class CertificateIdentity {
+  /**
+   * `iot:Certificate.*` names by certificate id: parsing the DER is most of a request's CPU, and an
+   * id (sha256 of the DER) always names the same certificate. HTTPS asks at every request.
+   */
+  private readonly names = new Map<string, CertificateFacts>();
+
   constructor(private readonly ctx: DomainContext) {}
 
-  async identify(der: Buffer, thingName: string): Promise<CertificateDecision> {
-    const certificateId = certificateIdOf(der);
-    const row = await this.ctx.store.certificates.get(certificateId);
-    if (!row) return { refused: 'the client certificate is not registered', certificateId };
-    if (row.status !== 'ACTIVE') return { refused: `the client certificate is ${row.status}`, certificateId };
-    const attached = await this.ctx.store.thingPrincipals.get(thingName, this.ctx.arns.certificate(certificateId));
-    if (!attached) return { refused: `the client certificate is not attached to thing ${JSON.stringify(thingName)}`, certificateId };
-    return { thingName, certificateId };
+  /** The MQTT TLS listener's principal: the thing follows the client id. */
+  async principal(der: Buffer, clientId: string, lookupThing: ThingLookup): Promise<PrincipalDecision> {
+    const d = await this.facts(der, clientId, lookupThing);
+    return 'facts' in d ? { certificateId: d.certificateId, principal: { ...d.facts, clientId } } : d;
   }
 
   /**
-   * The MQTT TLS listener's principal (decision 0032): a registered ACTIVE certificate, whoever
-   * signed it, with the connection's thing (`thingOfConnection`); what the principal may do is
-   * its policies' to say (the own-thing default admits only an attached thing).
+   * An HTTPS device-plane request's principal: the thing follows the thing its path names, and
+   * there is no client id (`${iot:ClientId}` is unresolvable; AWS has none over HTTPS either).
    */
-  async principal(der: Buffer, clientId: string, lookupThing: (name: string) => Promise<Omit<ConnectionThing, 'attached'> | undefined>): Promise<PrincipalDecision> {
+  async requestFacts(der: Buffer, pathThing: string, lookupThing: ThingLookup): Promise<FactsDecision> {
+    return this.facts(der, pathThing, lookupThing);
+  }
+
+  private async facts(der: Buffer, thingHint: string, lookupThing: ThingLookup): Promise<FactsDecision> {
     const certificateId = certificateIdOf(der);
     const row = await this.ctx.store.certificates.get(certificateId);
     if (!row) return { refused: 'the client certificate is not registered', certificateId };
     if (row.status !== 'ACTIVE') return { refused: `the client certificate is ${row.status}`, certificateId };
     const certificateArn = this.ctx.arns.certificate(certificateId);
     const attached = (await this.ctx.store.thingPrincipals.ofPrincipal(certificateArn, undefined, MAX_THINGS_READ)).map((r) => ({ thingName: r.thing_name, exclusive: r.principal_type === 'EXCLUSIVE_THING' }));
-    const chosen = thingOfConnection(clientId, attached);
+    const chosen = thingOfConnection(thingHint, attached);
     const thing = chosen ? await lookupThing(chosen.name) : undefined;
-    const names = certificateNames(der);
     return {
       certificateId,
-      principal: {
-        clientId,
+      facts: {
         certificateArn,
-        certificate: { id: certificateId, ...(names ?? {}) },
+        certificate: this.namesOf(certificateId, der),
         ...(thing ? { thing: { ...thing, attached: chosen!.attached } } : {}),
       },
     };
+  }
+
+  private namesOf(certificateId: string, der: Buffer): CertificateFacts {
+    let facts = this.names.get(certificateId);
+    if (!facts) {
+      facts = { id: certificateId, ...(certificateNames(der) ?? {}) };
+      if (this.names.size >= 10_000) this.names.clear();
+      this.names.set(certificateId, facts);
+    }
+    return facts;
   }
 }
 

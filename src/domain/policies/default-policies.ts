@@ -1,10 +1,12 @@
+import { DATA_PLANE_ACTIONS } from './data-plane-actions.js';
 import { compilePolicyDocument, type CompiledPolicy } from './policy-document.js';
 
 /**
  * What a device principal with no policy attached may do (`--default-device-policy`, decision
  * 0035): `aws` nothing, as on AWS; `own-thing` (the default) the thing's own
- * `$aws/things/{thing}/` topics and nothing else — the MQTT door's rule before policies existed,
- * now one policy document the engine evaluates like any other.
+ * `$aws/things/{thing}/` topics, and over HTTPS its own thing's jobs and shadows (decision 0048),
+ * and nothing else — the doors' rule before policies existed, now one policy document the engine
+ * evaluates like any other.
  */
 export type DefaultDevicePolicy = 'aws' | 'own-thing';
 
@@ -21,6 +23,8 @@ export function ownThingPolicyDocument(region: string, account: string): string 
       { Effect: 'Allow', Action: ['iot:Publish', 'iot:Receive'], Resource: arn(`topic/$aws/things/${thing}/*`) },
       // A filter must name something below the thing's prefix (`?` is one character at least).
       { Effect: 'Allow', Action: 'iot:Subscribe', Resource: arn(`topicfilter/$aws/things/${thing}/?*`) },
+      // HTTPS has no CONNECT to hold the attachment condition: each request does. `thing/{t}/*` are its named shadows.
+      { Effect: 'Allow', Action: DATA_PLANE_ACTIONS, Resource: [arn(`thing/${thing}`), arn(`thing/${thing}/*`)], Condition: { Bool: { 'iot:Connection.Thing.IsAttached': 'true' } } },
     ],
   });
 }

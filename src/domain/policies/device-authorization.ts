@@ -5,19 +5,28 @@ import { parseJson } from '../json.js';
 import { defaultDevicePolicy, type DefaultDevicePolicy } from './default-policies.js';
 import type { PolicyAttachmentService } from './policy-attachments.js';
 import { compilePolicyDocument, type CompiledPolicy } from './policy-document.js';
-import { bindPolicies, type BoundPolicies } from './policy-engine.js';
+import { dataPlaneActions, decideAny } from './data-plane-actions.js';
+import { bindPolicies, type BoundPolicies, type Decision } from './policy-engine.js';
 import type { PolicyChangeFeed } from './policy-rules.js';
 import type { CertificateFacts, ConnectionFacts, ConnectionThing } from './policy-variables.js';
 
 /**
- * Who a device connection is (decided once at CONNECT by the door's identity seam): its client
- * id, the certificate it presented (its ARN, `arn:aws:iot:{region}:{account}:cert/{id}`, and its
- * names for `iot:Certificate.*`) and the thing it acts for.
+ * Who a device is to the policy engine: the certificate it presented (its ARN,
+ * `arn:aws:iot:{region}:{account}:cert/{id}`, and its names for `iot:Certificate.*`), the thing it
+ * acts for and, on MQTT, its client id.
  */
-export interface DevicePrincipal extends ConnectionFacts {
+export interface DeviceFacts extends ConnectionFacts {
   certificateArn?: string;
   certificate?: CertificateFacts;
 }
+
+/** An MQTT connection's principal, decided once at CONNECT by the door's identity seam. */
+export interface DevicePrincipal extends DeviceFacts {
+  clientId: string;
+}
+
+/** An HTTPS device-plane request's answer: allowed, or why not (for the log) and what was asked. */
+export type DataPlaneDecision = { allowed: true } | { allowed: false; action: string; resource: string; reason: string };
 
 /** What one connection may do: its policies bound to it, and where they came from. */
 export interface DeviceGrant {
@@ -71,7 +80,7 @@ export class DeviceAuthorization {
   }
 
   /** The connection's grant: its attached policies (directly, or through its thing's groups), else the default policy. */
-  async grant(principal: DevicePrincipal): Promise<DeviceGrant> {
+  async grant(principal: DeviceFacts): Promise<DeviceGrant> {
     let rows: PolicyWithDocument[] = [];
     if (principal.certificateArn !== undefined || principal.thing?.attached) {
       const now = this.ctx.clock.now();
@@ -91,7 +100,35 @@ export class DeviceAuthorization {
   /** The ARN an MQTT action is checked against: `client/{id}`, `topic/{topic}` or `topicfilter/{filter}`. */
   resource(action: MqttAction, name: string): string {
     const kind = action === 'iot:Connect' ? 'client' : action === 'iot:Subscribe' ? 'topicfilter' : 'topic';
-    return `arn:${this.ctx.arns.partition}:iot:${this.ctx.arns.region}:${this.ctx.arns.accountId}:${kind}/${name}`;
+    return this.arn(`${kind}/${name}`);
+  }
+
+  /**
+   * An HTTPS device-plane request (decision 0048): the operation's action on the thing's ARN
+   * (`thing/{thing}`, a named shadow's `thing/{thing}/{shadowName}`) under the principal's
+   * policies, or the default device policy when none reaches it, bound for this one request.
+   */
+  async authorizeDataPlane(principal: DeviceFacts, operation: string, thingName: string, shadowName?: string): Promise<DataPlaneDecision> {
+    const actions = dataPlaneActions(operation);
+    const name = shadowName === undefined ? `thing/${thingName}` : `thing/${thingName}/${shadowName}`;
+    const resource = this.arn(name);
+    if (!actions) return { allowed: false, action: operation, resource, reason: `${operation} is no device-plane operation` };
+    const grant = await this.grant(principal);
+    const decision = decideAny(grant.policies, actions, resource);
+    if (decision.decision === 'ALLOWED') return { allowed: true };
+    return { allowed: false, action: actions[0], resource, reason: this.refusal(actions[0], name, principal, grant, decision.decision) };
+  }
+
+  /** This account's IoT ARN of a resource (`client/…`, `topic/…`, `thing/…`). */
+  private arn(resource: string): string {
+    return `arn:${this.ctx.arns.partition}:iot:${this.ctx.arns.region}:${this.ctx.arns.accountId}:${resource}`;
+  }
+
+  /** Why a device is refused, for the log (never secrets: the principal's ids and policy names). */
+  refusal(action: string, resource: string, p: DeviceFacts, grant: DeviceGrant, decision: Decision): string {
+    const by = grant.attached.length > 0 ? `its policies (${grant.attached.join(', ')})` : `the default device policy (${this.defaultPolicy})`;
+    const who = p.thing ? `thing ${p.thing.name}${p.thing.attached ? '' : ', not attached to the certificate'}` : 'no registered thing';
+    return `${action} on ${resource} is ${decision === 'EXPLICIT_DENY' ? 'explicitly denied' : 'not allowed'} by ${by} (${who}${p.certificateArn ? `, ${p.certificateArn}` : ''})`;
   }
 
   private compile(row: PolicyWithDocument): CompiledPolicy {

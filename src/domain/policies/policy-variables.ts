@@ -4,7 +4,8 @@
  * CONNECT; the certificate part comes with the certificates of issue 11 item 2.
  */
 export interface ConnectionFacts {
-  clientId: string;
+  /** Absent on HTTPS, which has no client id: `${iot:ClientId}` is then unresolvable and voids its statement. */
+  clientId?: string;
   /** The thing the connection acts for (`iot:Connection.Thing.*`), when there is one. */
   thing?: ConnectionThing;
   certificate?: CertificateFacts;

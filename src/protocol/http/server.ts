@@ -180,7 +180,7 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
     }
     const byPath = scope ? undefined : apiByPath(method, path);
     // A device on HTTPS with its certificate and no signature, as on AWS's data endpoint: only
-    // the device planes' routes, for the certificate's own thing.
+    // the device planes' routes, for the certificate's thing under its policies (decision 0048).
     const peer: PeerCertificate | undefined = !scope && options.verifier && options.deviceCertificates && byPath && DEVICE_APIS.includes(byPath.api.name) ? peerCertificateOf(req) : undefined;
     if (!scope && options.verifier && !peer) {
       // In the format of the API the path belongs to: S3's XML AccessDenied for an S3 path.
@@ -255,10 +255,11 @@ export function createHttpDoor(options: HttpDoorOptions): http.Server {
       match = inRegion.router.find(method as FindMyWay.HTTPMethod, path);
     }
     if (!match) throw routingError!;
-    if (peer) await options.deviceCertificates!.authorize(peer, (match.params as Record<string, string>).thingName, rec);
     const handlerRoute = match.store as RouteDefinition | undefined;
     if (!route || !handlerRoute) throw routingError!;
     rec.operation = handlerRoute.operationOf?.(query, req.headers) ?? handlerRoute.operation;
+    // Authorized before throttling and before any handler runs, as MQTT publishes are.
+    if (peer) await options.deviceCertificates!.authorize(peer, { operation: rec.operation, thingName: (match.params as Record<string, string>).thingName, shadowName: query.get('name') ?? undefined }, rec);
     options.throttle?.check(bound.api.name, rec.operation);
 
     let body: Record<string, unknown> = {};

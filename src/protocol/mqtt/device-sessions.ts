@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { DeviceAuthorization, DeviceGrant, DevicePrincipal, MqttAction } from '../../domain/policies/device-authorization.js';
+import type { Decision } from '../../domain/policies/policy-engine.js';
 
 interface Session {
   principal: DevicePrincipal;
@@ -79,10 +80,8 @@ export class DeviceSessions<C extends object> {
   }
 
   /** Why a connection is refused, for the log (never secrets: the principal's ids and policy names). */
-  private refusal(action: MqttAction, p: DevicePrincipal, grant: DeviceGrant, decision: string): string {
-    const by = grant.attached.length > 0 ? `its policies (${grant.attached.join(', ')})` : `the default device policy (${this.authorization.defaultPolicy})`;
-    const who = p.thing ? `thing ${p.thing.name}${p.thing.attached ? '' : ', not attached to the certificate'}` : 'no registered thing';
-    return `${action} on client/${p.clientId} is ${decision === 'EXPLICIT_DENY' ? 'explicitly denied' : 'not allowed'} by ${by} (${who}${p.certificateArn ? `, ${p.certificateArn}` : ''})`;
+  private refusal(action: MqttAction, p: DevicePrincipal, grant: DeviceGrant, decision: Decision): string {
+    return this.authorization.refusal(action, `client/${p.clientId}`, p, grant, decision);
   }
 
   private invalidate(thingName: string | undefined): void {
