@@ -64,7 +64,8 @@ export function parseCertificate(pem: string): ParsedCertificate {
   };
 }
 
-export const certificateIdOf = (der: Buffer): string => createHash('sha256').update(der).digest('hex');
+/** A certificate's id from its DER, or from the certificate a TLS handshake read (its `raw` DER). */
+export const certificateIdOf = (cert: Buffer | NodeX509): string => createHash('sha256').update(Buffer.isBuffer(cert) ? cert : cert.raw).digest('hex');
 
 export function toPem(der: Buffer): string {
   const b64 = der.toString('base64').replace(/.{64}/g, '$&\n');
@@ -101,7 +102,20 @@ export function loadCa(certPem: string, keyPem: string): SigningCa {
   return { certificate, key };
 }
 
-async function cryptoKeys(key: KeyObject): Promise<{ privateKey: CryptoKey; publicKey: CryptoKey; algorithm: Algorithm | EcdsaParams }> {
+type SigningKeys = { privateKey: CryptoKey; publicKey: CryptoKey; algorithm: Algorithm | EcdsaParams };
+/** A CA's WebCrypto keys, imported once per key: importing an RSA key cost each issued certificate ~2 ms. */
+const importedKeys = new WeakMap<KeyObject, Promise<SigningKeys>>();
+
+function cryptoKeys(key: KeyObject): Promise<SigningKeys> {
+  let keys = importedKeys.get(key);
+  if (!keys) {
+    keys = importKeys(key);
+    importedKeys.set(key, keys);
+  }
+  return keys;
+}
+
+async function importKeys(key: KeyObject): Promise<SigningKeys> {
   const pkcs8 = key.export({ type: 'pkcs8', format: 'der' });
   const spki = createPublicKey(key).export({ type: 'spki', format: 'der' });
   const ec = key.asymmetricKeyType === 'ec';
@@ -128,13 +142,24 @@ export async function newRsaKeyPair(): Promise<{ publicKeyPem: string; privateKe
   };
 }
 
+/** A CA's subject as its leaves' issuer, parsed once per CA (ASN.1 parsing is most of an issue's cost). */
+const issuerNames = new WeakMap<ParsedCertificate, x509.Name>();
+function issuerName(ca: SigningCa): x509.Name {
+  let name = issuerNames.get(ca.certificate);
+  if (!name) {
+    name = new x509.X509Certificate(ca.certificate.der).subjectName;
+    issuerNames.set(ca.certificate, name);
+  }
+  return name;
+}
+
 /** AWS's leaf profile (§3.6), signed by `ca`: 20-byte serial, notAfter 2049, CA:FALSE, digitalSignature. */
 export async function issueLeaf(ca: SigningCa, subject: string | x509.Name, spkiDer: Buffer, now: Date): Promise<ParsedCertificate> {
   const keys = await cryptoKeys(ca.key);
   const publicKey = new x509.PublicKey(spkiDer);
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
-    issuer: new x509.X509Certificate(ca.certificate.der).subjectName,
+    issuer: issuerName(ca),
     subject,
     notBefore: new Date(Math.floor(now.getTime() / 1000) * 1000 - 120_000),
     notAfter: AWS_NOT_AFTER,
@@ -248,12 +273,27 @@ export function nameAttributes(name: string): Record<string, string[]> {
   return out;
 }
 
-/** What a DER certificate says of its names and serial number (for `iot:Certificate.*`); undefined when it does not parse. */
-export function certificateNames(der: Buffer): { subject: Record<string, string[]>; issuer: Record<string, string[]>; serialNumber: string } | undefined {
+/**
+ * What a certificate says of its names and serial number (for `iot:Certificate.*`); undefined
+ * when its DER does not parse. Given the handshake's X509Certificate, nothing is parsed again.
+ */
+export function certificateNames(cert: Buffer | NodeX509): { subject: Record<string, string[]>; issuer: Record<string, string[]>; serialNumber: string } | undefined {
   try {
-    const node = new NodeX509(der);
+    const node = Buffer.isBuffer(cert) ? new NodeX509(cert) : cert;
     return { subject: nameAttributes(node.subject), issuer: nameAttributes(node.issuer), serialNumber: node.serialNumber };
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A device's own key pair (EC P-256, PKCS#8 PEM) and a CSR for it, as a device provisioning
+ * itself through CreateCertificateFromCsr makes them: the private key never leaves the device,
+ * and P-256 handshakes cost both ends far less than RSA-2048's.
+ */
+export async function newEcKeyAndCsr(commonName: string): Promise<{ keyPem: string; csrPem: string }> {
+  const keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: `CN=${commonName}`, keys, signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' } as EcdsaParams });
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+  return { keyPem: createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({ type: 'pkcs8', format: 'pem' }) as string, csrPem: csr.toString('pem') };
 }

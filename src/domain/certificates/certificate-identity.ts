@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto';
 import { certificateIdOf, certificateNames } from '../../crypto/x509.js';
 import type { DevicePrincipal } from '../policies/device-authorization.js';
 import type { ConnectionThing } from '../policies/policy-variables.js';
@@ -31,8 +32,8 @@ export class CertificateIdentity {
    * signed it, with the connection's thing (`thingOfConnection`); what the principal may do is
    * its policies' to say (the own-thing default admits only an attached thing).
    */
-  async principal(der: Buffer, clientId: string, lookupThing: (name: string) => Promise<Omit<ConnectionThing, 'attached'> | undefined>): Promise<PrincipalDecision> {
-    const certificateId = certificateIdOf(der);
+  async principal(certificate: X509Certificate, clientId: string, lookupThing: (name: string) => Promise<Omit<ConnectionThing, 'attached'> | undefined>): Promise<PrincipalDecision> {
+    const certificateId = certificateIdOf(certificate);
     const row = await this.ctx.store.certificates.get(certificateId);
     if (!row) return { refused: 'the client certificate is not registered', certificateId };
     if (row.status !== 'ACTIVE') return { refused: `the client certificate is ${row.status}`, certificateId };
@@ -40,7 +41,7 @@ export class CertificateIdentity {
     const attached = (await this.ctx.store.thingPrincipals.ofPrincipal(certificateArn, undefined, MAX_THINGS_READ)).map((r) => ({ thingName: r.thing_name, exclusive: r.principal_type === 'EXCLUSIVE_THING' }));
     const chosen = thingOfConnection(clientId, attached);
     const thing = chosen ? await lookupThing(chosen.name) : undefined;
-    const names = certificateNames(der);
+    const names = certificateNames(certificate);
     return {
       certificateId,
       principal: {
