@@ -44,12 +44,7 @@ export function parseCertificate(pem: string): ParsedCertificate {
     throw new X509Error('The certificate is not a valid PEM-encoded X.509 certificate.');
   }
   const der = node.raw;
-  let signatureAlgorithm = '';
-  try {
-    signatureAlgorithm = new x509.X509Certificate(der).signatureAlgorithm.hash?.name ?? '';
-  } catch {
-    signatureAlgorithm = '';
-  }
+  let signatureAlgorithm: string | undefined;
   return {
     id: certificateIdOf(der),
     der,
@@ -59,12 +54,25 @@ export function parseCertificate(pem: string): ParsedCertificate {
     notBefore: new Date(node.validFrom),
     notAfter: new Date(node.validTo),
     isCa: node.ca,
-    signatureAlgorithm,
+    // Read when asked (registering a certificate): @peculiar/x509's ASN.1 parse was half of
+    // what issuing one cost, and Node's X509Certificate does not say it.
+    get signatureAlgorithm() {
+      signatureAlgorithm ??= signatureHashOf(der);
+      return signatureAlgorithm;
+    },
     node,
   };
 }
 
 /** A certificate's id from its DER, or from the certificate a TLS handshake read (its `raw` DER). */
+function signatureHashOf(der: Buffer): string {
+  try {
+    return new x509.X509Certificate(der).signatureAlgorithm.hash?.name ?? '';
+  } catch {
+    return '';
+  }
+}
+
 export const certificateIdOf = (cert: Buffer | NodeX509): string => createHash('sha256').update(Buffer.isBuffer(cert) ? cert : cert.raw).digest('hex');
 
 export function toPem(der: Buffer): string {
@@ -153,6 +161,17 @@ function issuerName(ca: SigningCa): x509.Name {
   return name;
 }
 
+/** A CA's authority key identifier, computed once per CA (it hashes the CA's exported key). */
+const authorityKeyIds = new WeakMap<ParsedCertificate, Promise<x509.AuthorityKeyIdentifierExtension>>();
+function authorityKeyIdentifier(ca: SigningCa, publicKey: CryptoKey): Promise<x509.AuthorityKeyIdentifierExtension> {
+  let ext = authorityKeyIds.get(ca.certificate);
+  if (!ext) {
+    ext = x509.AuthorityKeyIdentifierExtension.create(publicKey);
+    authorityKeyIds.set(ca.certificate, ext);
+  }
+  return ext;
+}
+
 /** AWS's leaf profile (§3.6), signed by `ca`: 20-byte serial, notAfter 2049, CA:FALSE, digitalSignature. */
 export async function issueLeaf(ca: SigningCa, subject: string | x509.Name, spkiDer: Buffer, now: Date): Promise<ParsedCertificate> {
   const keys = await cryptoKeys(ca.key);
@@ -167,7 +186,7 @@ export async function issueLeaf(ca: SigningCa, subject: string | x509.Name, spki
     publicKey,
     signingKey: keys.privateKey,
     extensions: [
-      await x509.AuthorityKeyIdentifierExtension.create(keys.publicKey),
+      await authorityKeyIdentifier(ca, keys.publicKey),
       await x509.SubjectKeyIdentifierExtension.create(publicKey),
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
