@@ -1,4 +1,3 @@
-import type { X509Certificate } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Config } from './config/config.js';
@@ -31,7 +30,7 @@ export interface DeviceSecurity {
    */
   attachDoor(door: MqttDoor | undefined, engine: Engine, ctx: DomainContext): void;
   /** The home region's identities, once its domain exists. */
-  identities(ctx: DomainContext, lookupThing: ThingLookup): { http?: DeviceCertificateAuth; mqtt?: { context: SecureContextOptions; identify: (certificate: X509Certificate, clientId: string) => Promise<IdentityDecision> } };
+  identities(ctx: DomainContext, lookupThing: ThingLookup): { http?: DeviceCertificateAuth; mqtt?: { context: SecureContextOptions; identify: (der: Buffer, clientId: string) => Promise<IdentityDecision> } };
 }
 
 /** The registry's facts about a thing for the policy engine (DeviceAuthorization.thing). */
@@ -61,7 +60,7 @@ export async function openDeviceSecurity(config: Config, store: Store, now: () =
     identities(ctx, lookupThing) {
       if (!context) return {};
       const identity = new CertificateIdentity(ctx);
-      return { http: deviceCertificateAuth(identity, log), mqtt: { context, identify: (certificate, clientId) => identity.principal(certificate, clientId, lookupThing) } };
+      return { http: deviceCertificateAuth(identity, log), mqtt: { context, identify: (der, clientId) => identity.principal(der, clientId, lookupThing) } };
     },
   };
 }

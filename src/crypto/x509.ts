@@ -64,7 +64,7 @@ export function parseCertificate(pem: string): ParsedCertificate {
   };
 }
 
-/** A certificate's id from its DER, or from the certificate a TLS handshake read (its `raw` DER). */
+/** The hash of a certificate's signature algorithm (SHA-256 …), '' when it cannot be read. */
 function signatureHashOf(der: Buffer): string {
   try {
     return new x509.X509Certificate(der).signatureAlgorithm.hash?.name ?? '';
@@ -73,7 +73,7 @@ function signatureHashOf(der: Buffer): string {
   }
 }
 
-export const certificateIdOf = (cert: Buffer | NodeX509): string => createHash('sha256').update(Buffer.isBuffer(cert) ? cert : cert.raw).digest('hex');
+export const certificateIdOf = (der: Buffer): string => createHash('sha256').update(der).digest('hex');
 
 export function toPem(der: Buffer): string {
   const b64 = der.toString('base64').replace(/.{64}/g, '$&\n');
@@ -280,25 +280,44 @@ export function spkiOf(key: KeyObject): Buffer {
   return key.export({ type: 'spki', format: 'der' });
 }
 
-/** A distinguished name's attributes, each with its values in certificate order (Node's `a=b` lines). */
+/**
+ * The names AWS gives a distinguished name's attributes in `iot:Certificate.Subject.*` and
+ * `.Issuer.*` (device-security.md §5.3), by the short names Node prints; others keep Node's.
+ */
+const AWS_NAME: Record<string, string> = {
+  CN: 'CommonName',
+  C: 'Country',
+  O: 'Organization',
+  OU: 'OrganizationalUnit',
+  ST: 'State',
+  L: 'Locality',
+  serialNumber: 'SerialNumber',
+  title: 'Title',
+  SN: 'Surname',
+  GN: 'GivenName',
+  initials: 'Initials',
+  pseudonym: 'Pseudonym',
+  generationQualifier: 'GenerationQualifier',
+  dnQualifier: 'DistinguishedNameQualifier',
+};
+
+/** A distinguished name's attributes by AWS's names, each with its values in certificate order (from Node's `a=b` lines). */
 export function nameAttributes(name: string): Record<string, string[]> {
   const out: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   for (const line of name.split('\n')) {
     const at = line.indexOf('=');
     if (at <= 0) continue;
-    const key = line.slice(0, at);
+    const short = line.slice(0, at);
+    const key = Object.prototype.hasOwnProperty.call(AWS_NAME, short) ? AWS_NAME[short] : short;
     (out[key] ??= []).push(line.slice(at + 1));
   }
   return out;
 }
 
-/**
- * What a certificate says of its names and serial number (for `iot:Certificate.*`); undefined
- * when its DER does not parse. Given the handshake's X509Certificate, nothing is parsed again.
- */
-export function certificateNames(cert: Buffer | NodeX509): { subject: Record<string, string[]>; issuer: Record<string, string[]>; serialNumber: string } | undefined {
+/** What a DER certificate says of its names and serial number (for `iot:Certificate.*`); undefined when it does not parse. */
+export function certificateNames(der: Buffer): { subject: Record<string, string[]>; issuer: Record<string, string[]>; serialNumber: string } | undefined {
   try {
-    const node = Buffer.isBuffer(cert) ? new NodeX509(cert) : cert;
+    const node = new NodeX509(der);
     return { subject: nameAttributes(node.subject), issuer: nameAttributes(node.issuer), serialNumber: node.serialNumber };
   } catch {
     return undefined;

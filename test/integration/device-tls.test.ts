@@ -9,8 +9,10 @@ import { after, before, describe, it } from 'node:test';
 import { iotjobs } from 'aws-iot-device-sdk-v2';
 import pino from 'pino';
 import {
+  AttachPolicyCommand,
   AttachThingPrincipalCommand,
   CreateKeysAndCertificateCommand,
+  CreatePolicyCommand,
   CreateThingCommand,
   DetachThingPrincipalCommand,
   ListThingsCommand,
@@ -106,6 +108,19 @@ for (const backend of await testBackends()) {
       const ok = await mqttsConnect(tlsUrl, 'tls-c', { cert: leaf.pem, key: leaf.keyPem, ca });
       assert.ok('connected' in ok);
       await ok.connected.endAsync();
+    });
+
+    it('a policy on the certificate can name its subject: ${iot:Certificate.Subject.CommonName} is the client id it may connect as', async () => {
+      const leaf = ssl.leaf(ssl.ca('Names CA'), '/CN=cn-device');
+      const reg = await iot.send(new RegisterCertificateWithoutCACommand({ certificatePem: leaf.pem, status: 'ACTIVE' }));
+      const resource = reg.certificateArn!.replace(/cert\/.*$/, 'client/${iot:Certificate.Subject.CommonName}');
+      await iot.send(new CreatePolicyCommand({ policyName: 'cn-connect', policyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: resource }] }) }));
+      await iot.send(new AttachPolicyCommand({ policyName: 'cn-connect', target: reg.certificateArn }));
+      const creds = { cert: leaf.pem, key: leaf.keyPem, ca };
+      const ok = await mqttsConnect(tlsUrl, 'cn-device', creds);
+      assert.ok('connected' in ok);
+      await ok.connected.endAsync();
+      assert.deepEqual(await mqttsConnect(tlsUrl, 'cn-other', creds), { closedWithoutConnack: true });
     });
 
     it('the MQTT TLS listener issues no session tickets: a device that reconnects makes a full handshake (decision 0047)', async () => {

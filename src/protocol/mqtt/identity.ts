@@ -1,4 +1,3 @@
-import type { X509Certificate } from 'node:crypto';
 import type { DevicePrincipal } from '../../domain/policies/device-authorization.js';
 import type { ConnectionThing } from '../../domain/policies/policy-variables.js';
 
@@ -12,8 +11,8 @@ export interface ConnectAttempt {
   clientId: string;
   username?: string;
   password?: Buffer;
-  /** On the TLS listener: the client certificate, if one was presented (as the handshake read it: not parsed again). */
-  certificate?: X509Certificate;
+  /** On the TLS listener: the client certificate's DER, if one was presented. */
+  certificate?: Buffer;
   secure?: boolean;
 }
 
@@ -31,7 +30,7 @@ export const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
  * principal; the thing the client id names is its thing, attached or not (the own-thing default
  * policy admits only an attached one, device-security.md §5.4; attached policies decide alone).
  */
-export function clientCertificate(identify: (certificate: X509Certificate, clientId: string) => Promise<IdentityDecision>): DeviceIdentity {
+export function clientCertificate(identify: (der: Buffer, clientId: string) => Promise<IdentityDecision>): DeviceIdentity {
   return {
     async identify({ clientId, certificate }) {
       if (!certificate) return { refused: 'no client certificate was presented' };

@@ -1,4 +1,3 @@
-import type { X509Certificate } from 'node:crypto';
 import type { SecureContextOptions } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/config.js';
@@ -46,7 +45,7 @@ export async function startMqttDoor(deps: {
   /** The embedded broker's connects and disconnects (an external broker's are not seen). */
   onConnectivity?: (thingName: string, event: ConnectivityEvent) => void;
   /** The TLS listener's certificate and who a client certificate acts for (with `config.tls`). */
-  tls?: { context: SecureContextOptions; identify: (certificate: X509Certificate, clientId: string) => Promise<IdentityDecision> };
+  tls?: { context: SecureContextOptions; identify: (der: Buffer, thingName: string) => Promise<IdentityDecision> };
   /** Time against which the per-client MQTT rates are counted. */
   rateClock: Clock;
   /** The HTTP port, where the embedded broker also serves MQTT over WebSockets at /mqtt. */
