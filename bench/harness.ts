@@ -18,7 +18,7 @@ export const CREDS = { accessKeyId: 'AKIABENCHMARK0000001', secretAccessKey: 'be
 
 const signer = new SignatureV4({ credentials: CREDS, region: 'us-east-1', service: 'iot', sha256: Sha256 as never, uriEscapePath: true });
 
-export async function startServer(backend: string, extraEnv: Record<string, string> = {}): Promise<{ url: string; mqttUrl?: string; child: ChildProcess; cleanup: () => Promise<void> }> {
+export async function startServer(backend: string, extraEnv: Record<string, string> = {}): Promise<{ url: string; mqttUrl?: string; mqttTlsUrl?: string; dataDir: string; child: ChildProcess; cleanup: () => Promise<void> }> {
   const dataDir = mkdtempSync(join(tmpdir(), 'fleetjobs-bench-'));
   const schema = `bench_${process.pid}`;
   const env: NodeJS.ProcessEnv = {
@@ -49,9 +49,13 @@ export async function startServer(backend: string, extraEnv: Record<string, stri
   const url = /listening on (\S+)/.exec(first)?.[1];
   if (!url) throw new Error(`unexpected first line: ${first}`);
   const mqttUrl = / and (mqtt:\/\/\S+)/.exec(first)?.[1];
+  // With FLEETJOBS_TLS=1 and FLEETJOBS_MQTT_TLS_PORT: the MQTT TLS listener; devices trust <dataDir>/tls/ca.pem.
+  const mqttTlsUrl = / and (mqtts:\/\/\S+)/.exec(first)?.[1];
   return {
     url,
     ...(mqttUrl ? { mqttUrl } : {}),
+    ...(mqttTlsUrl ? { mqttTlsUrl } : {}),
+    dataDir,
     child,
     async cleanup() {
       child.kill('SIGTERM');

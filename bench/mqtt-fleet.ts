@@ -2,11 +2,14 @@
  * The devices of `npm run bench:mqtt`, in a process of their own so the server's CPU and memory
  * are its own: the simulator's Fleet (the same devices as `fleetjobs simulate`), registered
  * through the control plane in groups unless told not to. Prints one JSON line per event:
- * registered, connected, done (every device ended `expect` jobs); stops when stdin closes.
+ * registered, provisioned (with mutual TLS: a certificate per device), connected, done (every
+ * device ended `expect` jobs); stops when stdin closes.
  */
+import { readFileSync } from 'node:fs';
 import { resolveClientTarget } from '../src/cli/client.js';
 import { systemClock } from '../src/clock.js';
-import { Fleet } from '../src/simulator/fleet.js';
+import { provisionDeviceCertificates } from '../src/simulator/certificates.js';
+import { Fleet, type FleetOptions } from '../src/simulator/fleet.js';
 import { registerFleet, simulatedThingNames } from '../src/simulator/registration.js';
 
 interface Args {
@@ -16,6 +19,8 @@ interface Args {
   workMs: number;
   connectRate: number;
   expect: number;
+  /** Mutual TLS: each device gets a certificate (CreateCertificateFromCsr, AttachThingPrincipal) and connects to an mqtts:// broker whose CA this file holds. */
+  caFile?: string;
 }
 
 const args = JSON.parse(process.argv[2]) as Args;
@@ -28,7 +33,15 @@ if (args.endpoint) {
   for (const g of args.groups) await registerFleet(target, g.name, simulatedThingNames(g.name, g.count));
   say({ event: 'registered', seconds: (Date.now() - began) / 1000 });
 }
-const fleet = new Fleet({ brokerUrl: args.broker, things, behaviour: { failRate: 0, rejectRate: 0, hangRate: 0, workMs: args.workMs }, connectRate: args.connectRate, clock: systemClock });
+let tls: FleetOptions['tls'];
+if (args.caFile) {
+  if (!args.endpoint) throw new Error('mutual TLS needs the endpoint that issues the device certificates');
+  const provisioning = Date.now();
+  const credentials = await provisionDeviceCertificates(resolveClientTarget({ endpoint: args.endpoint }), things);
+  tls = { ca: readFileSync(args.caFile, 'utf8'), credentials: (thing) => credentials.get(thing)! };
+  say({ event: 'provisioned', seconds: (Date.now() - provisioning) / 1000 });
+}
+const fleet = new Fleet({ brokerUrl: args.broker, things, behaviour: { failRate: 0, rejectRate: 0, hangRate: 0, workMs: args.workMs }, connectRate: args.connectRate, ...(tls ? { tls } : {}), clock: systemClock });
 const connecting = Date.now();
 await fleet.start();
 say({ event: 'connected', connected: fleet.stats.connected, failures: fleet.stats.connectFailures, seconds: (Date.now() - connecting) / 1000, rssMb: Math.round(process.memoryUsage().rss / 1e6) });

@@ -36,14 +36,20 @@ export function resolveClientTarget(flags: { endpoint?: string }, env: NodeJS.Pr
   return { endpoint, region, credentials: { accessKeyId: parsed.accessKeyId, secretAccessKey: parsed.secretAccessKey } };
 }
 
-/** A SigV4-signed JSON request (signing name `iot` unless given), as an AWS SDK sends it. */
-export async function signedJson(target: ClientTarget, method: string, path: string, body?: unknown, service = 'iot'): Promise<{ status: number; json: unknown; text: string }> {
+/**
+ * A SigV4-signed JSON request (signing name `iot` unless given), as an AWS SDK sends it: the
+ * path's query is signed as the query, and `extra` headers (AttachThingPrincipal's
+ * x-amzn-principal) are signed with the rest.
+ */
+export async function signedJson(target: ClientTarget, method: string, path: string, body?: unknown, service = 'iot', extra: Record<string, string> = {}): Promise<{ status: number; json: unknown; text: string }> {
   const payload = body === undefined ? '' : JSON.stringify(body);
   const signer = new SignatureV4({ credentials: target.credentials, region: target.region, service, sha256: Sha256 });
-  const headers: Record<string, string> = { host: target.endpoint.host };
+  const headers: Record<string, string> = { ...extra, host: target.endpoint.host };
   if (payload) headers['content-type'] = 'application/json';
-  const signed = await signer.sign({ method, protocol: target.endpoint.protocol, hostname: target.endpoint.hostname, port: target.endpoint.port ? Number(target.endpoint.port) : undefined, path, headers, body: payload });
-  const res = await fetch(new URL(path, target.endpoint), { method, headers: signed.headers as Record<string, string>, body: payload || undefined });
+  const url = new URL(path, target.endpoint);
+  const query = Object.fromEntries(url.searchParams);
+  const signed = await signer.sign({ method, protocol: target.endpoint.protocol, hostname: target.endpoint.hostname, port: target.endpoint.port ? Number(target.endpoint.port) : undefined, path: url.pathname, query, headers, body: payload });
+  const res = await fetch(url, { method, headers: signed.headers as Record<string, string>, body: payload || undefined });
   const text = await res.text();
   let json: unknown;
   try {

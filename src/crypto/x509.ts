@@ -44,12 +44,7 @@ export function parseCertificate(pem: string): ParsedCertificate {
     throw new X509Error('The certificate is not a valid PEM-encoded X.509 certificate.');
   }
   const der = node.raw;
-  let signatureAlgorithm = '';
-  try {
-    signatureAlgorithm = new x509.X509Certificate(der).signatureAlgorithm.hash?.name ?? '';
-  } catch {
-    signatureAlgorithm = '';
-  }
+  let signatureAlgorithm: string | undefined;
   return {
     id: certificateIdOf(der),
     der,
@@ -59,9 +54,23 @@ export function parseCertificate(pem: string): ParsedCertificate {
     notBefore: new Date(node.validFrom),
     notAfter: new Date(node.validTo),
     isCa: node.ca,
-    signatureAlgorithm,
+    // Read when asked (registering a certificate): @peculiar/x509's ASN.1 parse was half of
+    // what issuing one cost, and Node's X509Certificate does not say it.
+    get signatureAlgorithm() {
+      signatureAlgorithm ??= signatureHashOf(der);
+      return signatureAlgorithm;
+    },
     node,
   };
+}
+
+/** The hash of a certificate's signature algorithm (SHA-256 …), '' when it cannot be read. */
+function signatureHashOf(der: Buffer): string {
+  try {
+    return new x509.X509Certificate(der).signatureAlgorithm.hash?.name ?? '';
+  } catch {
+    return '';
+  }
 }
 
 export const certificateIdOf = (der: Buffer): string => createHash('sha256').update(der).digest('hex');
@@ -101,7 +110,20 @@ export function loadCa(certPem: string, keyPem: string): SigningCa {
   return { certificate, key };
 }
 
-async function cryptoKeys(key: KeyObject): Promise<{ privateKey: CryptoKey; publicKey: CryptoKey; algorithm: Algorithm | EcdsaParams }> {
+type SigningKeys = { privateKey: CryptoKey; publicKey: CryptoKey; algorithm: Algorithm | EcdsaParams };
+/** A CA's WebCrypto keys, imported once per key: importing an RSA key cost each issued certificate ~2 ms. */
+const importedKeys = new WeakMap<KeyObject, Promise<SigningKeys>>();
+
+function cryptoKeys(key: KeyObject): Promise<SigningKeys> {
+  let keys = importedKeys.get(key);
+  if (!keys) {
+    keys = importKeys(key);
+    importedKeys.set(key, keys);
+  }
+  return keys;
+}
+
+async function importKeys(key: KeyObject): Promise<SigningKeys> {
   const pkcs8 = key.export({ type: 'pkcs8', format: 'der' });
   const spki = createPublicKey(key).export({ type: 'spki', format: 'der' });
   const ec = key.asymmetricKeyType === 'ec';
@@ -128,13 +150,35 @@ export async function newRsaKeyPair(): Promise<{ publicKeyPem: string; privateKe
   };
 }
 
+/** A CA's subject as its leaves' issuer, parsed once per CA (ASN.1 parsing is most of an issue's cost). */
+const issuerNames = new WeakMap<ParsedCertificate, x509.Name>();
+function issuerName(ca: SigningCa): x509.Name {
+  let name = issuerNames.get(ca.certificate);
+  if (!name) {
+    name = new x509.X509Certificate(ca.certificate.der).subjectName;
+    issuerNames.set(ca.certificate, name);
+  }
+  return name;
+}
+
+/** A CA's authority key identifier, computed once per CA (it hashes the CA's exported key). */
+const authorityKeyIds = new WeakMap<ParsedCertificate, Promise<x509.AuthorityKeyIdentifierExtension>>();
+function authorityKeyIdentifier(ca: SigningCa, publicKey: CryptoKey): Promise<x509.AuthorityKeyIdentifierExtension> {
+  let ext = authorityKeyIds.get(ca.certificate);
+  if (!ext) {
+    ext = x509.AuthorityKeyIdentifierExtension.create(publicKey);
+    authorityKeyIds.set(ca.certificate, ext);
+  }
+  return ext;
+}
+
 /** AWS's leaf profile (§3.6), signed by `ca`: 20-byte serial, notAfter 2049, CA:FALSE, digitalSignature. */
 export async function issueLeaf(ca: SigningCa, subject: string | x509.Name, spkiDer: Buffer, now: Date): Promise<ParsedCertificate> {
   const keys = await cryptoKeys(ca.key);
   const publicKey = new x509.PublicKey(spkiDer);
   const cert = await x509.X509CertificateGenerator.create({
     serialNumber: serial(),
-    issuer: new x509.X509Certificate(ca.certificate.der).subjectName,
+    issuer: issuerName(ca),
     subject,
     notBefore: new Date(Math.floor(now.getTime() / 1000) * 1000 - 120_000),
     notAfter: AWS_NOT_AFTER,
@@ -142,7 +186,7 @@ export async function issueLeaf(ca: SigningCa, subject: string | x509.Name, spki
     publicKey,
     signingKey: keys.privateKey,
     extensions: [
-      await x509.AuthorityKeyIdentifierExtension.create(keys.publicKey),
+      await authorityKeyIdentifier(ca, keys.publicKey),
       await x509.SubjectKeyIdentifierExtension.create(publicKey),
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
@@ -236,13 +280,35 @@ export function spkiOf(key: KeyObject): Buffer {
   return key.export({ type: 'spki', format: 'der' });
 }
 
-/** A distinguished name's attributes, each with its values in certificate order (Node's `a=b` lines). */
+/**
+ * The names AWS gives a distinguished name's attributes in `iot:Certificate.Subject.*` and
+ * `.Issuer.*` (device-security.md §5.3), by the short names Node prints; others keep Node's.
+ */
+const AWS_NAME: Record<string, string> = {
+  CN: 'CommonName',
+  C: 'Country',
+  O: 'Organization',
+  OU: 'OrganizationalUnit',
+  ST: 'State',
+  L: 'Locality',
+  serialNumber: 'SerialNumber',
+  title: 'Title',
+  SN: 'Surname',
+  GN: 'GivenName',
+  initials: 'Initials',
+  pseudonym: 'Pseudonym',
+  generationQualifier: 'GenerationQualifier',
+  dnQualifier: 'DistinguishedNameQualifier',
+};
+
+/** A distinguished name's attributes by AWS's names, each with its values in certificate order (from Node's `a=b` lines). */
 export function nameAttributes(name: string): Record<string, string[]> {
   const out: Record<string, string[]> = Object.create(null) as Record<string, string[]>;
   for (const line of name.split('\n')) {
     const at = line.indexOf('=');
     if (at <= 0) continue;
-    const key = line.slice(0, at);
+    const short = line.slice(0, at);
+    const key = Object.prototype.hasOwnProperty.call(AWS_NAME, short) ? AWS_NAME[short] : short;
     (out[key] ??= []).push(line.slice(at + 1));
   }
   return out;
@@ -256,4 +322,16 @@ export function certificateNames(der: Buffer): { subject: Record<string, string[
   } catch {
     return undefined;
   }
+}
+
+/**
+ * A device's own key pair (EC P-256, PKCS#8 PEM) and a CSR for it, as a device provisioning
+ * itself through CreateCertificateFromCsr makes them: the private key never leaves the device,
+ * and P-256 handshakes cost both ends far less than RSA-2048's.
+ */
+export async function newEcKeyAndCsr(commonName: string): Promise<{ keyPem: string; csrPem: string }> {
+  const keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify'])) as webcrypto.CryptoKeyPair;
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: `CN=${commonName}`, keys, signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' } as EcdsaParams });
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+  return { keyPem: createPrivateKey({ key: pkcs8, format: 'der', type: 'pkcs8' }).export({ type: 'pkcs8', format: 'pem' }) as string, csrPem: csr.toString('pem') };
 }

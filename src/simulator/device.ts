@@ -64,7 +64,8 @@ export class SimulatedDevice {
     return this.client?.connected === true;
   }
 
-  async connect(brokerUrl: string, options: { username?: string; password?: string } = {}): Promise<void> {
+  /** `key`/`cert`/`ca` (PEM) connect it with mutual TLS to an `mqtts://` broker, as a device with its certificate. */
+  async connect(brokerUrl: string, options: { username?: string; password?: string; key?: string; cert?: string; ca?: string } = {}): Promise<void> {
     const client = await mqtt.connectAsync(brokerUrl, {
       clientId: this.thingName,
       protocolVersion: 4,

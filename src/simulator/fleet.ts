@@ -18,6 +18,8 @@ export interface FleetOptions {
   connectConcurrency?: number;
   username?: string;
   password?: string;
+  /** Mutual TLS (an `mqtts://` broker): the CA the broker's certificate is checked against, and each device's key and certificate. */
+  tls?: { ca: string; credentials: (thingName: string) => { keyPem: string; certPem: string } };
   clock: Clock;
   random?: () => number;
 }
@@ -84,7 +86,8 @@ export class Fleet {
         const device = new SimulatedDevice(things[i], this.o.behaviour, this.events(), clock, this.o.random);
         this.devices.push(device);
         try {
-          await device.connect(this.o.brokerUrl, { username: this.o.username, password: this.o.password });
+          const tls = this.o.tls ? this.o.tls.credentials(things[i]) : undefined;
+          await device.connect(this.o.brokerUrl, { username: this.o.username, password: this.o.password, ...(tls ? { key: tls.keyPem, cert: tls.certPem, ca: this.o.tls!.ca } : {}) });
           this.stats.connected++;
         } catch {
           this.stats.connectFailures++;

@@ -35,7 +35,7 @@ export async function registerFleet(target: ClientTarget, group: string, things:
   await Promise.all(Array.from({ length: Math.min(CONCURRENCY, things.length) }, worker));
 }
 
-async function expectOk(res: { status: number; json: unknown; text: string }, what: string): Promise<void> {
+export async function expectOk(res: { status: number; json: unknown; text: string }, what: string): Promise<void> {
   if (res.status >= 200 && res.status < 300) return;
   const err = res.json as { __type?: string; message?: string } | undefined;
   throw new RegistrationError(`${what}: ${err?.__type ?? `HTTP ${res.status}`}: ${err?.message ?? res.text}`);

@@ -4,12 +4,15 @@ import { readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { iotjobs } from 'aws-iot-device-sdk-v2';
 import pino from 'pino';
 import {
+  AttachPolicyCommand,
   AttachThingPrincipalCommand,
   CreateKeysAndCertificateCommand,
+  CreatePolicyCommand,
   CreateThingCommand,
   DetachThingPrincipalCommand,
   ListThingsCommand,
@@ -105,6 +108,48 @@ for (const backend of await testBackends()) {
       const ok = await mqttsConnect(tlsUrl, 'tls-c', { cert: leaf.pem, key: leaf.keyPem, ca });
       assert.ok('connected' in ok);
       await ok.connected.endAsync();
+    });
+
+    it('a policy on the certificate can name its subject: ${iot:Certificate.Subject.CommonName} is the client id it may connect as', async () => {
+      const leaf = ssl.leaf(ssl.ca('Names CA'), '/CN=cn-device');
+      const reg = await iot.send(new RegisterCertificateWithoutCACommand({ certificatePem: leaf.pem, status: 'ACTIVE' }));
+      const resource = reg.certificateArn!.replace(/cert\/.*$/, 'client/${iot:Certificate.Subject.CommonName}');
+      await iot.send(new CreatePolicyCommand({ policyName: 'cn-connect', policyDocument: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'iot:Connect', Resource: resource }] }) }));
+      await iot.send(new AttachPolicyCommand({ policyName: 'cn-connect', target: reg.certificateArn }));
+      const creds = { cert: leaf.pem, key: leaf.keyPem, ca };
+      const ok = await mqttsConnect(tlsUrl, 'cn-device', creds);
+      assert.ok('connected' in ok);
+      await ok.connected.endAsync();
+      assert.deepEqual(await mqttsConnect(tlsUrl, 'cn-other', creds), { closedWithoutConnack: true });
+    });
+
+    it('the MQTT TLS listener issues no session tickets: a device that reconnects makes a full handshake (decision 0047)', async () => {
+      const d = await device('tls-ticket');
+      // MQTT 3.1.1 CONNECT, clean session, keepalive 60 s, for client id tls-ticket.
+      const id = Buffer.from('tls-ticket');
+      const connect = Buffer.concat([Buffer.from([0x10, 12 + id.length, 0, 4]), Buffer.from('MQTT'), Buffer.from([4, 2, 0, 60, 0, id.length]), id]);
+      const handshake = (session?: Buffer) =>
+        new Promise<{ reused: boolean; sessions: Buffer[] }>((resolve, reject) => {
+          const sessions: Buffer[] = [];
+          let reused = false;
+          const socket = tls.connect({ host: '127.0.0.1', port: t.server.mqttTlsPort!, ca, cert: d.cert, key: d.key, ...(session ? { session } : {}) });
+          socket.on('session', (s: Buffer) => sessions.push(s));
+          socket.on('error', reject);
+          socket.once('secureConnect', () => {
+            reused = socket.isSessionReused();
+            socket.write(connect);
+          });
+          // A TLS 1.3 server's tickets come before anything the broker answers (CONNACK, or a close).
+          const done = () => {
+            socket.destroy();
+            resolve({ reused, sessions });
+          };
+          socket.once('data', done);
+          socket.once('close', done);
+        });
+      const first = await handshake();
+      assert.equal(first.reused, false);
+      for (const session of first.sessions) assert.equal((await handshake(session)).reused, false, 'a session the server offered was resumed');
     });
 
     it('revoking a certificate drops its live connection at once and refuses it afterwards; detaching it from the thing does too', async () => {
