@@ -34,12 +34,6 @@ export interface ThingGroupRow {
   build_not_before: number | null;
 }
 
-/** A static group's dynamic columns. */
-export const STATIC_GROUP = {
-  query_string: null, index_name: null, query_version: null, predicate: null, dynamic_status: null, build_after: null, build_generation: null,
-  build_done: null, build_not_before: null,
-} as const;
-
 export interface ThingGroupMemberRow {
   group_name: string;
   thing_name: string;

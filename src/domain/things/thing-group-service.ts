@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { STATIC_GROUP, type ThingGroupRow } from '../../store/thing-groups.js';
+import type { ThingGroupRow } from '../../store/thing-groups.js';
 import type { Store } from '../../store/store.js';
 import type { DomainContext } from '../context.js';
 import { DomainError } from '../errors.js';
@@ -15,6 +15,7 @@ import {
   checkName,
   dynamicGroupRefused,
   parseAttributes,
+  STATIC_GROUP,
   sameAttributes,
   thingGroupNotFound,
   type AttributePayload,

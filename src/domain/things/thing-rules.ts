@@ -125,3 +125,9 @@ export const dynamicGroupRefused = (arn: string) =>
 /** A dynamic-group operation named a static group (fleet-indexing.md §8.2). */
 export const staticGroupRefused = (arn: string) =>
   new DomainError('InvalidRequestException', `This operation only supports dynamic thing groups. Thing group arn: ${arn}`);
+
+/** A static thing group's dynamic-group columns (migration 0020): all empty. */
+export const STATIC_GROUP = {
+  query_string: null, index_name: null, query_version: null, predicate: null, dynamic_status: null, build_after: null, build_generation: null,
+  build_done: null, build_not_before: null,
+} as const;
