@@ -22,6 +22,8 @@ export interface ThingDocumentRow extends Omit<ThingRow, 'created_at'> {
   /** Every group the thing is directly in, a dynamic one marked with a trailing `*`. */
   groups: string[];
   connectivity?: { connected: boolean; timestamp: number; disconnectReason: string | null };
+  /** `fleet_indexing.dynamic_generation` as the statement read it. */
+  generation: number;
 }
 
 /** A thing of a sweep batch against one group. */
@@ -34,6 +36,8 @@ export interface SweepRow {
 
 /** Tables whose rows make up a thing's index document: a sweep waits for their writers (barrier). */
 const DOCUMENT_TABLES = ['things', 'thing_attributes', 'thing_group_members', 'shadows', 'index_terms', 'billing_groups', 'thing_connectivity'] as const;
+
+const EMPTY_ROW: ThingDocumentRow = { thing_name: '', thing_id: '', thing_type_name: null, billing_group_name: null, attributes: '{}', version: 0, groups: [], generation: 0 };
 
 /**
  * Predicates parsed once per text, for the process (a Store lives for one transaction; every
@@ -118,19 +122,27 @@ export class DynamicGroupStore {
   }
 
   /**
-   * The registry part of one thing's document, its connectivity and its groups, in one small
-   * statement (the membership check evaluates the groups' predicates on it in memory).
+   * The registry part of one thing's document, its connectivity, its groups and the dynamic
+   * queries' generation, in one small statement (the membership check evaluates the groups'
+   * predicates on it in memory). With `lock` the thing row is locked for update on PostgreSQL,
+   * without waiting: `locked: false` when another transaction holds it (lockThing, then load again,
+   * so that nothing is read from before that transaction committed).
    */
-  async loadDocument(thingName: string): Promise<ThingDocumentRow | undefined> {
+  async loadDocument(thingName: string, lock = false): Promise<(ThingDocumentRow & { locked: boolean }) | undefined> {
     const marked = sql`x.group_name || case when g.query_string is null then '' else '*' end`;
     // Group names never hold '/' (NAME pattern): a safe separator.
     const aggregate = this.dialect === 'postgres' ? sql`string_agg(${marked}, '/')` : sql`group_concat(${marked}, '/')`;
+    const locking = lock && this.dialect === 'postgres' ? sql` for update of t skip locked` : sql``;
     const r = await sql<Record<string, unknown>>`select t.thing_name, t.thing_id, t.thing_type_name, t.billing_group_name, t.attributes, t.version,
         (select ${aggregate} from thing_group_members x join thing_groups g on g.group_name = x.group_name where x.thing_name = t.thing_name) as member_of,
+        (select f.dynamic_generation from fleet_indexing f where f.id = 1) as generation,
         c.connected, c.timestamp as connected_at, c.disconnect_reason
-      from things t left join thing_connectivity c on c.thing_name = t.thing_name where t.thing_name = ${thingName}`.execute(this.db);
+      from things t left join thing_connectivity c on c.thing_name = t.thing_name where t.thing_name = ${thingName}${locking}`.execute(this.db);
     const row = r.rows[0];
-    if (!row) return undefined;
+    if (!row) {
+      if (lock && this.dialect === 'postgres' && (await this.exists(thingName))) return { ...EMPTY_ROW, thing_name: thingName, locked: false };
+      return undefined;
+    }
     const memberOf = typeof row.member_of === 'string' && row.member_of !== '' ? row.member_of.split('/') : [];
     return {
       thing_name: row.thing_name as string,
@@ -140,10 +152,16 @@ export class DynamicGroupStore {
       attributes: row.attributes as string,
       version: Number(row.version),
       groups: memberOf,
+      generation: Number(row.generation ?? 0),
+      locked: true,
       ...(row.connected === null || row.connected === undefined ? {} : {
         connectivity: { connected: Number(row.connected) === 1, timestamp: Number(row.connected_at), disconnectReason: (row.disconnect_reason as string | null) ?? null },
       }),
     };
+  }
+
+  private async exists(thingName: string): Promise<boolean> {
+    return (await this.db.selectFrom('things').select('thing_name').where('thing_name', '=', thingName).executeTakeFirst()) !== undefined;
   }
 
   /** Index rows of these shadows of the thing. */

@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { IndexQueryCompiler, type IndexPredicate } from './fleet-index-query.js';
 import type { Database, Dialect } from './schema.js';
@@ -24,6 +25,8 @@ export interface FleetIndexingRow {
   build_done: number;
   build_not_before: number;
   updated_at: number;
+  /** Bumped by every change of a dynamic thing group's query (migration 0020). */
+  dynamic_generation: number;
 }
 
 export interface IndexTermRow {
@@ -76,10 +79,19 @@ export class FleetIndexStore {
     return (options.forUpdate && this.dialect === 'postgres' ? q.forUpdate() : q).executeTakeFirst();
   }
 
-  /** Writes the one configuration row (insert or replace). */
-  async putConfig(row: Omit<FleetIndexingRow, 'id'>): Promise<void> {
-    await this.db.insertInto('fleet_indexing').values({ id: 1, ...row })
+  /** Writes the one configuration row (insert or replace; the dynamic queries' generation stays). */
+  async putConfig(row: Omit<FleetIndexingRow, 'id' | 'dynamic_generation'>): Promise<void> {
+    await this.db.insertInto('fleet_indexing').values({ id: 1, ...row, dynamic_generation: 0 })
       .onConflict((oc) => oc.column('id').doUpdateSet({ ...row })).execute();
+  }
+
+  /**
+   * A dynamic query changed: every node's cache of which groups read what is stale. A random
+   * token rather than a counter: a rolled-back change must not leave a cache entry that a later
+   * change's value would match.
+   */
+  async bumpDynamicGeneration(): Promise<void> {
+    await this.db.updateTable('fleet_indexing').set({ dynamic_generation: randomInt(1, 2 ** 47) }).where('id', '=', 1).execute();
   }
 
   /** Moves the build on, only if the configuration is still of `generation`; false otherwise. */

@@ -109,6 +109,7 @@ export class DynamicGroupService {
       };
       if (!(await tx.thingGroups.insert(row))) throw new DomainError('ResourceAlreadyExistsException', `Thing Group ${name} already exists in current account with different properties`);
       await tx.dynamicGroups.putSources(name, compiled.sources);
+      await tx.fleetIndex.bumpDynamicGeneration();
       if (tags && Object.keys(tags).length > 0) await tx.tags.put(this.ctx.arns.thingGroup(name), tags);
       return answer(row);
     });
@@ -165,6 +166,7 @@ export class DynamicGroupService {
       await removeAllMembers(tx, this.events, name);
       await tx.dynamicGroups.deleteSources(name);
       await tx.thingGroups.delete(name);
+      await tx.fleetIndex.bumpDynamicGeneration();
       await tx.tags.removeAll(this.ctx.arns.thingGroup(name));
       return {};
     });
@@ -199,6 +201,7 @@ export class DynamicGroupService {
       build_not_before: this.ctx.clock.now() + this.settings.indexBuildDelayMs,
     });
     await tx.dynamicGroups.putSources(group.group_name, sources);
+    await tx.fleetIndex.bumpDynamicGeneration();
   }
 
   /**

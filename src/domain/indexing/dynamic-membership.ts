@@ -36,14 +36,22 @@ export class DynamicMembership implements DocumentListener {
     private readonly log?: { warn(obj: object, msg: string): void },
   ) {}
 
+  /** Which dynamic groups read which sources, as of a generation (fleet_indexing.dynamic_generation). */
+  private readonly cache = new Map<string, { generation: number; groups: (DynamicGroupQuery & { sources: string[] })[] }>();
+
   async documentChanged(tx: Store, thingName: string, sources: DocumentSource[] | 'all', known?: KnownTerms): Promise<void> {
-    const groups = (await tx.dynamicGroups.concerned(sources)).map((g) => ({ ...g, sources: sourcesOf(g.predicate) }));
-    if (groups.length === 0) return;
-    // A query reading two parts of the document could otherwise miss a concurrent change of the
-    // other part (each change would decide without the other's); one part is serialized by its own row.
-    if (groups.some((g) => g.sources.length > 1) || sources === 'all') await tx.dynamicGroups.lockThing(thingName);
-    const row = await tx.dynamicGroups.loadDocument(thingName);
+    // One statement in the common case: the thing's document, its row locked (two changes of one
+    // thing decide one after the other, each from what the other committed), and the generation
+    // that says whether this node's list of the groups reading these sources is current.
+    let row = await tx.dynamicGroups.loadDocument(thingName, true);
     if (!row) return;
+    if (!row.locked) {
+      await tx.dynamicGroups.lockThing(thingName);
+      row = await tx.dynamicGroups.loadDocument(thingName);
+      if (!row) return;
+    }
+    const groups = await this.concerned(tx, sources, row.generation);
+    if (groups.length === 0) return;
     const doc = await this.document(tx, row, groups, known);
     const decided = groups.map((g) => matchesDocument(g.predicate, doc));
     const undecided = groups.filter((_, i) => decided[i] === undefined);
@@ -73,11 +81,22 @@ export class DynamicMembership implements DocumentListener {
       moved.left.push(evicted);
       if (await tx.thingGroups.addMember(g.groupName, thingName, this.ctx.clock.now())) moved.joined.push(g.groupName);
     }
-    await this.events.changed(tx, thingName, moved.joined.filter((g) => !moved.left.includes(g)), moved.left.filter((g) => !moved.joined.includes(g)));
+    await this.events.changed(tx, thingName, moved.joined.filter((g) => !moved.left.includes(g)), moved.left.filter((g) => !moved.joined.includes(g)), { rootsOnly: true });
     // A thing that was at the limit may now fit groups it was refused (§8.3).
     if (sources !== 'all' && memberOf.size >= this.maxGroupsPerThing && count < this.maxGroupsPerThing) {
       await this.documentChanged(tx, thingName, 'all');
     }
+  }
+
+  /** The dynamic groups whose queries read `sources`, from this node's cache while the generation holds. */
+  private async concerned(tx: Store, sources: DocumentSource[] | 'all', generation: number): Promise<(DynamicGroupQuery & { sources: string[] })[]> {
+    const key = sources === 'all' ? '*' : sources.join(' ');
+    const cached = this.cache.get(key);
+    if (cached && cached.generation === generation) return cached.groups;
+    const groups = (await tx.dynamicGroups.concerned(sources)).map((g) => ({ ...g, sources: sourcesOf(g.predicate) }));
+    if (this.cache.size >= 1000) this.cache.clear();
+    this.cache.set(key, { generation, groups });
+    return groups;
   }
 
   /** The document the groups' predicates read: the registry row, and the shadows they name (one read for those not known). */
@@ -130,7 +149,7 @@ export class DynamicMembership implements DocumentListener {
             this.refused(r.thing_name, group.group_name);
             continue;
           }
-          await this.events.changed(tx, r.thing_name, [], [evicted]);
+          await this.events.changed(tx, r.thing_name, [], [evicted], { rootsOnly: true });
         }
         joining.push(r.thing_name);
       }

@@ -29,10 +29,11 @@ export class ContinuousJobMembership implements MembershipListener {
     private readonly executions: ExecutionService,
   ) {}
 
-  async membershipChanged(tx: Store, thingName: string, change: { joined: string[]; left: string[] }): Promise<void> {
+  async membershipChanged(tx: Store, thingName: string, change: { joined: string[]; left: string[]; rootsOnly?: boolean }): Promise<void> {
     // One look first, for both sides: with no CONTINUOUS job on any of the groups (the common case,
     // and every dynamic group's churn without one) nothing else is read.
-    if ((await tx.jobs.continuousJobsTargetingGroups(await groupsAndAncestors(tx, [...change.left, ...change.joined]))).length === 0) return;
+    const named = [...change.left, ...change.joined];
+    if ((await tx.jobs.continuousJobsTargetingGroups(change.rootsOnly ? named : await groupsAndAncestors(tx, named))).length === 0) return;
     // Leaving first: it locks executions before job rows, the order every transition keeps; joining
     // then locks job rows, which nothing holds while waiting for an execution.
     if (change.left.length > 0) await this.left(tx, change.left, [thingName]);

@@ -13,7 +13,8 @@ import type { Dialect } from '../schema.js';
  *   thing, `build_not_before` the earliest it may turn ACTIVE (`indexBuildDelayMs`), and
  *   `build_generation` guarding the sweep's writes against a newer query;
  * - `dynamic_group_sources`: which parts of a thing's document each query reads (`registry`,
- *   `groups`, `connectivity`, `shadow:<name>`), so a change re-checks only the groups it concerns.
+ *   `groups`, `connectivity`, `shadow:<name>`), so a change re-checks only the groups it concerns;
+ * - `fleet_indexing.dynamic_generation`, bumped by every change of a dynamic query.
  */
 export async function up(db: Kysely<any>, _dialect: Dialect): Promise<void> {
   await db.schema.alterTable('thing_groups').addColumn('query_string', 'text').execute();
@@ -25,6 +26,9 @@ export async function up(db: Kysely<any>, _dialect: Dialect): Promise<void> {
   await db.schema.alterTable('thing_groups').addColumn('build_generation', 'bigint').execute();
   await db.schema.alterTable('thing_groups').addColumn('build_done', 'integer').execute();
   await db.schema.alterTable('thing_groups').addColumn('build_not_before', 'bigint').execute();
+  // Bumped by every change of a dynamic query (create, update, delete, a new indexing
+  // configuration): a node's cache of which groups read what is checked against it.
+  await db.schema.alterTable('fleet_indexing').addColumn('dynamic_generation', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
   await db.schema
     .createTable('dynamic_group_sources')
     .addColumn('source', 'text', (c) => c.notNull())
