@@ -76,7 +76,7 @@ serve
     }
     if (config.mqttExposed) {
       process.stdout.write(
-        `WARNING: the MQTT listener on ${config.host} checks no device credentials yet: any client whose id names a registered thing acts for it. Bind it to loopback, or put it behind a broker that authenticates devices (--mqtt-url).\n`,
+        `WARNING: the plain MQTT listener on ${config.host} checks no device credentials: any client whose id names a registered thing acts for it. Bind it to loopback and let devices in over TLS with their certificates (--tls, --mqtt-tls-port) or over signed WebSockets (/mqtt), or put fleetjobs behind a broker that authenticates devices (--mqtt-url).\n`,
       );
     }
     if (!config.auth) {

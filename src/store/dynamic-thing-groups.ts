@@ -229,16 +229,21 @@ export class DynamicGroupStore {
     return { left: gone, joined: came };
   }
 
-  /** Locks the sweep's next batch of things for update (PostgreSQL), before it is evaluated in a fresh statement. */
-  async lockBatch(afterThing: string | null, limit: number): Promise<void> {
-    if (this.dialect !== 'postgres') return;
-    const after = afterThing === null ? sql`` : sql` where thing_name > ${afterThing}`;
-    await sql`select thing_name from things${after} order by thing_name limit ${sql.lit(limit)} for update`.execute(this.db);
+  /**
+   * The sweep rows of the things a batch would move, decided again: on PostgreSQL they are locked
+   * for update and read afresh, so a change of one of them that committed meanwhile is seen (a
+   * thing that stays put needs neither). SQLite serializes writers: the rows stand.
+   */
+  async recheck(groupName: string, predicate: IndexPredicate, moving: SweepRow[]): Promise<SweepRow[]> {
+    if (this.dialect !== 'postgres' || moving.length === 0) return moving;
+    const names = moving.map((r) => r.thing_name);
+    await sql`select thing_name from things where thing_name in (${sql.join(names)}) order by thing_name for update`.execute(this.db);
+    return this.sweep(groupName, predicate, null, names.length, names);
   }
 
-  /** The next `limit` things after `afterThing` (name order) against one group (lockBatch first). */
-  async sweep(groupName: string, predicate: IndexPredicate, afterThing: string | null, limit: number): Promise<SweepRow[]> {
-    const after = afterThing === null ? sql`` : sql` where t.thing_name > ${afterThing}`;
+  /** The next `limit` things after `afterThing` (name order) against one group, or the things `only` names. */
+  async sweep(groupName: string, predicate: IndexPredicate, afterThing: string | null, limit: number, only?: string[]): Promise<SweepRow[]> {
+    const after = only ? sql` where t.thing_name in (${sql.join(only)})` : afterThing === null ? sql`` : sql` where t.thing_name > ${afterThing}`;
     const r = await sql<{ thing_name: string; m: number; c: number; n: number }>`select t.thing_name,
         case when ${this.compiler.thingPredicateSql(predicate)} then 1 else 0 end as m,
         case when exists (select 1 from thing_group_members x where x.thing_name = t.thing_name and x.group_name = ${groupName}) then 1 else 0 end as c,

@@ -328,18 +328,14 @@ export class JobStore {
   }
 
   /** IN_PROGRESS CONTINUOUS jobs that target any of the given thing groups directly. */
-  continuousJobsTargetingGroups(groupNames: string[]): Promise<{ job_id: string; namespace_id: string | null }[]> {
-    if (groupNames.length === 0) return Promise.resolve([]);
-    return this.db
-      .selectFrom('job_targets')
-      .innerJoin('jobs', 'jobs.job_id', 'job_targets.job_id')
-      .select(['jobs.job_id', 'jobs.namespace_id'])
-      .distinct()
-      .where('job_targets.target_type', '=', 'thinggroup')
-      .where('job_targets.target_name', 'in', groupNames)
-      .where('jobs.status', '=', 'IN_PROGRESS')
-      .where('jobs.target_selection', '=', 'CONTINUOUS')
-      .orderBy('jobs.job_id')
-      .execute();
+  async continuousJobsTargetingGroups(groupNames: string[]): Promise<{ job_id: string; namespace_id: string | null }[]> {
+    if (groupNames.length === 0) return [];
+    // Raw SQL: every membership change asks this (a dynamic group's members change with their
+    // shadows), and building the query cost more than running it.
+    const r = await sql<{ job_id: string; namespace_id: string | null }>`select distinct j.job_id, j.namespace_id from job_targets t
+      join jobs j on j.job_id = t.job_id
+      where t.target_type = 'thinggroup' and t.target_name in (${sql.join(groupNames)}) and j.status = 'IN_PROGRESS' and j.target_selection = 'CONTINUOUS'
+      order by j.job_id`.execute(this.db);
+    return r.rows;
   }
 }

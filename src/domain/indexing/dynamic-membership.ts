@@ -128,16 +128,18 @@ export class DynamicMembership implements DocumentListener {
   /**
    * One sweep step of a group whose membership is being (re)built: the next batch of things in name
    * order joins or leaves it. True when another step is due at once. Locks in the order every
-   * change takes them: the CONTINUOUS jobs the group feeds, then the batch's things, then what the
-   * membership events touch.
+   * change takes them: the CONTINUOUS jobs the group feeds, then the things that move, then what
+   * the membership events touch.
    */
   async sweepStep(tx: Store, group: ThingGroupRow, buildDelayDone: (notBefore: number) => boolean): Promise<boolean> {
     const generation = Number(group.build_generation);
     if (group.build_done !== 1) {
       const predicate = JSON.parse(group.predicate!) as IndexPredicate;
       for (const { job_id } of await tx.jobs.continuousJobsTargetingGroups([group.group_name])) await tx.jobs.getForUpdate(job_id);
-      await tx.dynamicGroups.lockBatch(group.build_after, SWEEP_BATCH);
-      const rows = await tx.dynamicGroups.sweep(group.group_name, predicate, group.build_after, SWEEP_BATCH);
+      const batch = await tx.dynamicGroups.sweep(group.group_name, predicate, group.build_after, SWEEP_BATCH);
+      // Only the things the batch would move are decided again, locked (a change of one of them
+      // committing meanwhile is seen; a thing that stays put needs neither).
+      const rows = await tx.dynamicGroups.recheck(group.group_name, predicate, batch.filter((r) => r.matches !== r.member));
       const left = rows.filter((r) => r.member && !r.matches).map((r) => r.thing_name);
       if (left.length > 0) await tx.thingGroups.removeMembers(group.group_name, left);
       const joining: string[] = [];
@@ -156,8 +158,8 @@ export class DynamicMembership implements DocumentListener {
       const joined = await tx.thingGroups.addMembers(group.group_name, joining, this.ctx.clock.now());
       await this.events.membersLeft(tx, group.group_name, left);
       await this.events.membersJoined(tx, group.group_name, joined);
-      const last = rows[rows.length - 1];
-      const done = rows.length < SWEEP_BATCH;
+      const last = batch[batch.length - 1];
+      const done = batch.length < SWEEP_BATCH;
       await tx.dynamicGroups.updateBuild(group.group_name, generation, { build_after: last?.thing_name ?? group.build_after, build_done: done ? 1 : 0 });
       if (!done) return true;
     }
