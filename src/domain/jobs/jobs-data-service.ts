@@ -130,8 +130,11 @@ export class JobsDataService {
     if (!seen) return {};
     const result = await this.ctx.store.transaction(async (tx) => {
       for (let attempt = 0; attempt < MAX_FRONT_ATTEMPTS; attempt++) {
-        // The first attempt locks the front just read, if it has not moved since; later ones read it again.
-        const row = await lockFront(tx, thingName, namespaceId, attempt === 0 ? seen : undefined);
+        // The first attempt takes a QUEUED front just read as it is: starting it is a compare-and-set
+        // on the status and versionNumber read (it takes the row's lock on PostgreSQL), which is all
+        // a locked re-read would check. An IN_PROGRESS front is answered as it is, so it is read
+        // again, locked, to answer what is there now; later attempts read the front again.
+        const row = attempt === 0 && seen.status === 'QUEUED' ? seen : await lockFront(tx, thingName, namespaceId, attempt === 0 ? seen : undefined);
         if (row === null) continue;
         if (!row) return undefined;
         const job = await tx.jobs.get(row.job_id, { counters: false });

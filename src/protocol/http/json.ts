@@ -4,19 +4,45 @@ import type { RouteResult } from './route.js';
 /**
  * Replaces every Date in a plain JSON-able value by `toNumber(date)`. A walk plus a plain
  * JSON.stringify is several times cheaper than a stringify replacer function on every request.
+ * Copy on write: only the objects and arrays on a path to a Date are copied; the rest (a job
+ * document, statusDetails) goes to JSON.stringify as it is, which on the MQTT door's replies and
+ * notifications was most of what this allocated.
  */
 function datesToNumbers(value: unknown, toNumber: (d: Date) => number): unknown {
   if (value === null || typeof value !== 'object') return value;
   if (value instanceof Date) return toNumber(value);
-  if (Array.isArray(value)) return value.map((v) => datesToNumbers(v, toNumber));
-  const out: Record<string, unknown> = {};
-  for (const key in value) {
-    const v = datesToNumbers((value as Record<string, unknown>)[key], toNumber);
-    // A user-chosen map key (attributes, tags) may be `__proto__`; assignment would drop it.
-    if (key === '__proto__') setOwn(out, key, v);
-    else out[key] = v;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const v: unknown = value[i];
+      const w = datesToNumbers(v, toNumber);
+      if (copy === undefined && w !== v) copy = value.slice(0, i);
+      copy?.push(w);
+    }
+    return copy ?? value;
   }
-  return out;
+  const object = value as Record<string, unknown>;
+  let out: Record<string, unknown> | undefined;
+  for (const key in object) {
+    const v = object[key];
+    const w = datesToNumbers(v, toNumber);
+    if (out === undefined) {
+      if (w === v) continue;
+      out = {};
+      for (const earlier in object) {
+        if (earlier === key) break;
+        put(out, earlier, object[earlier]);
+      }
+    }
+    put(out, key, w);
+  }
+  return out ?? value;
+}
+
+function put(out: Record<string, unknown>, key: string, v: unknown): void {
+  // A user-chosen map key (attributes, tags) may be `__proto__`; assignment would drop it.
+  if (key === '__proto__') setOwn(out, key, v);
+  else out[key] = v;
 }
 
 const epochSeconds = (d: Date) => d.getTime() / 1000;

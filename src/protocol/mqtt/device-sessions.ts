@@ -7,7 +7,18 @@ interface Session {
   grant: DeviceGrant;
   /** Bumped at every re-bind, so an older answer arriving late is dropped. */
   generation: number;
+  /**
+   * The grant's answers so far, per action and topic: a device uses the same few topics for every
+   * request, and deciding each PUBLISH and delivery afresh (the resource ARN built, every
+   * statement's pattern tested) was a tenth of the broker's own CPU. Bound policies decide from
+   * the action and resource alone (conditions are decided at bind time), so an answer holds until
+   * the grant is replaced.
+   */
+  decided: Map<string, Map<string, boolean>>;
 }
+
+/** Topics remembered per action and connection: a device's own few, not whatever a client tries. */
+const DECIDED_PER_ACTION = 32;
 
 /**
  * The policies of each live device connection, bound once at CONNECT (DeviceAuthorization), so a
@@ -36,7 +47,7 @@ export class DeviceSessions<C extends object> {
     const grant = await this.authorization.grant(principal);
     const decision = grant.policies.explain('iot:Connect', this.authorization.resource('iot:Connect', principal.clientId));
     if (decision.decision !== 'ALLOWED') return { refused: this.refusal('iot:Connect', principal, grant, decision.decision) };
-    this.sessions.set(client, { principal, grant, generation: 0 });
+    this.sessions.set(client, { principal, grant, generation: 0, decided: new Map() });
     const thing = principal.thing?.name;
     if (thing !== undefined) {
       const set = this.byThing.get(thing) ?? new Set<C>();
@@ -49,7 +60,14 @@ export class DeviceSessions<C extends object> {
   /** Whether the connection may do `action` on the topic or filter; false for an unknown connection. */
   allows(client: C, action: Exclude<MqttAction, 'iot:Connect'>, name: string): boolean {
     const s = this.sessions.get(client);
-    return s !== undefined && s.grant.policies.decide(action, this.authorization.resource(action, name)) === 'ALLOWED';
+    if (s === undefined) return false;
+    let byName = s.decided.get(action);
+    const known = byName?.get(name);
+    if (known !== undefined) return known;
+    const allowed = s.grant.policies.decide(action, this.authorization.resource(action, name)) === 'ALLOWED';
+    if (!byName) s.decided.set(action, (byName = new Map()));
+    if (byName.size < DECIDED_PER_ACTION) byName.set(name, allowed);
+    return allowed;
   }
 
   thingOf(client: C): string | undefined {
@@ -110,6 +128,7 @@ export class DeviceSessions<C extends object> {
       const grant = await this.authorization.grant(s.principal);
       if (this.sessions.get(client) !== s || s.generation !== generation) return;
       s.grant = grant;
+      s.decided = new Map();
       const decision = grant.policies.decide('iot:Connect', this.authorization.resource('iot:Connect', s.principal.clientId));
       if (decision !== 'ALLOWED') {
         this.log.warn({ clientId: s.principal.clientId, reason: this.refusal('iot:Connect', s.principal, grant, decision) }, 'MQTT connection closed: its policies no longer allow it');

@@ -65,6 +65,9 @@ export function withObjectDocument<T extends object>(execution: T | undefined): 
   return { ...rest, ...(jobDocument !== undefined ? { jobDocument: parseDocument(jobDocument) } : {}) };
 }
 
+/** Refuses malformed UTF-8; decoding a whole payload at once keeps no state, so one serves every request. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
 /** MQTT takes numeric strings where HTTPS takes numbers (the docs' own examples send `"expectedVersion": "1"`). */
 const numeric = (v: unknown) => (typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v);
 
@@ -112,7 +115,7 @@ export class JobsMqtt {
     if (payload.length === 0) return {};
     let value: unknown;
     try {
-      value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
+      value = JSON.parse(UTF8.decode(payload));
     } catch {
       throw new Rejection('InvalidJson', 'The payload is not valid UTF-8 JSON.');
     }
