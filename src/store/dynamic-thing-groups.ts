@@ -34,14 +34,6 @@ export interface SweepRow {
   groupCount: number;
 }
 
-/** What moving a thing between groups really changed. */
-export interface MoveResult {
-  left: string[];
-  joined: string[];
-  /** When known: the IN_PROGRESS CONTINUOUS jobs targeting any group named. */
-  continuousJobs?: string[];
-}
-
 /** Tables whose rows make up a thing's index document: a sweep waits for their writers (barrier). */
 const DOCUMENT_TABLES = ['things', 'thing_attributes', 'thing_group_members', 'shadows', 'index_terms', 'billing_groups', 'thing_connectivity'] as const;
 
@@ -216,7 +208,7 @@ export class DynamicGroupStore {
    * The thing leaves `left` and joins `joined`, in one statement on PostgreSQL; answers what really
    * changed (a concurrent change may have done part of it).
    */
-  async moveThing(thingName: string, left: string[], joined: string[], addedAt: number): Promise<MoveResult> {
+  async moveThing(thingName: string, left: string[], joined: string[], addedAt: number): Promise<{ left: string[]; joined: string[] }> {
     if (left.length === 0 && joined.length === 0) return { left: [], joined: [] };
     if (this.dialect === 'postgres') {
       const del = left.length > 0
@@ -225,13 +217,8 @@ export class DynamicGroupStore {
       const ins = joined.length > 0
         ? sql`insert into thing_group_members (group_name, thing_name, added_at) values ${sql.join(joined.map((g) => sql`(${g}, ${thingName}, ${addedAt})`))} on conflict do nothing returning group_name`
         : sql`select group_name from thing_group_members where false`;
-      // The same round trip answers which CONTINUOUS jobs target these groups (dynamic groups have
-      // no ancestors), so the jobs listener need not ask when none does.
-      const jobs = sql`select distinct j.job_id as group_name from job_targets t join jobs j on j.job_id = t.job_id
-        where t.target_type = 'thinggroup' and t.target_name in (${sql.join([...left, ...joined])}) and j.status = 'IN_PROGRESS' and j.target_selection = 'CONTINUOUS'`;
-      const r = await sql<{ k: string; group_name: string }>`with d as (${del}), i as (${ins}) select 'l' as k, group_name from d union all select 'j' as k, group_name from i union all select 'c' as k, group_name from (${jobs}) c`.execute(this.db);
-      const of = (k: string) => r.rows.filter((x) => x.k === k).map((x) => x.group_name);
-      return { left: of('l'), joined: of('j'), continuousJobs: of('c') };
+      const r = await sql<{ k: string; group_name: string }>`with d as (${del}), i as (${ins}) select 'l' as k, group_name from d union all select 'j' as k, group_name from i`.execute(this.db);
+      return { left: r.rows.filter((x) => x.k === 'l').map((x) => x.group_name), joined: r.rows.filter((x) => x.k === 'j').map((x) => x.group_name) };
     }
     const gone = left.length > 0
       ? (await sql<{ group_name: string }>`delete from thing_group_members where thing_name = ${thingName} and group_name in (${sql.join(left)}) returning group_name`.execute(this.db)).rows.map((x) => x.group_name)

@@ -72,8 +72,6 @@ export class DynamicMembership implements DocumentListener {
       } else atLimit.push(g);
     });
     const moved = await tx.dynamicGroups.moveThing(thingName, left, joining, this.ctx.clock.now());
-    // An eviction below names a group the move's job lookup did not cover.
-    if (atLimit.length > 0) delete moved.continuousJobs;
     for (const g of atLimit) {
       const evicted = await this.makeRoom(tx, thingName, g.createdAt);
       if (evicted === undefined) {
@@ -83,9 +81,7 @@ export class DynamicMembership implements DocumentListener {
       moved.left.push(evicted);
       if (await tx.thingGroups.addMember(g.groupName, thingName, this.ctx.clock.now())) moved.joined.push(g.groupName);
     }
-    await this.events.changed(tx, thingName, moved.joined.filter((g) => !moved.left.includes(g)), moved.left.filter((g) => !moved.joined.includes(g)), {
-      rootsOnly: true, ...(moved.continuousJobs ? { continuousJobs: moved.continuousJobs } : {}),
-    });
+    await this.events.changed(tx, thingName, moved.joined.filter((g) => !moved.left.includes(g)), moved.left.filter((g) => !moved.joined.includes(g)), { rootsOnly: true });
     // A thing that was at the limit may now fit groups it was refused (§8.3).
     if (sources !== 'all' && memberOf.size >= this.maxGroupsPerThing && count < this.maxGroupsPerThing) {
       await this.documentChanged(tx, thingName, 'all');
