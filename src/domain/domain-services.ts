@@ -93,6 +93,7 @@ export function createDomainServices(ctx: DomainContext, ports: DomainPorts) {
   documents.add(dynamicMembership);
   const dynamicGroups = new DynamicGroupService(ctx, dynamicMembership, registry.events, fleetIndex.settings, undefined, ports.dynamicGroupLog);
   fleetIndex.dynamicGroups = dynamicGroups;
+  documents.addBulk(dynamicGroups);
   const aggregations = new AggregationService(ctx);
   const events = ports.certificateEvents ?? noCertificateEvents;
   const certificates = {

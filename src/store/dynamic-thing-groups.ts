@@ -15,6 +15,8 @@ export interface DynamicGroupQuery {
   groupName: string;
   predicate: IndexPredicate;
   createdAt: number;
+  /** Some CONTINUOUS job (of any status) targets the group. */
+  continuous: boolean;
 }
 
 /** One thing's registry part of its index document, its connectivity, and the groups it is in. */
@@ -45,7 +47,15 @@ const EMPTY_ROW: ThingDocumentRow = { thing_name: '', thing_id: '', thing_type_n
  */
 const PARSED = new Map<string, IndexPredicate>();
 
-type DynamicRow = Pick<ThingGroupRow, 'group_name' | 'predicate' | 'created_at'>;
+type DynamicRow = Pick<ThingGroupRow, 'group_name' | 'predicate' | 'created_at'> & { continuous: number };
+
+/**
+ * Whether a CONTINUOUS job targets the group `g`, whatever its status: a CreateJob naming a dynamic
+ * group bumps the dynamic generation, so a node's cached "no" is never stale (a stale "yes", once
+ * the job ends, only costs the jobs listener its own lookup).
+ */
+const CONTINUOUS = sql`case when exists (select 1 from job_targets t join jobs j on j.job_id = t.job_id
+  where t.target_type = 'thinggroup' and t.target_name = g.group_name and j.target_selection = 'CONTINUOUS') then 1 else 0 end`;
 
 /**
  * Dynamic thing groups' SQL (migration 0020): which groups a change concerns, and a thing's
@@ -88,16 +98,16 @@ export class DynamicGroupStore {
   async concerned(sources: string[] | 'all'): Promise<DynamicGroupQuery[]> {
     let rows: DynamicRow[];
     if (sources === 'all') {
-      rows = await this.db.selectFrom('thing_groups').select(['group_name', 'predicate', 'created_at']).where('query_string', 'is not', null).execute();
+      rows = (await sql<DynamicRow>`select g.group_name, g.predicate, g.created_at, ${CONTINUOUS} as continuous from thing_groups g where g.query_string is not null`.execute(this.db)).rows;
     } else {
       if (sources.length === 0) return [];
       // Raw SQL: this runs on every change of a thing, and building it costs more than running it.
-      const r = await sql<DynamicRow>`select distinct g.group_name, g.predicate, g.created_at from dynamic_group_sources s
+      const r = await sql<DynamicRow>`select distinct g.group_name, g.predicate, g.created_at, ${CONTINUOUS} as continuous from dynamic_group_sources s
         join thing_groups g on g.group_name = s.group_name where s.source in (${sql.join(sources)})`.execute(this.db);
       rows = r.rows;
     }
     return rows
-      .map((r) => ({ groupName: r.group_name, predicate: this.parsed(r.predicate!), createdAt: Number(r.created_at) }))
+      .map((r) => ({ groupName: r.group_name, predicate: this.parsed(r.predicate!), createdAt: Number(r.created_at), continuous: Number(r.continuous) === 1 }))
       .sort((a, b) => a.createdAt - b.createdAt || (a.groupName < b.groupName ? -1 : 1));
   }
 

@@ -16,6 +16,11 @@ export interface KnownTerms {
   terms: IndexTerm[];
 }
 
+/** Told when one part of many things' documents changed at once: rather than each thing, what reads that part is swept again. */
+export interface BulkDocumentListener {
+  manyChanged(tx: Store, source: DocumentSource): Promise<void>;
+}
+
 export interface DocumentListener {
   documentChanged(tx: Store, thingName: string, sources: DocumentSource[] | 'all', known?: KnownTerms): Promise<void>;
 }
@@ -27,9 +32,19 @@ export interface DocumentListener {
  */
 export class DocumentChanges {
   private readonly listeners: DocumentListener[] = [];
+  private readonly bulk: BulkDocumentListener[] = [];
 
   add(listener: DocumentListener): void {
     this.listeners.push(listener);
+  }
+
+  addBulk(listener: BulkDocumentListener): void {
+    this.bulk.push(listener);
+  }
+
+  /** One part of many things' documents changed at once (a deleted thing group or billing group). */
+  async manyChanged(tx: Store, source: DocumentSource): Promise<void> {
+    for (const l of this.bulk) await l.manyChanged(tx, source);
   }
 
   async changed(tx: Store, thingName: string, sources: DocumentSource[] | 'all', known?: KnownTerms): Promise<void> {

@@ -10,7 +10,9 @@ import {
   applyAttributes, checkExpectedVersion, checkName, parseAttributes, sameAttributes, staticGroupRefused, thingGroupNotFound,
 } from '../things/thing-rules.js';
 import { FieldErrors } from '../validation.js';
-import { compileGroupQuery } from './dynamic-group-query.js';
+import type { IndexPredicate } from '../../store/fleet-index-query.js';
+import type { DocumentSource } from './document-changes.js';
+import { compileGroupQuery, sourcesOf } from './dynamic-group-query.js';
 import type { DynamicMembership } from './dynamic-membership.js';
 import { NOT_ENABLED } from './fleet-index-service.js';
 import { DEFAULT_QUERY_LIMITS, type QueryLimits } from './index-fields.js';
@@ -170,6 +172,20 @@ export class DynamicGroupService {
       await tx.tags.removeAll(this.ctx.arns.thingGroup(name));
       return {};
     });
+  }
+
+  /**
+   * One part of many things' documents changed at once (a static or billing group deleted with its
+   * members): the dynamic groups reading it are swept again, in the background.
+   */
+  async manyChanged(tx: Store, source: DocumentSource): Promise<void> {
+    const concerned = await tx.dynamicGroups.concerned([source]);
+    for (const { groupName } of concerned) {
+      const group = await tx.thingGroups.getForUpdate(groupName);
+      if (!group || group.query_string === null) continue;
+      await this.rebuild(tx, group, group.query_string, JSON.parse(group.predicate!), sourcesOf(JSON.parse(group.predicate!) as IndexPredicate));
+    }
+    if (concerned.length > 0) tx.afterCommit(() => this.onBuildDue());
   }
 
   /** Whether any dynamic group exists (thing indexing cannot be turned OFF then, §3.4). */

@@ -81,7 +81,12 @@ export class DynamicMembership implements DocumentListener {
       moved.left.push(evicted);
       if (await tx.thingGroups.addMember(g.groupName, thingName, this.ctx.clock.now())) moved.joined.push(g.groupName);
     }
-    await this.events.changed(tx, thingName, moved.joined.filter((g) => !moved.left.includes(g)), moved.left.filter((g) => !moved.joined.includes(g)), { rootsOnly: true });
+    // No CONTINUOUS job follows any group moved (known from the cached groups; an eviction's group is
+    // not among them): the jobs listener need not look.
+    const followed = atLimit.length > 0 || groups.some((g) => g.continuous && (moved.left.includes(g.groupName) || moved.joined.includes(g.groupName)));
+    await this.events.changed(tx, thingName, moved.joined.filter((g) => !moved.left.includes(g)), moved.left.filter((g) => !moved.joined.includes(g)), {
+      rootsOnly: true, ...(followed ? {} : { continuousJobs: [] }),
+    });
     // A thing that was at the limit may now fit groups it was refused (§8.3).
     if (sources !== 'all' && memberOf.size >= this.maxGroupsPerThing && count < this.maxGroupsPerThing) {
       await this.documentChanged(tx, thingName, 'all');

@@ -1,7 +1,7 @@
 import type { JobExecutionRow } from '../../store/job-executions.js';
 import type { Store } from '../../store/store.js';
 import type { DomainContext } from '../context.js';
-import type { MembershipListener } from '../things/membership-events.js';
+import type { MembershipChange, MembershipListener } from '../things/membership-events.js';
 import type { ExecutionService } from './execution-service.js';
 import { applyRemove, isPending, PENDING_STATUSES } from './execution-state-machine.js';
 import { executionState } from './job-views.js';
@@ -29,9 +29,10 @@ export class ContinuousJobMembership implements MembershipListener {
     private readonly executions: ExecutionService,
   ) {}
 
-  async membershipChanged(tx: Store, thingName: string, change: { joined: string[]; left: string[]; rootsOnly?: boolean }): Promise<void> {
+  async membershipChanged(tx: Store, thingName: string, change: MembershipChange): Promise<void> {
     // One look first, for both sides: with no CONTINUOUS job on any of the groups (the common case,
     // and every dynamic group's churn without one) nothing else is read.
+    if (change.continuousJobs !== undefined && change.continuousJobs.length === 0) return;
     const named = [...change.left, ...change.joined];
     if ((await tx.jobs.continuousJobsTargetingGroups(change.rootsOnly ? named : await groupsAndAncestors(tx, named))).length === 0) return;
     // Leaving first: it locks executions before job rows, the order every transition keeps; joining

@@ -241,6 +241,8 @@ export async function resolveTargets(tx: Store, jobId: string, targets: ParsedTa
     if (id === undefined) throw new DomainError('ResourceNotFoundException', `${t.type === 'thing' ? 'Thing' : 'Thing group'} ${t.name} cannot be found.`);
     rows.push({ job_id: jobId, position: firstPosition + i, target_arn: t.arn, target_type: t.type, target_name: t.name, target_id: id, last_seq: null });
   }
+  // Nodes cache which dynamic groups CONTINUOUS jobs follow (dynamic-membership.ts): a new target is news.
+  if ([...groups.values()].some((g) => g.query_string !== null)) await tx.fleetIndex.bumpDynamicGeneration();
   return rows;
 }
 

@@ -141,6 +141,8 @@ export class BillingGroupService {
       if (!row) return {};
       checkVersion(row, expectedVersion);
       await tx.billingGroups.delete(groupName);
+      // Its things' thingGroupNames changed: dynamic queries reading them are swept again.
+      await this.documents.manyChanged(tx, 'groups');
       await tx.tags.removeAll(this.ctx.arns.billingGroup(groupName));
       return {};
     });

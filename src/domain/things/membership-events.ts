@@ -1,10 +1,18 @@
 import type { Store } from '../../store/store.js';
 
+export interface MembershipChange {
+  joined: string[];
+  left: string[];
+  /** Every group named has no ancestors (dynamic groups): none need be looked up. */
+  rootsOnly?: boolean;
+  /** Set when the change already knows the CONTINUOUS jobs that could follow the groups named (`[]`: none). */
+  continuousJobs?: string[];
+}
+
 /** Told, inside the transaction that made the change, when a thing's group membership really changed. */
 export interface MembershipListener {
   /** `joined` / `left`: groups the thing was DIRECTLY added to / removed from (not ancestors). Not called for no-ops. */
-  /** `rootsOnly`: every group named has no ancestors (dynamic groups), so none need be looked up. */
-  membershipChanged(tx: Store, thingName: string, change: { joined: string[]; left: string[]; rootsOnly?: boolean }): Promise<void>;
+  membershipChanged(tx: Store, thingName: string, change: MembershipChange): Promise<void>;
   /** Called before the thing row is deleted, in the same transaction. */
   thingDeleted(tx: Store, thingName: string): Promise<void>;
   /**
@@ -34,9 +42,9 @@ export class MembershipEvents {
     this.listeners.push(listener);
   }
 
-  async changed(tx: Store, thingName: string, joined: string[], left: string[], opts: { rootsOnly?: boolean } = {}): Promise<void> {
+  async changed(tx: Store, thingName: string, joined: string[], left: string[], opts: Pick<MembershipChange, 'rootsOnly' | 'continuousJobs'> = {}): Promise<void> {
     if (joined.length === 0 && left.length === 0) return;
-    for (const l of this.listeners) await l.membershipChanged(tx, thingName, { joined: [...joined], left: [...left], ...(opts.rootsOnly ? { rootsOnly: true } : {}) });
+    for (const l of this.listeners) await l.membershipChanged(tx, thingName, { ...opts, joined: [...joined], left: [...left] });
   }
 
   /** Every thing of `thingNames` (no longer members) left `groupName`. */

@@ -27,7 +27,7 @@ export class ThingRegistry {
     this.limits = l;
     this.things = new ThingService(ctx, l, this.events, documents);
     this.thingTypes = new ThingTypeService(ctx, l);
-    this.groups = new ThingGroupService(ctx, l, this.events);
+    this.groups = new ThingGroupService(ctx, l, this.events, documents);
     this.membership = new MembershipService(ctx, l, this.events, documents);
     this.billingGroups = new BillingGroupService(ctx, documents);
   }

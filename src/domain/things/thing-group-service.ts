@@ -6,6 +6,7 @@ import { DomainError } from '../errors.js';
 import { decodeToken, isString, page, pageSize } from '../pagination.js';
 import { checkTagList } from '../tags/tag-rules.js';
 import { FieldErrors } from '../validation.js';
+import type { DocumentChanges } from '../indexing/document-changes.js';
 import type { MembershipEvents } from './membership-events.js';
 import {
   applyAttributes,
@@ -38,10 +39,12 @@ export async function requireGroup(store: Store, name: string): Promise<ThingGro
  * row (and its path, which names its ancestors) can still be read, though no longer with that
  * member in it.
  */
-export async function removeAllMembers(tx: Store, events: MembershipEvents, groupName: string): Promise<void> {
+export async function removeAllMembers(tx: Store, events: MembershipEvents, groupName: string): Promise<boolean> {
+  let any = false;
   for (;;) {
     const members = await tx.thingGroups.listMembers(groupName, undefined, MEMBER_BATCH);
-    if (members.length === 0) break;
+    if (members.length === 0) return any;
+    any = true;
     await tx.thingGroups.removeMembers(groupName, members);
     await events.membersLeft(tx, groupName, members);
   }
@@ -72,6 +75,7 @@ export class ThingGroupService {
     private readonly ctx: DomainContext,
     private readonly limits: RegistryLimits,
     private readonly events: MembershipEvents,
+    private readonly documents: DocumentChanges,
   ) {}
 
   private checkAttributeCount(attributes: Record<string, string>): void {
@@ -233,8 +237,10 @@ export class ThingGroupService {
         // AWS's text, space before the colon included (§4.3).
         throw new DomainError('InvalidRequestException', `Cannot delete thing group : ${groupName} when there are still child groups attached to it`);
       }
-      await removeAllMembers(tx, this.events, groupName);
+      const hadMembers = await removeAllMembers(tx, this.events, groupName);
       await tx.thingGroups.delete(groupName);
+      // Its members' thingGroupNames changed: dynamic queries reading them are swept again.
+      if (hadMembers) await this.documents.manyChanged(tx, 'groups');
       await tx.tags.removeAll(this.ctx.arns.thingGroup(groupName));
       // Its policies are detached with it (decision 0037); its members were told above.
       await tx.policies.detachAll(this.ctx.arns.thingGroup(groupName));
