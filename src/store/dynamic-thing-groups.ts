@@ -39,8 +39,6 @@ export interface SweepRow {
 /** Tables whose rows make up a thing's index document: a sweep waits for their writers (barrier). */
 const DOCUMENT_TABLES = ['things', 'thing_attributes', 'thing_group_members', 'shadows', 'index_terms', 'billing_groups', 'thing_connectivity'] as const;
 
-const EMPTY_ROW: ThingDocumentRow = { thing_name: '', thing_id: '', thing_type_name: null, billing_group_name: null, attributes: '{}', version: 0, groups: [], generation: 0 };
-
 /**
  * Predicates parsed once per text, for the process (a Store lives for one transaction; every
  * change of a thing reads the groups it concerns). A pure function of the text; never mutated.
@@ -58,12 +56,11 @@ const CONTINUOUS = sql`case when exists (select 1 from job_targets t join jobs j
   where t.target_type = 'thinggroup' and t.target_name = g.group_name and j.target_selection = 'CONTINUOUS') then 1 else 0 end`;
 
 /**
- * Dynamic thing groups' SQL (migration 0020): which groups a change concerns, and a thing's
- * membership checks. Every check of one thing is one statement over its one `things` row: each
- * group's predicate (the fleet index's compiler, probing by thing) and its current membership are
- * columns of it. On PostgreSQL the thing row is locked for update (as a sweep batch locks its
- * rows), so two changes of one thing, or a change and a sweep, decide its membership one after the
- * other, each from what the other committed; things of a fleet never wait for one another.
+ * Dynamic thing groups' SQL (migration 0020): which groups a change concerns, one thing's document
+ * for the in-memory check (its row locked on PostgreSQL, so two changes of one thing, or a change
+ * and a sweep, decide its membership one after the other), what only the database can decide (the
+ * fleet index's compiler, probing by thing, static groups only), and the sweeps' batches. Things of
+ * a fleet never wait for one another.
  */
 export class DynamicGroupStore {
   private readonly compiler: IndexQueryCompiler;
@@ -135,10 +132,12 @@ export class DynamicGroupStore {
    * The registry part of one thing's document, its connectivity, its groups and the dynamic
    * queries' generation, in one small statement (the membership check evaluates the groups'
    * predicates on it in memory). With `lock` the thing row is locked for update on PostgreSQL,
-   * without waiting: `locked: false` when another transaction holds it (lockThing, then load again,
-   * so that nothing is read from before that transaction committed).
+   * without waiting: `busy` when another transaction holds it (lockThing, then load again, so that
+   * nothing is read from before that transaction committed). Undefined: no such thing.
    */
-  async loadDocument(thingName: string, lock = false): Promise<(ThingDocumentRow & { locked: boolean }) | undefined> {
+  loadDocument(thingName: string): Promise<ThingDocumentRow | undefined>;
+  loadDocument(thingName: string, lock: true): Promise<ThingDocumentRow | 'busy' | undefined>;
+  async loadDocument(thingName: string, lock = false): Promise<ThingDocumentRow | 'busy' | undefined> {
     const marked = sql`x.group_name || case when g.query_string is null then '' else '*' end`;
     // Group names never hold '/' (NAME pattern): a safe separator.
     const aggregate = this.dialect === 'postgres' ? sql`string_agg(${marked}, '/')` : sql`group_concat(${marked}, '/')`;
@@ -150,8 +149,8 @@ export class DynamicGroupStore {
       from things t left join thing_connectivity c on c.thing_name = t.thing_name where t.thing_name = ${thingName}${locking}`.execute(this.db);
     const row = r.rows[0];
     if (!row) {
-      if (lock && this.dialect === 'postgres' && (await this.exists(thingName))) return { ...EMPTY_ROW, thing_name: thingName, locked: false };
-      return undefined;
+      // Skipped rather than missing: another transaction holds the row.
+      return lock && this.dialect === 'postgres' && (await this.exists(thingName)) ? 'busy' : undefined;
     }
     const memberOf = typeof row.member_of === 'string' && row.member_of !== '' ? row.member_of.split('/') : [];
     return {
@@ -163,7 +162,6 @@ export class DynamicGroupStore {
       version: Number(row.version),
       groups: memberOf,
       generation: Number(row.generation ?? 0),
-      locked: true,
       ...(row.connected === null || row.connected === undefined ? {} : {
         connectivity: { connected: Number(row.connected) === 1, timestamp: Number(row.connected_at), disconnectReason: (row.disconnect_reason as string | null) ?? null },
       }),

@@ -170,12 +170,6 @@ export class FleetIndexStore {
     return r.rows.map((row) => row.thing_name);
   }
 
-  /** Whether one thing matches `p` (a dynamic group's membership check). */
-  async thingMatches(p: IndexPredicate, thingName: string): Promise<boolean> {
-    const r = await sql<{ n: number }>`select 1 as n from things t where t.thing_name = ${thingName} and ${this.compiler.thingPredicateSql(p)}`.execute(this.db);
-    return r.rows.length > 0;
-  }
-
   async searchGroups(p: IndexPredicate, afterName: string | undefined, limit: number): Promise<ThingGroupRow[]> {
     const after = afterName === undefined ? sql`` : sql` and g.group_name > ${afterName}`;
     const r = await sql<ThingGroupRow>`select g.* from thing_groups g where ${this.compiler.groupPredicateSql(p)}${after} order by g.group_name limit ${sql.lit(limit)}`.execute(this.db);

@@ -183,7 +183,8 @@ export class DynamicGroupService {
     for (const { groupName } of concerned) {
       const group = await tx.thingGroups.getForUpdate(groupName);
       if (!group || group.query_string === null) continue;
-      await this.rebuild(tx, group, group.query_string, JSON.parse(group.predicate!), sourcesOf(JSON.parse(group.predicate!) as IndexPredicate));
+      const predicate = JSON.parse(group.predicate!) as IndexPredicate;
+      await this.rebuild(tx, group, group.query_string, predicate, sourcesOf(predicate));
     }
     if (concerned.length > 0) tx.afterCommit(() => this.onBuildDue());
   }

@@ -44,12 +44,11 @@ export class DynamicMembership implements DocumentListener {
     // thing decide one after the other, each from what the other committed), and the generation
     // that says whether this node's list of the groups reading these sources is current.
     let row = await tx.dynamicGroups.loadDocument(thingName, true);
-    if (!row) return;
-    if (!row.locked) {
+    if (row === 'busy') {
       await tx.dynamicGroups.lockThing(thingName);
       row = await tx.dynamicGroups.loadDocument(thingName);
-      if (!row) return;
     }
+    if (row === undefined) return;
     const groups = await this.concerned(tx, sources, row.generation);
     if (groups.length === 0) return;
     const doc = await this.document(tx, row, groups, known);
