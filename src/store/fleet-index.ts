@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { sql, type Kysely } from 'kysely';
 import { IndexQueryCompiler, type IndexPredicate } from './fleet-index-query.js';
+import { ReusableQuery } from './reusable-query.js';
 import type { Database, Dialect } from './schema.js';
 import type { ShadowRow } from './shadows.js';
 import type { ThingGroupRow } from './thing-groups.js';
@@ -51,6 +52,22 @@ export interface ConnectivityRow {
   session_expiry: number | null;
   version: number;
 }
+
+export type ConnectivityEvent = Omit<ConnectivityRow, 'version'>;
+
+const connectivityUpsert = new ReusableQuery<[number, number, string | null, string | null, number | null, number | null, number | null, string], never>(
+  (_db, [connected, timestamp, reason, clientId, keepAlive, clean, expiry, thingName]) => sql`
+    insert into thing_connectivity (thing_name, connected, "timestamp", disconnect_reason, client_id, keep_alive, clean_session, session_expiry, version)
+    select t.thing_name, cast(${connected} as integer), cast(${timestamp} as bigint), cast(${reason} as text), cast(${clientId} as text),
+      cast(${keepAlive} as integer), cast(${clean} as integer), cast(${expiry} as bigint), 1
+    from things t where t.thing_name = ${thingName}
+    on conflict (thing_name) do update set connected = excluded.connected, "timestamp" = excluded."timestamp",
+      disconnect_reason = excluded.disconnect_reason, client_id = excluded.client_id,
+      keep_alive = coalesce(excluded.keep_alive, thing_connectivity.keep_alive),
+      clean_session = coalesce(excluded.clean_session, thing_connectivity.clean_session),
+      session_expiry = coalesce(excluded.session_expiry, thing_connectivity.session_expiry),
+      version = thing_connectivity.version + 1`,
+);
 
 /** Rows per INSERT: well under SQLite's 32,766 bound parameters at 6 columns a row. */
 const INSERT_CHUNK = 500;
@@ -144,6 +161,16 @@ export class FleetIndexStore {
   async putConnectivity(row: ConnectivityRow): Promise<void> {
     const { thing_name: _, ...rest } = row;
     await this.db.insertInto('thing_connectivity').values(row).onConflict((oc) => oc.column('thing_name').doUpdateSet(rest)).execute();
+  }
+
+  /**
+   * A connect or disconnect the MQTT door saw, for a registered thing only: one statement that
+   * keeps the session facts an event does not carry (a disconnect has no keepalive) and moves the
+   * version. False when there is no such thing.
+   */
+  async recordConnectivity(e: ConnectivityEvent): Promise<boolean> {
+    const r = await connectivityUpsert.run(this.db, this.dialect, [e.connected, e.timestamp, e.disconnect_reason, e.client_id, e.keep_alive, e.clean_session, e.session_expiry, e.thing_name]);
+    return Number(r.numAffectedRows ?? 0) > 0;
   }
 
   getConnectivity(thingName: string): Promise<ConnectivityRow | undefined> {

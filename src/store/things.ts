@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { numericValue } from '../text-number.js';
+import { ReusableQuery } from './reusable-query.js';
 import type { Database, Dialect } from './schema.js';
 
 declare module './schema.js' {
@@ -54,14 +55,17 @@ export interface ThingFilter {
 }
 
 /** Things of the registry, with their searchable attribute rows kept in step. */
+/** The device path reads a thing at every CONNECT: compiled once (reusable-query.ts). */
+const thingByName = new ReusableQuery<[string], ThingRow>((db, [name]) => db.selectFrom('things').selectAll().where('thing_name', '=', name));
+
 export class ThingStore {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: Dialect,
   ) {}
 
-  get(name: string): Promise<ThingRow | undefined> {
-    return this.db.selectFrom('things').selectAll().where('thing_name', '=', name).executeTakeFirst();
+  async get(name: string): Promise<ThingRow | undefined> {
+    return (await thingByName.run(this.db, this.dialect, [name])).rows[0];
   }
 
   /**

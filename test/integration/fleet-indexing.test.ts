@@ -301,7 +301,7 @@ for (const backend of await testBackends()) {
     });
 
     it('records MQTT connects and disconnects as connectivity', async () => {
-      const device = await TestDevice.connect(t.server.mqttUrl!, 'pump-03');
+      const device = await TestDevice.connect(t.server.mqttUrl!, 'pump-03', { keepalive: 300 });
       const until = async (query: string, expected: string[]) => {
         // The broker records connectivity as the connection event comes, not before connect returns.
         const now = async () => ((await t.iot.send(new SearchIndexCommand({ queryString: query }))).things ?? []).map((x) => x.thingName!).sort();
@@ -324,6 +324,9 @@ for (const backend of await testBackends()) {
       await device.client.endAsync();
       await until('connectivity.disconnectReason:client_initiated_disconnect', ['pump-03']);
       assert.deepEqual(await q(`connectivity.timestamp >= ${t.clock.now()}`), ['pump-03']);
+      // A disconnect carries no session facts: those of the connect stay, and each event is a version.
+      const row = await t.server.store.fleetIndex.getConnectivity('pump-03');
+      assert.deepEqual([row?.connected, row?.keep_alive, row?.clean_session, row?.version], [0, 300, 1, 2]);
     });
 
     it('pages by maxResults (at most 100) with nextToken', async () => {

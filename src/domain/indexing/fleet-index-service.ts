@@ -145,19 +145,17 @@ export class FleetIndexService {
   async recordConnectivity(thingName: string, event: { connected: boolean; disconnectReason?: string; clientId: string; keepAlive?: number; cleanSession?: boolean; sessionExpiry?: number }): Promise<void> {
     await this.ctx.store.transaction(async (tx) => {
       // Only registered things are indexed (a connection a reset or a deletion outlived is not).
-      if (!(await tx.things.get(thingName))) return;
-      const previous = await tx.fleetIndex.getConnectivity(thingName);
-      await tx.fleetIndex.putConnectivity({
+      const recorded = await tx.fleetIndex.recordConnectivity({
         thing_name: thingName,
         connected: event.connected ? 1 : 0,
         timestamp: this.ctx.clock.now(),
         disconnect_reason: event.connected ? null : (event.disconnectReason ?? 'CLIENT_INITIATED_DISCONNECT'),
         client_id: event.clientId,
-        keep_alive: event.keepAlive ?? previous?.keep_alive ?? null,
-        clean_session: event.cleanSession === undefined ? (previous?.clean_session ?? null) : event.cleanSession ? 1 : 0,
-        session_expiry: event.sessionExpiry ?? previous?.session_expiry ?? null,
-        version: (previous?.version ?? 0) + 1,
+        keep_alive: event.keepAlive ?? null,
+        clean_session: event.cleanSession === undefined ? null : event.cleanSession ? 1 : 0,
+        session_expiry: event.sessionExpiry ?? null,
       });
+      if (!recorded) return;
       await this.documents.changed(tx, thingName, ['connectivity']);
     });
   }

@@ -85,6 +85,8 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   const sessions = new DeviceSessions<Client>(o.authorization, o.log, (client) => client.close());
   /** The client certificate each TLS client connected with. */
   const certificates = new Map<Client, string>();
+  /** The keepalive each CONNECT asked for (fleet indexing's connectivity.keepAliveDuration). */
+  const keepAlives = new WeakMap<Client, number>();
   const connected = new Map<string, number>();
   /**
    * Things whose clean=false session the broker keeps while they are away: what is published to
@@ -96,6 +98,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   // each reconnecting as the other takes its session over, are slowed to that pace. The attempt is
   // refused by closing the socket, without CONNACK, as AWS does (disconnect reason THROTTLED).
   broker.preConnect = (client, packet, done) => {
+    if (packet.keepalive !== undefined) keepAlives.set(client, packet.keepalive);
     const id = packet.clientId ?? '';
     if (id === '' || o.limiter.connect(id)) {
       done(null, true);
@@ -229,7 +232,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     connected.set(thing, (connected.get(thing) ?? 0) + 1);
     if (client.clean) persistent.delete(thing);
     else persistent.add(thing);
-    const keepAlive = (client as unknown as { keepalive?: number }).keepalive;
+    const keepAlive = keepAlives.get(client);
     o.onConnectivity?.(thing, { connected: true, clientId: client.id, cleanSession: client.clean, ...(typeof keepAlive === 'number' ? { keepAlive } : {}) });
   });
   broker.on('clientDisconnect', (client) => {
