@@ -16,12 +16,24 @@ import { startServer, type RunningServer } from '../../src/app.js';
 import { VirtualClock } from '../../src/clock.js';
 import { resolveConfig } from '../../src/config/config.js';
 import { POSTGRES_URL, testBackends } from '../support/backends.js';
+import { FleetProcess, FleetStorage } from '../support/fleet-process.js';
 import { subscribeRaw, TestDevice } from '../support/mqtt.js';
+import { mqttUrlOf } from '../support/serve-process.js';
 import { ACCOUNT, REGION, startTestServer, TEST_CREDENTIALS, type TestServer } from '../support/server.js';
 
 const arn = (resource: string) => `arn:aws:iot:${REGION}:${ACCOUNT}:${resource}`;
 const groupArn = (name: string) => arn(`thinggroup/${name}`);
 const policy = (...Statement: object[]) => JSON.stringify({ Version: '2012-10-17', Statement });
+
+/** Looks at the device until `check` holds, for at most 10 s of real time; `between` runs between looks. */
+async function pollDevice(what: string, check: () => Promise<boolean> | boolean, between?: () => Promise<void>): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await check())) {
+    if (Date.now() > deadline) assert.fail(`A never saw it: ${what}`);
+    await between?.();
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
 
 /**
  * Decision 0049: a policy change made through one instance reaches the live MQTT connections of
@@ -41,18 +53,8 @@ for (const backend of await testBackends()) {
       devices.push(d);
       return d;
     };
-    /**
-     * Steps A's engine until `check` holds, for at most 10 s of real time: the change log is read
-     * at most every 200 ms, and the re-bind that follows is a query away.
-     */
-    const eventually = async (what: string, check: () => Promise<boolean> | boolean) => {
-      const deadline = Date.now() + 10_000;
-      while (!(await check())) {
-        if (Date.now() > deadline) assert.fail(`A never saw it: ${what}`);
-        await a.server.engine.step();
-        await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-    };
+    /** A's engine stepped between looks: the change log is read at most every 200 ms, and a re-bind is a query away. */
+    const eventually = (what: string, check: () => Promise<boolean> | boolean) => pollDevice(what, check, () => a.server.engine.step());
 
     before(async () => {
       a = await startTestServer(backend);
@@ -127,6 +129,58 @@ for (const backend of await testBackends()) {
       }));
       await eventually('pn-a is disconnected', () => closed);
       await assert.rejects(TestDevice.connect(a.server.mqttUrl!, 'pn-a'), /Not authorized/);
+    });
+  });
+}
+
+/**
+ * The same across two `fleetjobs serve` processes on one PostgreSQL: nothing steps A's engine but
+ * its own loop (at least once a second), so the device sees the change within a few seconds.
+ */
+for (const backend of (await testBackends()).filter((x) => x.name === 'postgres')) {
+  describe(`policy changes across two fleetjobs processes (${backend.name})`, { skip: backend.skip }, () => {
+    let storage: FleetStorage;
+    let a: FleetProcess;
+    let b: FleetProcess;
+    let device: TestDevice | undefined;
+    before(async () => {
+      storage = await FleetStorage.create(backend);
+      a = await FleetProcess.start(storage);
+      b = await FleetProcess.start(storage);
+    });
+    after(async () => {
+      await device?.close().catch(() => undefined);
+      a?.kill();
+      b?.kill();
+      await storage?.destroy();
+    });
+
+    it('a Deny made through B refuses a topic to a device on A, then one on iot:Connect closes it', async () => {
+      const eventually = pollDevice;
+      await b.iot.send(new CreateThingGroupCommand({ thingGroupName: 'pp-fleet' }));
+      await b.iot.send(new CreateThingCommand({ thingName: 'pp-a' }));
+      await b.iot.send(new AddThingToThingGroupCommand({ thingName: 'pp-a', thingGroupName: 'pp-fleet' }));
+      await b.iot.send(new CreatePolicyCommand({ policyName: 'pp-policy', policyDocument: policy({ Effect: 'Allow', Action: ['iot:Connect', 'iot:Subscribe'], Resource: '*' }) }));
+      await b.iot.send(new AttachPolicyCommand({ policyName: 'pp-policy', target: groupArn('pp-fleet') }));
+      const mqttUrl = mqttUrlOf(a.proc.lines[0]);
+      assert.ok(mqttUrl, a.proc.lines[0]);
+      const d = (device = await TestDevice.connect(mqttUrl, 'pp-a'));
+      assert.deepEqual(await subscribeRaw(d, 'fleet/#'), [1]);
+      await b.iot.send(new CreatePolicyVersionCommand({
+        policyName: 'pp-policy',
+        setAsDefault: true,
+        policyDocument: policy({ Effect: 'Allow', Action: ['iot:Connect', 'iot:Subscribe'], Resource: '*' }, { Effect: 'Deny', Action: 'iot:Subscribe', Resource: arn('topicfilter/fleet/*') }),
+      }));
+      await eventually('fleet/# is denied', async () => (await subscribeRaw(d, 'fleet/#'))[0] === 128);
+      let closed = false;
+      d.client.once('close', () => (closed = true));
+      await b.iot.send(new CreatePolicyVersionCommand({
+        policyName: 'pp-policy',
+        setAsDefault: true,
+        policyDocument: policy({ Effect: 'Allow', Action: ['iot:Connect', 'iot:Subscribe'], Resource: '*' }, { Effect: 'Deny', Action: 'iot:Connect', Resource: arn('client/pp-a') }),
+      }));
+      await eventually('pp-a is disconnected', () => closed);
+      await assert.rejects(TestDevice.connect(mqttUrl, 'pp-a'), /Not authorized/);
     });
   });
 }
