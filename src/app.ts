@@ -296,7 +296,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       config,
       nodeId,
       authorization,
-      onRequest: deviceRequestHandler({ jobsData, shadows, notifier: mqttNotifier!, transport: () => mqttTransport!, clock, log: mqttLog }),
+      onRequest: deviceRequestHandler({ jobsData, shadows, notifier: mqttNotifier!, transport: () => mqttTransport!, clock, log: mqttLog, throttle }),
       log: mqttLog,
       onConnectivity: (thing, event) => void home.services.fleetIndex.recordConnectivity(thing, event).catch((err: unknown) => mqttLog.error({ err, thing }, 'connectivity not recorded')),
       tls: identities.mqtt,

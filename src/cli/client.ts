@@ -1,4 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import { join } from 'node:path';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { Sha256 } from '../crypto/sha256.js';
@@ -13,6 +15,8 @@ export interface ClientTarget {
   endpoint: URL;
   region: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
+  /** The CA (PEM) an https:// endpoint's certificate is checked against, instead of the system's (`--ca`). */
+  ca?: string;
 }
 
 export class ClientError extends Error {}
@@ -49,13 +53,38 @@ export async function signedJson(target: ClientTarget, method: string, path: str
   const url = new URL(path, target.endpoint);
   const query = Object.fromEntries(url.searchParams);
   const signed = await signer.sign({ method, protocol: target.endpoint.protocol, hostname: target.endpoint.hostname, port: target.endpoint.port ? Number(target.endpoint.port) : undefined, path: url.pathname, query, headers, body: payload });
-  const res = await fetch(url, { method, headers: signed.headers as Record<string, string>, body: payload || undefined });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
+  for (let attempt = 1; ; attempt++) {
+    const { status, text } = await send(url, method, signed.headers as Record<string, string>, payload, target.ca);
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch {
+      json = undefined;
+    }
+    // A server under --throttle refuses before it acts: wait and send again, as the SDKs' standard retry does.
+    const throttled = (status === 400 || status === 429) && (json as { __type?: string } | undefined)?.__type === 'ThrottlingException';
+    if (!throttled || attempt === MAX_ATTEMPTS) return { status, json, text };
+    await new Promise((r) => setTimeout(r, Math.random() * Math.min(5000, 100 * 2 ** attempt)));
   }
-  return { status: res.status, json, text };
+}
+
+const MAX_ATTEMPTS = 8;
+
+/** One request with node:http(s), which takes a CA per request (fetch takes none); a failure to reach the server is a ClientError. */
+function send(url: URL, method: string, headers: Record<string, string>, body: string, ca: string | undefined): Promise<{ status: number; text: string }> {
+  const request = url.protocol === 'https:' ? https.request : http.request;
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, headers, ...(ca !== undefined ? { ca } : {}) }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      res.on('error', reject);
+    });
+    req.on('error', (err: NodeJS.ErrnoException) => {
+      const hint = url.protocol === 'https:' && /certificate/i.test(err.message) ? ' (give the CA that signed it with --ca)' : '';
+      reject(new ClientError(`cannot reach ${url.origin}: ${err.message}${hint}`));
+    });
+    req.end(body || undefined);
+  });
 }

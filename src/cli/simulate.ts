@@ -1,7 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { systemClock } from '../clock.js';
-import { Fleet, type FleetStats } from '../simulator/fleet.js';
+import { provisionDeviceCertificates } from '../simulator/certificates.js';
+import { Fleet, type FleetOptions, type FleetStats } from '../simulator/fleet.js';
 import { registerFleet, RegistrationError, simulatedThingNames } from '../simulator/registration.js';
 import { ClientError, resolveClientTarget, signedJson, type ClientTarget } from './client.js';
 
@@ -10,6 +12,8 @@ interface SimulateFlags {
   group: string;
   endpoint?: string;
   broker?: string;
+  ca?: string;
+  mtls?: boolean;
   failRate: string;
   rejectRate: string;
   hangRate: string;
@@ -30,7 +34,9 @@ export function simulateCommand(): Command {
     .requiredOption('--devices <n>', 'how many devices')
     .requiredOption('--group <name>', 'the thing group they are in (created if missing); things are named {group}-000001 …')
     .option('--endpoint <url>', 'the server (else AWS_ENDPOINT_URL, else http://127.0.0.1:8080)')
-    .option('--broker <url>', 'the MQTT broker (else the DescribeEndpoint host, port 1883)')
+    .option('--broker <url>', 'the MQTT broker (else the DescribeEndpoint host, port 1883; with --mtls mqtts:// on port 8883)')
+    .option('--ca <file>', 'the CA (PEM) the broker\'s (mqtts://) and the endpoint\'s (https://) certificates are checked against, e.g. <data-dir>/tls/ca.pem of serve --tls')
+    .option('--mtls', 'give each device its own certificate through the control plane (CreateCertificateFromCsr, AttachThingPrincipal) and connect it with mutual TLS; needs an mqtts:// broker')
     .addOption(new Option('--fail-rate <p>', 'share of jobs a device reports FAILED').default('0'))
     .addOption(new Option('--reject-rate <p>', 'share of jobs a device rejects').default('0'))
     .addOption(new Option('--hang-rate <p>', 'share of jobs a device never finishes').default('0'))
@@ -74,16 +80,21 @@ async function simulate(flags: SimulateFlags): Promise<number> {
   const idleSeconds = flags.exitWhenIdle === undefined ? undefined : whole(flags.exitWhenIdle, '--exit-when-idle', 1);
   if (!/^[a-zA-Z0-9:_-]{1,100}$/.test(flags.group)) throw new ClientError(`invalid group name: ${flags.group}`);
 
-  const target = resolveClientTarget(flags);
-  const brokerUrl = flags.broker ?? (await brokerFromEndpoint(target));
+  if (flags.mtls && flags.broker !== undefined && !flags.broker.startsWith('mqtts://')) {
+    throw new ClientError(`--mtls connects devices with mutual TLS, so it needs an mqtts:// broker, not ${flags.broker}`);
+  }
+  const ca = flags.ca === undefined ? undefined : readCa(flags.ca);
+  const target: ClientTarget = { ...resolveClientTarget(flags), ...(ca !== undefined ? { ca } : {}) };
+  const brokerUrl = flags.broker ?? (await brokerFromEndpoint(target, flags.mtls === true));
   const things = simulatedThingNames(flags.group, devices);
   const tty = process.stderr.isTTY === true;
   const began = Date.now();
 
   if (tty) process.stderr.write(`Registering ${devices} things in ${flags.group} at ${target.endpoint.origin} …\n`);
   await registerFleet(target, flags.group, things);
+  const tls = await deviceTls(target, things, ca, flags.mtls === true, tty);
 
-  const fleet = new Fleet({ brokerUrl, things, behaviour, connectRate, clock: systemClock });
+  const fleet = new Fleet({ brokerUrl, things, behaviour, connectRate, clock: systemClock, ...(tls ? { tls } : {}) });
   const bar = new cliProgress.SingleBar(
     {
       format: 'devices {bar} {value}/{total} connected | in progress {inProgress} | succeeded {succeeded} | failed {failed} | rejected {rejected} | hung {hung}',
@@ -137,11 +148,39 @@ function summary(s: FleetStats, group: string, broker: string, seconds: number, 
   ].join('\n');
 }
 
-/** The broker at the host DescribeEndpoint answers (iot:Data-ATS, as the Device SDKs use), port 1883. */
-async function brokerFromEndpoint(target: ClientTarget): Promise<string> {
+/** `--ca`'s file, read once: a one-line usage error when it cannot be read or holds no certificate. */
+function readCa(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ClientError(`--ca ${file}: cannot be read (${(err as NodeJS.ErrnoException).code ?? 'unreadable'})`);
+  }
+  if (!text.includes('-----BEGIN CERTIFICATE-----')) throw new ClientError(`--ca ${file}: holds no PEM certificate`);
+  return text;
+}
+
+/**
+ * What the devices' TLS needs: the CA to check the broker against, and with `--mtls` each
+ * device's own key and certificate, made afresh on every run (the keys live only in this process,
+ * so a certificate a thing already has cannot be reused; the earlier ones stay attached).
+ */
+async function deviceTls(target: ClientTarget, things: string[], ca: string | undefined, mtls: boolean, tty: boolean): Promise<FleetOptions['tls']> {
+  if (!mtls) return ca !== undefined ? { ca } : undefined;
+  if (tty) process.stderr.write(`Provisioning ${things.length} device certificates …\n`);
+  const credentials = await provisionDeviceCertificates(target, things);
+  return { ...(ca !== undefined ? { ca } : {}), credentials: (thing) => credentials.get(thing)! };
+}
+
+/**
+ * The broker at the host DescribeEndpoint answers (iot:Data-ATS, as the Device SDKs use), on port
+ * 1883, or with mutual TLS mqtts:// on 8883 (AWS's port, and `serve --tls`'s --mqtt-tls-port
+ * default: DescribeEndpoint names no port for MQTT).
+ */
+async function brokerFromEndpoint(target: ClientTarget, mtls: boolean): Promise<string> {
   const res = await signedJson(target, 'GET', '/endpoint?endpointType=iot%3AData-ATS');
   const address = (res.json as { endpointAddress?: string } | undefined)?.endpointAddress;
   if (res.status !== 200 || !address) throw new ClientError(`DescribeEndpoint failed (HTTP ${res.status}); give --broker`);
   const host = new URL(`http://${address}`).hostname;
-  return `mqtt://${host.includes(':') ? `[${host}]` : host}:1883`;
+  return `${mtls ? 'mqtts' : 'mqtt'}://${host.includes(':') ? `[${host}]` : host}:${mtls ? 8883 : 1883}`;
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { SecureContext } from 'node:tls';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Clock } from '../clock.js';
 
@@ -64,8 +65,8 @@ export class SimulatedDevice {
     return this.client?.connected === true;
   }
 
-  /** `key`/`cert`/`ca` (PEM) connect it with mutual TLS to an `mqtts://` broker, as a device with its certificate. */
-  async connect(brokerUrl: string, options: { username?: string; password?: string; key?: string; cert?: string; ca?: string } = {}): Promise<void> {
+  /** `key`/`cert`/`ca` (PEM), or a `secureContext` made of them, connect it with mutual TLS to an `mqtts://` broker, as a device with its certificate. */
+  async connect(brokerUrl: string, options: { username?: string; password?: string; key?: string; cert?: string; ca?: string; secureContext?: SecureContext } = {}): Promise<void> {
     const client = await mqtt.connectAsync(brokerUrl, {
       clientId: this.thingName,
       protocolVersion: 4,

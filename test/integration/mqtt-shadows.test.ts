@@ -4,8 +4,8 @@ import { CreateJobCommand, CreatePackageCommand, CreatePackageVersionCommand, Up
 import { UpdateThingShadowCommand } from '@aws-sdk/client-iot-data-plane';
 import { testBackends } from '../support/backends.js';
 import { iotDataClient } from '../support/iot-data.js';
-import { packageVersionArn, seedThing, thingArn } from '../support/jobs.js';
-import { TestDevice } from '../support/mqtt.js';
+import { packageVersionArn, thingArn } from '../support/jobs.js';
+import { SuiteDevices } from '../support/mqtt.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 /**
@@ -16,21 +16,15 @@ import { startTestServer, type TestServer } from '../support/server.js';
 for (const backend of await testBackends()) {
   describe(`shadows over MQTT (${backend.name})`, { skip: backend.skip }, () => {
     let t: TestServer;
-    const devices: TestDevice[] = [];
+    const devices = new SuiteDevices();
     before(async () => {
       t = await startTestServer(backend);
     });
     after(async () => {
-      for (const d of devices) await d.close().catch(() => undefined);
+      await devices.closeAll();
       await t?.close();
     });
-
-    async function device(thingName: string): Promise<TestDevice> {
-      await seedThing(t, thingName);
-      const d = await TestDevice.connect(t.server.mqttUrl!, thingName);
-      devices.push(d);
-      return d;
-    }
+    const device = (thingName: string) => devices.connect(t, thingName);
 
     it('gets, updates and deletes the classic shadow, with delta and documents', async () => {
       const d = await device('sh-1');

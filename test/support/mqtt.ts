@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { seedThing } from './jobs.js';
+import type { TestServer } from './server.js';
 
 /**
  * A device over MQTT with mqtt.js, as tests drive it: every message it receives is kept, requests
@@ -125,4 +127,20 @@ export function subscribeRaw(d: TestDevice, ...filters: string[]): Promise<numbe
       else reject(err ?? new Error('no SUBACK'));
     });
   });
+}
+
+/** A suite's devices: each thing registered on the control plane, then connected; all closed at the end. */
+export class SuiteDevices {
+  private readonly devices: TestDevice[] = [];
+
+  async connect(t: TestServer, thingName: string): Promise<TestDevice> {
+    await seedThing(t, thingName);
+    const d = await TestDevice.connect(t.server.mqttUrl!, thingName);
+    this.devices.push(d);
+    return d;
+  }
+
+  async closeAll(): Promise<void> {
+    for (const d of this.devices) await d.close().catch(() => undefined);
+  }
 }

@@ -1,6 +1,6 @@
 import type { CompiledCondition, CompiledPolicy, CompiledStatement, Effect, Template } from './policy-document.js';
 import { resolveVariable, type ConnectionFacts } from './policy-variables.js';
-import { anyOf, globSource, patternSource, type PatternPiece } from './wildcards.js';
+import { anyOf, anyPattern, globSource, patternMatcher, patternSource, type NameMatcher, type PatternPiece } from './wildcards.js';
 
 /**
  * The policy engine (device-security.md §5.3): deny by default, any matching Deny wins over any
@@ -15,7 +15,7 @@ interface BoundStatement {
   policy: string;
   action: RegExp;
   notActions: boolean;
-  resource: RegExp;
+  resource: NameMatcher;
   notResources: boolean;
 }
 
@@ -70,11 +70,11 @@ export function bindPolicies(policies: CompiledPolicy[], facts: ConnectionFacts)
 
 /** The statement on this connection, or undefined when it does not apply (an unresolvable variable, a false condition). */
 function bindStatement(policy: string, s: CompiledStatement, facts: ConnectionFacts): BoundStatement | undefined {
-  const resources: string[] = [];
+  const resources: NameMatcher[] = [];
   for (const t of s.resources) {
     const pieces = substitute(t, facts);
     if (!pieces) return undefined;
-    resources.push(patternSource(pieces));
+    resources.push(patternMatcher(pieces));
   }
   for (const c of s.conditions) {
     const holds = conditionHolds(c, facts);
@@ -86,7 +86,7 @@ function bindStatement(policy: string, s: CompiledStatement, facts: ConnectionFa
     policy,
     action: actionMatcher(s),
     notActions: s.notActions,
-    resource: anyOf(resources),
+    resource: anyPattern(resources),
     notResources: s.notResources,
   };
 }

@@ -32,11 +32,24 @@ export class RequestThrottle {
   /** Throws ThrottlingException when `operation` of `api` is over its rate. */
   check(api: string | undefined, operation: string | undefined): void {
     const bucket = this.buckets.get(`${api} ${operation}`);
-    if (bucket && !bucket.take(this.clock.now())) {
-      throw new DomainError('ThrottlingException', 'Rate exceeded');
-    }
+    if (bucket && !bucket.take(this.clock.now())) throw throttled();
+  }
+
+  /**
+   * `check` for one operation, its bucket looked up once: undefined when no limit holds it. The
+   * MQTT jobs door takes the HTTPS data plane's buckets this way (decision 0050), so both doors
+   * draw on one allowance per operation, as AWS's account-level limit does.
+   */
+  checkerOf(api: ThrottleLimit['api'], operation: string): (() => void) | undefined {
+    const bucket = this.buckets.get(`${api} ${operation}`);
+    if (!bucket) return undefined;
+    return () => {
+      if (!bucket.take(this.clock.now())) throw throttled();
+    };
   }
 }
+
+const throttled = () => new DomainError('ThrottlingException', 'Rate exceeded');
 
 /** The limits' operations that none of `apis` serves (a typo in a rates file), as "api Operation". */
 export function unknownOperations(limits: readonly ThrottleLimit[], apis: readonly ServiceApi[]): string[] {

@@ -3,6 +3,7 @@ import { DomainError } from '../../domain/errors.js';
 import { isTerminal } from '../../domain/jobs/execution-state-machine.js';
 import type { JobsDataService } from '../../domain/jobs/jobs-data-service.js';
 import { devicePlaneText } from '../http/json.js';
+import type { RequestThrottle } from '../http/request-throttle.js';
 import { acceptedTopic, rejectedTopic, type InvalidJobsTopic, type JobsRequest } from './topics.js';
 
 /**
@@ -71,11 +72,32 @@ const UTF8 = new TextDecoder('utf-8', { fatal: true });
 /** MQTT takes numeric strings where HTTPS takes numbers (the docs' own examples send `"expectedVersion": "1"`). */
 const numeric = (v: unknown) => (typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v);
 
+/** The HTTPS data plane's operation each MQTT jobs request is counted as (jobs.md §12: one account-level limit). */
+const OPERATIONS: Record<JobsRequest['op'], string> = {
+  get: 'GetPendingJobExecutions',
+  'start-next': 'StartNextPendingJobExecution',
+  describe: 'DescribeJobExecution',
+  update: 'UpdateJobExecution',
+};
+
 export class JobsMqtt {
+  /** `--throttle`'s check per request kind; absent when it is off, so a request costs one null check. */
+  private readonly throttled?: Partial<Record<JobsRequest['op'], () => void>>;
+
   constructor(
     private readonly jobs: JobsDataService,
     private readonly clock: Clock,
-  ) {}
+    throttle?: RequestThrottle,
+  ) {
+    if (throttle) {
+      const checks: Partial<Record<JobsRequest['op'], () => void>> = {};
+      for (const op of Object.keys(OPERATIONS) as JobsRequest['op'][]) {
+        const check = throttle.checkerOf('iot-jobs-data', OPERATIONS[op]);
+        if (check) checks[op] = check;
+      }
+      this.throttled = checks;
+    }
+  }
 
   private timestamp(): number {
     return Math.floor(this.clock.now() / 1000);
@@ -91,6 +113,9 @@ export class JobsMqtt {
         if (typeof body.clientToken !== 'string' || body.clientToken.length > 64) throw new Rejection('InvalidRequest', 'clientToken must be a string of at most 64 characters.');
         clientToken = body.clientToken;
       }
+      // Counted once the payload is read, so the refusal echoes its clientToken; before the
+      // service runs, so a throttled request changes nothing (decision 0050).
+      this.throttled?.[request.op]?.();
       const answer = await this.run(request, body);
       return { topic: acceptedTopic(topic), payload: devicePlaneText({ ...answer, timestamp: this.timestamp(), ...(clientToken !== undefined ? { clientToken } : {}) }) };
     } catch (err) {

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { JobsDataService } from '../../domain/jobs/jobs-data-service.js';
 import type { ShadowService } from '../../domain/shadows/shadow-service.js';
+import type { RequestThrottle } from '../http/request-throttle.js';
 import { JobsMqtt } from './jobs-mqtt.js';
 import type { MqttJobNotifier } from './mqtt-notifier.js';
 import { ShadowMqtt } from './shadow-mqtt.js';
@@ -20,8 +21,10 @@ export function deviceRequestHandler(deps: {
   transport: () => MqttTransport;
   clock: Clock;
   log: Logger;
+  /** `--throttle`: jobs requests take the HTTPS data plane's buckets (decision 0050); shadow requests are not counted. */
+  throttle?: RequestThrottle;
 }) {
-  const jobs = new JobsMqtt(deps.jobsData, deps.clock);
+  const jobs = new JobsMqtt(deps.jobsData, deps.clock, deps.throttle);
   const shadows = new ShadowMqtt(deps.shadows, deps.clock);
   return async (request: DeviceRequest, topic: string, payload: Buffer, reply: (topic: string, payload: string) => void): Promise<void> => {
     if (request.kind === 'shadow') {
