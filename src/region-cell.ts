@@ -25,6 +25,7 @@ import { idempotencyPurge, jobDeletions, sbomValidations } from './workers/maint
 import { IndexBuild } from './domain/indexing/index-build.js';
 import type { IndexingSettings } from './domain/indexing/indexing-config.js';
 import { dynamicGroupBuild } from './workers/dynamic-group-build-reconciler.js';
+import { policyChangeReconciler } from './workers/policy-change-reconciler.js';
 import { indexBuild } from './workers/index-build-reconciler.js';
 import { SbomValidationWorker, type SbomValidationSettings } from './workers/sbom-validation-worker.js';
 
@@ -174,6 +175,8 @@ export function createRegionCell(o: RegionCellOptions): RegionCell {
     idempotencyPurge({ store, clock, holder: o.nodeId }),
     indexBuild({ store, build: new IndexBuild(ctx), holder: o.nodeId, leaseMs }),
     dynamicGroupBuild({ store, clock, groups: services.dynamicGroups, holder: o.nodeId, leaseMs }),
+    // Policy changes other instances (or feeds) recorded, to this one's connections (decision 0049); real time, like the outbox.
+    policyChangeReconciler({ store, feed: services.policies.changes, clock: systemClock, log: engineLog }),
   ];
   for (const r of reconcilers) o.engine.add(r);
   services.jobDomain.workDue.listen(() => o.engine.poke());

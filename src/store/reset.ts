@@ -4,9 +4,10 @@ import type { Database, Dialect } from './schema.js';
 /**
  * Tables a reset keeps: the migration bookkeeping (the schema stays), the background leases,
  * which say which node does what rather than holding any resource (a node serving an external
- * broker keeps serving through a reset), and the server's key pair (credentials stay, decision 0016).
+ * broker keeps serving through a reset), the server's key pair (credentials stay, decision 0016),
+ * and the policy change log, whose seq must not start again under other nodes' cursors (decision 0049).
  */
-export const KEPT_BY_RESET = ['kysely_migration', 'kysely_migration_lock', 'background_leases', 'server_credentials', 'embedded_object_store', 'server_device_ca'] as const;
+export const KEPT_BY_RESET = ['kysely_migration', 'kysely_migration_lock', 'background_leases', 'server_credentials', 'embedded_object_store', 'server_device_ca', 'policy_changes'] as const;
 
 /** Rows the migrations themselves insert (0004: the rollout queue's sequence), put back after a wipe. */
 const MIGRATION_ROWS = { job_sequences: [{ name: 'queue', value: 0 }] } as const;

@@ -10,6 +10,7 @@ import { JobStore } from './jobs.js';
 import { ObjectMetadataStore } from './objects.js';
 import { PendingListStore } from './pending-lists.js';
 import { PolicyStore } from './policies.js';
+import { PolicyChangeStore } from './policy-changes.js';
 import { PackageStore, PackageVersionStore, SbomValidationResultStore } from './packages.js';
 import { holdsResources, wipeResources } from './reset.js';
 import { SbomValidationStore } from './sbom-validations.js';
@@ -62,6 +63,7 @@ export class Store {
   readonly fleetIndex: FleetIndexStore;
   readonly fleetAggregations: FleetAggregationStore;
   readonly policies: PolicyStore;
+  readonly policyChanges: PolicyChangeStore;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -99,6 +101,7 @@ export class Store {
     this.fleetIndex = new FleetIndexStore(db, dialect);
     this.fleetAggregations = new FleetAggregationStore(db, dialect);
     this.policies = new PolicyStore(db, dialect);
+    this.policyChanges = new PolicyChangeStore(db);
   }
 
   /**

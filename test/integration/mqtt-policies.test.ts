@@ -3,22 +3,13 @@ import { after, before, describe, it } from 'node:test';
 import { AddThingToThingGroupCommand, AttachPolicyCommand, CreatePolicyCommand, CreatePolicyVersionCommand, CreateThingCommand, CreateThingGroupCommand, DetachPolicyCommand, RemoveThingFromThingGroupCommand } from '@aws-sdk/client-iot';
 import mqtt from 'mqtt';
 import { testBackends } from '../support/backends.js';
-import { TestDevice } from '../support/mqtt.js';
+import { subscribeRaw, TestDevice } from '../support/mqtt.js';
 import { ACCOUNT, REGION, startTestServer, type TestServer } from '../support/server.js';
 
 const arn = (resource: string) => `arn:aws:iot:${REGION}:${ACCOUNT}:${resource}`;
 const groupArn = (name: string) => arn(`thinggroup/${name}`);
 const policy = (...Statement: object[]) => JSON.stringify({ Version: '2012-10-17', Statement });
 const refusedAtConnect = (url: string, clientId: string) => assert.rejects(mqtt.connectAsync(url, { clientId, reconnectPeriod: 0, connectTimeout: 5000 }), /Not authorized/);
-/** SUBACK codes for filters as given (TestDevice.subscribe puts other filters under the thing's own topics). */
-const subscribeRaw = (d: TestDevice, ...filters: string[]) =>
-  new Promise<number[]>((resolve, reject) => {
-    d.client.subscribe(filters, { qos: 1 }, (err, granted) => {
-      const codes = (err as { packet?: { granted?: number[] } } | null)?.packet?.granted ?? granted?.map((g) => g.qos);
-      if (codes) resolve(codes);
-      else reject(err ?? new Error('no SUBACK'));
-    });
-  });
 const closed = (d: TestDevice) => new Promise<void>((resolve) => d.client.once('close', () => resolve()));
 
 for (const backend of await testBackends()) {

@@ -118,6 +118,17 @@ export function tryConnect(url: string, clientId: string): Promise<{ connected: 
   });
 }
 
+/** SUBACK codes for filters as given (TestDevice.subscribe puts other filters under the thing's own topics). */
+export function subscribeRaw(d: TestDevice, ...filters: string[]): Promise<number[]> {
+  return new Promise<number[]>((resolve, reject) => {
+    d.client.subscribe(filters, { qos: 1 }, (err, granted) => {
+      const codes = (err as { packet?: { granted?: number[] } } | null)?.packet?.granted ?? granted?.map((g) => g.qos);
+      if (codes) resolve(codes);
+      else reject(err ?? new Error('no SUBACK'));
+    });
+  });
+}
+
 /** A suite's devices: each thing registered on the control plane, then connected; all closed at the end. */
 export class SuiteDevices {
   private readonly devices: TestDevice[] = [];

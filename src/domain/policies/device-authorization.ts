@@ -35,8 +35,6 @@ export interface DeviceGrant {
   attached: string[];
 }
 
-const ANY_ATTACHED_MS = 5000;
-
 /** A registry row as `iot:Connection.Thing.*` reads it. */
 export function thingFacts(row: ThingRow): Omit<ConnectionThing, 'attached'> {
   return { name: row.thing_name, ...(row.thing_type_name !== null ? { typeName: row.thing_type_name } : {}), attributes: parseJson<Record<string, string>>(row.attributes) ?? {} };
@@ -55,11 +53,12 @@ export class DeviceAuthorization {
   /** Compiled documents by policy name and generation (a new default version is a new generation). */
   private readonly compiled = new Map<string, CompiledPolicy>();
   /**
-   * Whether any policy is attached anywhere (one query), known until the next change here or for
-   * ANY_ATTACHED_MS (another instance's change): without any, every connection gets the default.
+   * Whether any policy is attached anywhere (one query), known until the feed tells of a change
+   * to every connection — an attachment or detach here, or through another instance sharing the
+   * database, heard within about a second (decision 0049): without any, every connection gets the
+   * default.
    */
   private anyAttached: Promise<boolean> | undefined;
-  private anyAttachedAt = 0;
 
   constructor(
     private readonly ctx: DomainContext,
@@ -83,9 +82,7 @@ export class DeviceAuthorization {
   async grant(principal: DeviceFacts): Promise<DeviceGrant> {
     let rows: PolicyWithDocument[] = [];
     if (principal.certificateArn !== undefined || principal.thing?.attached) {
-      const now = this.ctx.clock.now();
-      if (this.anyAttached === undefined || now - this.anyAttachedAt > ANY_ATTACHED_MS) {
-        this.anyAttachedAt = now;
+      if (this.anyAttached === undefined) {
         this.anyAttached = this.ctx.store.policies.anyAttachment().catch((err: unknown) => {
           this.anyAttached = undefined;
           throw err;

@@ -40,7 +40,7 @@ export class PolicyAttachmentService {
       if ((await tx.policies.countForTarget(target.arn)) > limit) {
         throw new DomainError('LimitExceededException', `The target ${target.arn} already has the maximum number of attached policies (${limit})`);
       }
-      tx.afterCommit(() => this.changes.changed());
+      await this.changes.record(tx);
       return {};
     });
   }
@@ -48,8 +48,10 @@ export class PolicyAttachmentService {
   /** The model lists no ResourceNotFoundException: detaching what is not attached succeeds. */
   async detachPolicy(input: { policyName?: unknown; target?: unknown }): Promise<Record<string, never>> {
     const { name, target } = this.nameAndTarget(input);
-    if (await this.ctx.store.policies.detach(target.arn, name)) this.changes.changed();
-    return {};
+    return this.ctx.store.transaction(async (tx) => {
+      if (await tx.policies.detach(target.arn, name)) await this.changes.record(tx);
+      return {};
+    });
   }
 
   async listAttachedPolicies(input: { target?: unknown; recursive?: unknown; marker?: string; pageSize?: unknown }) {

@@ -17,9 +17,7 @@ import { registeredCertificates, type PolicyPrincipals } from './policy-targets.
  */
 export function createPolicyDomain(ctx: DomainContext, registry: ThingRegistry, principals: PolicyPrincipals = registeredCertificates) {
   const changes = new PolicyChangeFeed();
-  const notify = (tx: Store, thingNames: string[]) => tx.afterCommit(() => {
-    for (const t of thingNames) changes.changed(t);
-  });
+  const notify = (tx: Store, thingNames: string[]) => changes.record(tx, thingNames);
   const membership: MembershipListener = {
     membershipChanged: async (tx, thingName) => notify(tx, [thingName]),
     thingDeleted: async (tx, thingName) => notify(tx, [thingName]),

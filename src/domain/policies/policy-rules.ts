@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { Store } from '../../store/store.js';
 import { DomainError } from '../errors.js';
 import { FieldErrors } from '../validation.js';
 
@@ -58,18 +60,37 @@ export function markerPage<R>(rows: R[], limit: number, list: string, keyOf: (r:
   return { items, nextMarker: encodeMarker(list, keyOf(items[items.length - 1])) };
 }
 
+/** Things named in one change up to which other instances re-bind only theirs; beyond, every connection. */
+const THING_ROWS_MAX = 1000;
+
 /**
- * Told after commit whenever what a device may do could have changed: a policy's default version,
- * an attachment, a thing's groups. The MQTT door re-binds its connections' policies then.
+ * Told whenever what a device may do could have changed: a policy's default version, an
+ * attachment, a thing's groups. The MQTT door re-binds its connections' policies then. A change is
+ * `record`ed in its own transaction: this instance's listeners hear of it after commit, and the
+ * row it writes (store/policy-changes.ts) is how the other instances sharing the database hear of
+ * it within about a second (workers/policy-change-reconciler.ts, decision 0049).
  */
 export class PolicyChangeFeed {
   private readonly listeners: ((thingName?: string) => void)[] = [];
+  /** This feed in the change log: its own rows are not heard a second time. */
+  readonly origin = randomUUID();
 
   /** `thingName` set: only that thing's connections are concerned (its groups changed). */
   subscribe(listener: (thingName?: string) => void): void {
     this.listeners.push(listener);
   }
 
+  /** In the change's transaction: no thing names means every connection is concerned. */
+  async record(tx: Store, thingNames?: readonly string[]): Promise<void> {
+    if (thingNames?.length === 0) return;
+    await tx.policyChanges.record(this.origin, thingNames === undefined || thingNames.length > THING_ROWS_MAX ? [null] : thingNames);
+    tx.afterCommit(() => {
+      if (thingNames === undefined) this.changed();
+      else for (const t of thingNames) this.changed(t);
+    });
+  }
+
+  /** Tells the listeners; outside `record`, only for a change another instance recorded. */
   changed(thingName?: string): void {
     for (const l of this.listeners) l(thingName);
   }

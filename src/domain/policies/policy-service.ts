@@ -114,7 +114,7 @@ export class PolicyService {
       const now = this.ctx.clock.now();
       await tx.policies.insertVersion({ policy_name: name, version_id: versionId, document, created_at: now });
       await tx.policies.update(name, { updated_at: now, ...(isDefault ? { default_version_id: versionId, generation_id: randomUUID() } : {}) });
-      if (isDefault && row.default_version_id !== versionId) tx.afterCommit(() => this.changes.changed());
+      if (isDefault && row.default_version_id !== versionId) await this.changes.record(tx);
       return { policyArn: this.ctx.arns.policy(name), policyDocument: document, policyVersionId: String(versionId), isDefaultVersion: isDefault };
     });
   }
@@ -152,7 +152,7 @@ export class PolicyService {
       if (!(await tx.policies.getVersion(name, versionId))) throw versionNotFound();
       if (row.default_version_id === versionId) return {};
       await tx.policies.update(name, { default_version_id: versionId, generation_id: randomUUID(), updated_at: this.ctx.clock.now() });
-      tx.afterCommit(() => this.changes.changed());
+      await this.changes.record(tx);
       return {};
     });
   }

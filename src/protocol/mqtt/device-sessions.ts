@@ -33,6 +33,13 @@ export class DeviceSessions<C extends object> {
   private pendingAll = false;
   private readonly pendingThings = new Set<string>();
   private scheduled = false;
+  /**
+   * Changes to every connection heard so far, and things heard of while a CONNECT's grant is read:
+   * a CONNECT that a change concerning it overtook binds again.
+   */
+  private heardAll = 0;
+  private readonly heardThings = new Set<string>();
+  private connecting = 0;
 
   constructor(
     private readonly authorization: DeviceAuthorization,
@@ -44,16 +51,28 @@ export class DeviceSessions<C extends object> {
 
   /** Binds the connection's policies and decides iot:Connect on `client/{clientId}`. */
   async connect(client: C, principal: DevicePrincipal): Promise<{ allowed: true } | { refused: string }> {
-    const grant = await this.authorization.grant(principal);
+    const heardAll = this.heardAll;
+    const thing = principal.thing?.name;
+    this.connecting++;
+    let grant: DeviceGrant;
+    // A change heard while the grant was read (from another instance, it may predate the read) would miss this session.
+    let overtaken = false;
+    try {
+      grant = await this.authorization.grant(principal);
+    } finally {
+      overtaken = this.heardAll !== heardAll || (thing !== undefined && this.heardThings.has(thing));
+      if (--this.connecting === 0) this.heardThings.clear();
+    }
     const decision = grant.policies.explain('iot:Connect', this.authorization.resource('iot:Connect', principal.clientId));
     if (decision.decision !== 'ALLOWED') return { refused: this.refusal('iot:Connect', principal, grant, decision.decision) };
-    this.sessions.set(client, { principal, grant, generation: 0, decided: new Map() });
-    const thing = principal.thing?.name;
+    const session: Session = { principal, grant, generation: 0, decided: new Map() };
+    this.sessions.set(client, session);
     if (thing !== undefined) {
       const set = this.byThing.get(thing) ?? new Set<C>();
       set.add(client);
       this.byThing.set(thing, set);
     }
+    if (overtaken) void this.rebind(client, session);
     return { allowed: true };
   }
 
@@ -103,6 +122,8 @@ export class DeviceSessions<C extends object> {
   }
 
   private invalidate(thingName: string | undefined): void {
+    if (thingName === undefined) this.heardAll++;
+    else if (this.connecting > 0) this.heardThings.add(thingName);
     if (thingName === undefined) this.pendingAll = true;
     else this.pendingThings.add(thingName);
     if (this.scheduled) return;

@@ -19,6 +19,7 @@ import * as m0015 from './0015-server-credentials.js';
 import * as m0016 from './0016-fleet-index.js';
 import * as m0019 from './0019-embedded-object-store.js';
 import * as m0020 from './0020-dynamic-thing-groups.js';
+import * as m0021 from './0021-policy-changes.js';
 import * as m0017 from './0017-certificates.js';
 import * as m0018 from './0018-policies.js';
 
@@ -47,6 +48,7 @@ const MIGRATIONS: Record<string, DialectMigration> = {
   '0016-fleet-index': m0016,
   '0019-embedded-object-store': m0019,
   '0020-dynamic-thing-groups': m0020,
+  '0021-policy-changes': m0021,
   '0017-certificates': m0017,
   '0018-policies': m0018,
 };
