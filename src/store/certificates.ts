@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { ReusableQuery } from './reusable-query.js';
 import type { Database, Dialect } from './schema.js';
 
 declare module './schema.js' {
@@ -37,6 +38,9 @@ export type DateCursor = [number, string];
 type Change = Pick<CertificateRow, 'status' | 'customer_version' | 'generation_id' | 'last_modified_at'>;
 
 /** Device certificates (ACTIVE / INACTIVE / REVOKED …), keyed by sha256 of their DER. */
+/** A client certificate's status at every TLS CONNECT (not its PEM): compiled once (reusable-query.ts). */
+const certificateStatus = new ReusableQuery<[string], { status: string }>((db, [id]) => db.selectFrom('certificates').select('status').where('certificate_id', '=', id));
+
 export class CertificateStore {
   constructor(
     private readonly db: Kysely<Database>,
@@ -45,6 +49,11 @@ export class CertificateStore {
 
   get(id: string): Promise<CertificateRow | undefined> {
     return this.db.selectFrom('certificates').selectAll().where('certificate_id', '=', id).executeTakeFirst();
+  }
+
+  /** The certificate's status, undefined when it is not registered. */
+  async statusOf(id: string): Promise<string | undefined> {
+    return (await certificateStatus.run(this.db, this.dialect, [id])).rows[0]?.status;
   }
 
   getForUpdate(id: string): Promise<CertificateRow | undefined> {

@@ -96,7 +96,7 @@ export class Store {
     this.embeddedObjectStore = new EmbeddedObjectStoreClaims(db);
     this.certificates = new CertificateStore(db, dialect);
     this.caCertificates = new CaCertificateStore(db, dialect);
-    this.thingPrincipals = new ThingPrincipalStore(db);
+    this.thingPrincipals = new ThingPrincipalStore(db, dialect);
     this.shadows = new ShadowStore(db, dialect);
     this.fleetIndex = new FleetIndexStore(db, dialect);
     this.fleetAggregations = new FleetAggregationStore(db, dialect);

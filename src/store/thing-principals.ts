@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
-import type { Database } from './schema.js';
+import { ReusableQuery } from './reusable-query.js';
+import type { Database, Dialect } from './schema.js';
 
 declare module './schema.js' {
   interface Database {
@@ -17,8 +18,16 @@ export interface ThingPrincipalRow {
 }
 
 /** Which principals (certificate ARNs) are attached to which things. */
+/** A certificate's things at every TLS CONNECT: compiled once per limit (reusable-query.ts). */
+const thingsOfPrincipal = new ReusableQuery<[string], ThingPrincipalRow>((db, [principal], shape) =>
+  db.selectFrom('thing_principals').selectAll().where('principal', '=', principal).orderBy('thing_name').limit(Number(shape)),
+);
+
 export class ThingPrincipalStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: Dialect,
+  ) {}
 
   get(thingName: string, principal: string): Promise<ThingPrincipalRow | undefined> {
     return this.db.selectFrom('thing_principals').selectAll().where('thing_name', '=', thingName).where('principal', '=', principal).executeTakeFirst();
@@ -39,7 +48,8 @@ export class ThingPrincipalStore {
   }
 
   /** The principal's attachments, by thing name (keyset). */
-  ofPrincipal(principal: string, afterThing: string | undefined, limit: number, type?: string): Promise<ThingPrincipalRow[]> {
+  async ofPrincipal(principal: string, afterThing: string | undefined, limit: number, type?: string): Promise<ThingPrincipalRow[]> {
+    if (afterThing === undefined && type === undefined) return (await thingsOfPrincipal.run(this.db, this.dialect, [principal], String(limit))).rows;
     let q = this.db.selectFrom('thing_principals').selectAll().where('principal', '=', principal).orderBy('thing_name').limit(limit);
     if (afterThing !== undefined) q = q.where('thing_name', '>', afterThing);
     if (type !== undefined) q = q.where('principal_type', '=', type);

@@ -41,9 +41,9 @@ export class CertificateIdentity {
 
   private async facts(der: Buffer, thingHint: string, lookupThing: ThingLookup): Promise<FactsDecision> {
     const certificateId = certificateIdOf(der);
-    const row = await this.ctx.store.certificates.get(certificateId);
-    if (!row) return { refused: 'the client certificate is not registered', certificateId };
-    if (row.status !== 'ACTIVE') return { refused: `the client certificate is ${row.status}`, certificateId };
+    const status = await this.ctx.store.certificates.statusOf(certificateId);
+    if (status === undefined) return { refused: 'the client certificate is not registered', certificateId };
+    if (status !== 'ACTIVE') return { refused: `the client certificate is ${status}`, certificateId };
     const certificateArn = this.ctx.arns.certificate(certificateId);
     const attached = (await this.ctx.store.thingPrincipals.ofPrincipal(certificateArn, undefined, MAX_THINGS_READ)).map((r) => ({ thingName: r.thing_name, exclusive: r.principal_type === 'EXCLUSIVE_THING' }));
     const chosen = thingOfConnection(thingHint, attached);

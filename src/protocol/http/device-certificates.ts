@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { TLSSocket } from 'node:tls';
 import type { Logger } from 'pino';
+import { peerCertificateDer } from '../peer-certificate.js';
 import type { CertificateIdentity } from '../../domain/certificates/certificate-identity.js';
 import type { DeviceAuthorization } from '../../domain/policies/device-authorization.js';
 import { DomainError } from '../../domain/errors.js';
@@ -32,8 +33,8 @@ export interface DeviceCertificateAuth {
 export function peerCertificateOf(req: IncomingMessage): PeerCertificate | undefined {
   const socket = req.socket;
   if (!(socket instanceof TLSSocket)) return undefined;
-  const raw = socket.getPeerCertificate(false)?.raw;
-  return raw && raw.length > 0 ? { der: raw } : undefined;
+  const der = peerCertificateDer(socket);
+  return der ? { der } : undefined;
 }
 
 export function deviceCertificateAuth(identity: CertificateIdentity, authorization: DeviceAuthorization, log: Logger): DeviceCertificateAuth {

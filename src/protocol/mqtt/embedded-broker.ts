@@ -5,6 +5,7 @@ import type { Duplex } from 'node:stream';
 import tls, { TLSSocket } from 'node:tls';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Logger } from 'pino';
+import { peerCertificateDer } from '../peer-certificate.js';
 import type { DeviceAuthorization } from '../../domain/policies/device-authorization.js';
 import { DeviceSessions } from './device-sessions.js';
 import type { ClientLimiter } from './client-limits.js';
@@ -109,11 +110,9 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   };
   broker.authenticate = (client, username, password, done) => {
     const secure = o.tls !== undefined && client.conn instanceof TLSSocket ? client.conn : undefined;
-    // The DER alone (~60 µs here); getPeerX509Certificate() cost ~150 µs, as parsing the DER does,
-    // so the names are parsed only when a policy reads them (certificate-identity.ts).
-    const certificate = secure?.getPeerCertificate(false)?.raw;
+    const certificate = secure ? peerCertificateDer(secure) : undefined;
     const identity = secure ? o.tls!.identity : o.identity;
-    identity.identify({ clientId: client.id, username, password, ...(secure ? { certificate: certificate && certificate.length > 0 ? certificate : undefined, secure: true } : {}) })
+    identity.identify({ clientId: client.id, username, password, ...(secure ? { certificate, secure: true } : {}) })
       .then(async (d): Promise<{ allowed: true; certificateId?: string } | { refused: string; certificateId?: string }> => {
         if (!('principal' in d)) return d;
         // The principal's policies decide iot:Connect (the default device policy when none is attached).
