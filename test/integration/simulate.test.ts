@@ -151,8 +151,9 @@ for (const backend of await testBackends()) {
         [['--endpoint', t.url, '--broker', t.server.mqttTlsUrl!, '--ca', notPem, '--mtls'], /^fleetjobs simulate: --ca [^\s]+: holds no PEM certificate\n$/],
         [['--endpoint', t.url, '--broker', t.server.mqttTlsUrl!, '--mtls'], /^fleetjobs simulate: cannot reach https:\/\/[^\s]+: .*certificate.* \(give the CA that signed it with --ca\)\n$/],
       ];
-      for (const [args, message] of cases) {
-        const sim = simulateProcess(sims, [...args, '--devices', '1', '--group', 'sim-tls-bad']);
+      // The four processes at once: each is a CLI start, and none depends on another.
+      const runs = cases.map(([args, message]) => ({ message, sim: simulateProcess(sims, [...args, '--devices', '1', '--group', 'sim-tls-bad']) }));
+      for (const { sim, message } of runs) {
         assert.equal((await sim.exited).code, 2, sim.stderr);
         assert.match(sim.stderr, message);
       }
