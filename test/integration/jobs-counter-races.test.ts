@@ -15,6 +15,7 @@ import { POSTGRES_URL, testBackends } from '../support/backends.js';
 import { groupArn, jobState, jobsDataClient, pickCounters, seedGroup } from '../support/jobs.js';
 import { assertCountersExact, countedExecutions, race } from '../support/races.js';
 import { startTestServer, type TestServer } from '../support/server.js';
+import { fleetjobsCommand } from '../support/serve-process.js';
 
 const N = 40;
 
@@ -26,7 +27,7 @@ function runCheck(t: TestServer, backendName: string, ...args: string[]): Promis
     ? ['--database-url', `${POSTGRES_URL}${POSTGRES_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${t.schema}`)}`]
     : ['--data-dir', t.dataDir];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'check', ...storage, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...fleetjobsCommand(), 'check', ...storage, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));

@@ -5,7 +5,7 @@ import { CancelJobCommand, CreateJobCommand, ListJobExecutionsForJobCommand } fr
 import { testBackends } from '../support/backends.js';
 import { groupArn, seedGroup } from '../support/jobs.js';
 import { sendSigned } from '../support/raw-signed-http.js';
-import { REPO } from '../support/serve-process.js';
+import { fleetjobsCommand, REPO } from '../support/serve-process.js';
 import { startTestServer, TEST_CREDENTIALS, type TestServer } from '../support/server.js';
 
 const MINUTE = 60_000;
@@ -112,7 +112,7 @@ for (const backend of await testBackends()) {
 
     it('prints the forecast with fleetjobs forecast, as a table or as the JSON', async () => {
       const run = (...args: string[]) => new Promise<{ code: number; out: string }>((resolve, reject) => {
-        const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'forecast', ...args], {
+        const child = spawn(process.execPath, [...fleetjobsCommand(), 'forecast', ...args], {
           cwd: REPO,
           env: { PATH: process.env.PATH ?? '', AWS_ENDPOINT_URL: t.url, AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey },
           stdio: ['ignore', 'pipe', 'pipe'],

@@ -7,7 +7,7 @@ import { testBackends } from '../support/backends.js';
 import { seedThing, thingArn } from '../support/jobs.js';
 import { mosquittoSkip, PrivateMosquitto } from '../support/mosquitto.js';
 import { TestDevice } from '../support/mqtt.js';
-import { REPO } from '../support/serve-process.js';
+import { fleetjobsCommand, REPO } from '../support/serve-process.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 /**
@@ -24,7 +24,7 @@ for (const backend of await testBackends()) {
     let t: TestServer;
     const devices: TestDevice[] = [];
     before(async () => {
-      const acl = execFileSync(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'mosquitto-acl', '--backend-user', 'fj-backend'], { cwd: REPO, encoding: 'utf8' });
+      const acl = execFileSync(process.execPath, [...fleetjobsCommand(), 'mosquitto-acl', '--backend-user', 'fj-backend'], { cwd: REPO, encoding: 'utf8' });
       broker = await PrivateMosquitto.start({ acl, users: { 'fj-backend': 'backend-secret', 'acl-a': 'pa', 'acl-b': 'pb' } });
       t = await startTestServer(backend, {}, { FLEETJOBS_MQTT_URL: broker.url, FLEETJOBS_MQTT_USERNAME: 'fj-backend', FLEETJOBS_MQTT_PASSWORD: 'backend-secret' });
       await seedThing(t, 'acl-a');
