@@ -53,7 +53,7 @@ export interface ConnectivityRow {
   version: number;
 }
 
-export type ConnectivityEvent = Omit<ConnectivityRow, 'version'>;
+export type ConnectivityUpdate = Omit<ConnectivityRow, 'version'>;
 
 const connectivityUpsert = new ReusableQuery<[number, number, string | null, string | null, number | null, number | null, number | null, string], never>(
   (_db, [connected, timestamp, reason, clientId, keepAlive, clean, expiry, thingName]) => sql`
@@ -168,7 +168,7 @@ export class FleetIndexStore {
    * keeps the session facts an event does not carry (a disconnect has no keepalive) and moves the
    * version. False when there is no such thing.
    */
-  async recordConnectivity(e: ConnectivityEvent): Promise<boolean> {
+  async recordConnectivity(e: ConnectivityUpdate): Promise<boolean> {
     const r = await connectivityUpsert.run(this.db, this.dialect, [e.connected, e.timestamp, e.disconnect_reason, e.client_id, e.keep_alive, e.clean_session, e.session_expiry, e.thing_name]);
     return Number(r.numAffectedRows ?? 0) > 0;
   }
