@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { SignatureV4 } from '@smithy/signature-v4';
 import pg from 'pg';
 import { Sha256 } from '../src/crypto/sha256.js';
+import { SERVER_NODE_FLAGS } from '../src/cli/node-flags.js';
 
 export const PG_URL = process.env.FLEETJOBS_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const CREDS = { accessKeyId: 'AKIABENCHMARK0000001', secretAccessKey: 'bench-secret-key-000000000000000000000000' };
@@ -39,8 +40,9 @@ export async function startServer(backend: string, extraEnv: Record<string, stri
     env.FLEETJOBS_DATABASE_URL = `${PG_URL}${sep}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   }
   const profile = process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROFILE}`] : [];
-  // The production entry point (built by `npm ci` / `npm run build`), not the tsx dev loader.
-  const child = spawn(process.execPath, [...profile, ...(process.env.BENCH_SERVER_SCRIPT ? [process.env.BENCH_SERVER_SCRIPT] : ['dist/cli/main.js', 'serve']), '--port', '0', '--mqtt-port', '0', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+  // The production entry point (built by `npm ci` / `npm run build`), not the tsx dev loader, with
+  // the V8 flags `npm start` and the `fleetjobs` command give it (decision 0052).
+  const child = spawn(process.execPath, [...profile, ...SERVER_NODE_FLAGS, ...(process.env.BENCH_SERVER_SCRIPT ? [process.env.BENCH_SERVER_SCRIPT] : ['dist/cli/main.js', 'serve']), '--port', '0', '--mqtt-port', '0', '--data-dir', dataDir], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   const first = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
     rl.once('line', resolve);

@@ -24,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { CreateJobCommand, IoTClient } from '@aws-sdk/client-iot';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import mqtt from 'mqtt';
+import { SERVER_NODE_FLAGS } from '../src/cli/node-flags.js';
 import { CREDS, processCpuSeconds, startServer } from './harness.js';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -151,7 +152,8 @@ async function fleetjobsRun(devices: number, tls = false): Promise<Run> {
 }
 
 async function bareRun(devices: number): Promise<Run> {
-  const broker = spawn(process.execPath, ['bench/bare-broker.mjs'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // With the server's V8 flags, so that the ratio is the jobs logic's cost, not the runtime's.
+  const broker = spawn(process.execPath, [...SERVER_NODE_FLAGS, 'bench/bare-broker.mjs'], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const first = await new Promise<string>((resolve) => createInterface({ input: broker.stdout! }).once('line', resolve));
     const url = /(mqtt:\/\/\S+)/.exec(first)![1];

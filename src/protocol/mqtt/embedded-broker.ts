@@ -12,6 +12,7 @@ import type { ClientLimiter } from './client-limits.js';
 import type { DeviceIdentity } from './identity.js';
 import type { MqttStats, MqttTransport } from './transport.js';
 import { parseRequestTopic, type DeviceRequest } from './topics.js';
+import { batchWrites, writeBatchOf } from './write-batching.js';
 
 /**
  * The embedded MQTT 3.1.1 broker (aedes 1.x; devices-and-engine.md §1), started by `fleetjobs
@@ -179,6 +180,8 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
         const mine = new Promise<void>((resolve) => (finish = resolve));
         turns.set(packet, { previous: lastTurn.get(client) ?? Promise.resolve(), done: finish });
         lastTurn.set(client, mine);
+        // Its PUBACK waits for its reply: both leave in one write (write-batching.ts).
+        writeBatchOf(client.conn)?.hold();
       }
       done(null);
       return;
@@ -223,6 +226,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
       .finally(() => {
         turn.done();
         done();
+        writeBatchOf(client.conn)?.release();
       });
   };
   broker.on('clientReady', (client) => {
@@ -251,7 +255,10 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   broker.on('clientError', () => undefined);
   broker.on('connectionError', () => undefined);
 
-  const server = net.createServer(broker.handle);
+  const server = net.createServer((socket) => {
+    batchWrites(socket);
+    broker.handle(socket);
+  });
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -274,7 +281,10 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     // No session tickets (decision 0047): TLS 1.3 sends two after every handshake, each sealing
     // the client certificate, a fifth of a connect's server CPU, for resumptions devices that
     // stay connected for hours do not make.
-    tlsServer = tls.createServer({ ...o.tls.context, requestCert: true, rejectUnauthorized: false, ALPNProtocols: ['x-amzn-mqtt-ca', 'mqtt'], secureOptions: constants.SSL_OP_NO_TICKET }, broker.handle);
+    tlsServer = tls.createServer({ ...o.tls.context, requestCert: true, rejectUnauthorized: false, ALPNProtocols: ['x-amzn-mqtt-ca', 'mqtt'], secureOptions: constants.SSL_OP_NO_TICKET }, (socket) => {
+      batchWrites(socket);
+      broker.handle(socket);
+    });
     tlsServer.on('tlsClientError', (err) => o.log.debug({ err: err.message }, 'MQTT TLS handshake failed'));
     const listener = tlsServer;
     try {
