@@ -30,6 +30,18 @@ const pendingOfThing = new ReusableQuery<[string, string], JobExecutionRow>((db,
   return q;
 });
 
+/** Whether an IN_PROGRESS execution of the thing was queued before `queue_seq`: one index probe, no row read. */
+const inProgressAhead = new ReusableQuery<[string, string, number | string], { ahead: number }>((db, [thingName, namespaceId, queueSeq]) =>
+  db
+    .selectFrom('job_executions')
+    .select(sql<number>`1`.as('ahead'))
+    .where('job_executions.thing_name', '=', thingName)
+    .where('job_executions.namespace_id', '=', namespaceId)
+    .where('job_executions.status', '=', 'IN_PROGRESS')
+    .where('job_executions.queue_seq', '<', queueSeq as number)
+    .limit(1),
+);
+
 /**
  * Things' pending executions in one namespace (the pending list devices see is built on these),
  * served by the (thing, namespace, status, queue_seq) index: one thing on every device request,
@@ -48,6 +60,15 @@ export class PendingListStore {
    */
   async ofThing(thingName: string, namespaceId: string, limit: number, hiddenJobStatuses: readonly string[] = []): Promise<JobExecutionRow[]> {
     return (await pendingOfThing.run(this.db, this.dialect, [thingName, namespaceId], [limit, ...hiddenJobStatuses].join(','))).rows;
+  }
+
+  /**
+   * Whether an IN_PROGRESS execution of the thing in the namespace was queued before `queueSeq`,
+   * i.e. whether an IN_PROGRESS execution queued at `queueSeq` is not the front of the list (an
+   * IN_PROGRESS execution is never hidden, and IN_PROGRESS ones come first, in queue order).
+   */
+  async inProgressAhead(thingName: string, namespaceId: string, queueSeq: number | string): Promise<boolean> {
+    return (await inProgressAhead.run(this.db, this.dialect, [thingName, namespaceId, queueSeq])).rows.length > 0;
   }
 
   /**

@@ -72,6 +72,19 @@ for (const backend of await testBackends()) {
       assert.deepEqual(notes, [['n1', true, false], ['n3', true, true]]);
     });
 
+    it('with two jobs IN_PROGRESS, ending the later one fires notify only, ending the front notify-next too', async () => {
+      // n1: b IN_PROGRESS, a QUEUED (queued before b). Starting a puts it in front: IN_PROGRESS
+      // executions come first, in queue order.
+      await device.send(new UpdateJobExecutionCommand({ thingName: 'n1', jobId: 'a', status: 'IN_PROGRESS' }));
+      assert.deepEqual(thingNotes(), [['n1', false, true]]);
+      published = [];
+      await device.send(new UpdateJobExecutionCommand({ thingName: 'n1', jobId: 'b', status: 'SUCCEEDED' }));
+      assert.deepEqual(thingNotes(), [['n1', true, false]], 'b was behind a');
+      published = [];
+      await device.send(new UpdateJobExecutionCommand({ thingName: 'n1', jobId: 'a', status: 'FAILED' }));
+      assert.deepEqual(thingNotes(), [['n1', true, true]], 'a was the front');
+    });
+
     it('shows DELETION_IN_PROGRESS and allows at most 10 deletions at once', async () => {
       const ctx = { store: t.server.store, clock: t.clock, arns: new Arns(REGION, ACCOUNT), limits: DEFAULT_LIMITS };
       const domain = createJobDomain(ctx, { notifier: { publish: () => undefined }, packageConfiguration: { current: async () => ({ enabled: false }) } });

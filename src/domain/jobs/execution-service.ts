@@ -100,8 +100,14 @@ export class ExecutionService {
   private async frontMoved(tx: Store, row: JobExecutionRow, frontBefore: JobExecutionRow | undefined, before: string, after: string): Promise<boolean> {
     const id = frontId(row);
     if (!isPending(before)) return (await this.front(tx, row.thing_name, row.namespace_id)) === id;
+    if (!isPending(after)) {
+      // An IN_PROGRESS execution leaving the list was its front unless one started before it is
+      // still ahead (only `row` changed, so that holds before and after): one index probe instead
+      // of reading the front's whole row before the change, on a device's every terminal update.
+      if (frontBefore === undefined && before === 'IN_PROGRESS') return !(await tx.pendingLists.inProgressAhead(row.thing_name, row.namespace_id, row.queue_seq));
+      return frontId(frontBefore) === id;
+    }
     const wasFront = frontId(frontBefore) === id;
-    if (!isPending(after)) return wasFront;
     if (before === 'QUEUED' && after === 'IN_PROGRESS') {
       // A QUEUED front means nothing was IN_PROGRESS, so it stays the front once started. Otherwise
       // it becomes the front unless an IN_PROGRESS execution queued before it stays ahead.
@@ -155,8 +161,10 @@ export class ExecutionService {
     const pendingAfter = isPending(t.after.status);
     // The pending list moves only when the status changes on a pending side.
     const notify = t.statusChanged && (pendingBefore || pendingAfter) && this.wantsThingNotifications;
-    // StartNext has just read the front in this transaction (it is `row`): no second read.
-    const frontBefore = notify && pendingBefore ? (opts.frontBefore ?? (await frontOf(tx, row.thing_name, row.namespace_id))) : undefined;
+    // StartNext has just read the front in this transaction (it is `row`): no second read. An
+    // IN_PROGRESS execution leaving the list needs none either (frontMoved probes instead).
+    const needsFrontBefore = notify && pendingBefore && !(t.before.status === 'IN_PROGRESS' && !pendingAfter);
+    const frontBefore = needsFrontBefore ? (opts.frontBefore ?? (await frontOf(tx, row.thing_name, row.namespace_id))) : opts.frontBefore;
     const patch = executionPatch(t.after, timeoutAt(t.after));
     if (!(await tx.jobExecutions.compareAndSet(key, { status: t.before.status, versionNumber: t.before.versionNumber }, patch))) return undefined;
     const next: JobExecutionRow = { ...row, ...patch };
