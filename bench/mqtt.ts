@@ -59,6 +59,8 @@ interface Run {
   connectCpuMs?: number;
   /** With mutual TLS: how long provisioning the devices' certificates took. */
   provisionSeconds?: number;
+  /** The server's peak RSS before the job phase: registration and connects (fleetjobs runs). */
+  connectedPeakRssMb?: number;
 }
 
 /** Peak resident set of a process so far (VmHWM), in MB. */
@@ -121,6 +123,7 @@ async function fleetjobsRun(devices: number, tls = false): Promise<Run> {
     const connectCpu0 = processCpuSeconds(server.child.pid);
     const connected = await fleet.next('connected');
     const connectCpuMs = ((processCpuSeconds(server.child.pid) - connectCpu0) * 1000) / devices;
+    const connectedPeakRssMb = peakRssMb(server.child.pid);
     if (Number(connected.failures) > 0) throw new Error(`${String(connected.failures)} of ${devices} devices could not connect`);
     const requestHandler = caFile ? { requestHandler: new NodeHttpHandler({ httpsAgent: new https.Agent({ ca: readFileSync(caFile, 'utf8') }) }) } : {};
     const iot = new IoTClient({ endpoint: server.url, region: 'us-east-1', credentials: CREDS, maxAttempts: 1, ...requestHandler });
@@ -140,6 +143,7 @@ async function fleetjobsRun(devices: number, tls = false): Promise<Run> {
       connectSeconds: Number(connected.seconds),
       connectsPerSecond: Math.round(devices / Number(connected.seconds)),
       connectCpuMs,
+      connectedPeakRssMb,
       ...(provisioned ? { provisionSeconds: Number(provisioned.seconds) } : {}),
     };
     if (Number(done.succeeded) !== devices) throw new Error(`only ${String(done.succeeded)} of ${devices} succeeded: ${JSON.stringify(done)}`);
@@ -187,7 +191,7 @@ const runs: Run[] = [];
 for (const n of sizes) {
   const fj = await fleetjobsRun(n);
   runs.push(fj);
-  console.log(`${n} devices, fleetjobs: ${fj.seconds.toFixed(2)} s from the first CreateJob to the last SUCCEEDED, ${fj.perSecond} executions/s, server ${fj.serverCpuSeconds} CPU s, peak RSS ${fj.serverPeakRssMb} MB`);
+  console.log(`${n} devices, fleetjobs: ${fj.seconds.toFixed(2)} s from the first CreateJob to the last SUCCEEDED, ${fj.perSecond} executions/s, server ${fj.serverCpuSeconds} CPU s, peak RSS ${fj.serverPeakRssMb} MB (${fj.connectedPeakRssMb} MB before the job phase)`);
   if (values.tls) {
     const tls = await fleetjobsRun(n, true);
     runs.push(tls);

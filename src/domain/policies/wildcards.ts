@@ -48,29 +48,38 @@ const ANY_RUN = 1;
 const ONE_CHAR = 2;
 
 /**
- * A pattern matched without a regular expression. A connection's resources hold its thing name or
+ * Patterns matched without a regular expression. A connection's resources hold its thing name or
  * client id, so each connection's patterns are new ones: a RegExp per pattern was compiled by V8 at
  * its first test, and that compile was most of the policy engine's cost per CONNECT (~0.2 ms for
  * the default policy). An exact name is an equality and a trailing `*` a prefix test; anything
  * else walks the pattern, going back only to the last `*`, so a test costs at most the product of
- * the two lengths, as the regular expression's backtracking did.
+ * the two lengths, as the regular expression's backtracking did. Every connection keeps its own,
+ * so each holds no more than its kind needs: one flat string, and the wildcard slots only for a
+ * pattern that has wildcards inside.
  */
-class GlobMatcher implements NameMatcher {
-  private readonly exact?: string;
-  private readonly prefix?: string;
+class ExactMatcher implements NameMatcher {
+  constructor(private readonly exact: string) {}
 
+  test(name: string): boolean {
+    return name === this.exact;
+  }
+}
+
+class PrefixMatcher implements NameMatcher {
+  constructor(private readonly prefix: string) {}
+
+  test(name: string): boolean {
+    return name.startsWith(this.prefix);
+  }
+}
+
+class GlobMatcher implements NameMatcher {
   constructor(
     private readonly chars: string,
     private readonly kinds: Uint8Array,
-  ) {
-    const wild = kinds.findIndex((k) => k !== LITERAL);
-    if (wild === -1) this.exact = chars;
-    else if (wild === kinds.length - 1 && kinds[wild] === ANY_RUN) this.prefix = chars.slice(0, wild);
-  }
+  ) {}
 
   test(name: string): boolean {
-    if (this.exact !== undefined) return name === this.exact;
-    if (this.prefix !== undefined) return name.startsWith(this.prefix);
     const { chars, kinds } = this;
     let p = 0;
     let n = 0;
@@ -104,31 +113,37 @@ class AnyMatcher implements NameMatcher {
 
 /** A whole pattern as a matcher: the same language as `patternSource`'s expression, anchored at both ends. */
 export function patternMatcher(pieces: PatternPiece[]): NameMatcher {
-  let chars = '';
+  // Characters are collected and joined once: a string grown a character at a time is a chain of
+  // one V8 cons node per character, which the matcher would keep (~50 nodes a pattern).
+  const chars: string[] = [];
   const kinds: number[] = [];
-  const literal = (c: string) => {
-    chars += c;
-    kinds.push(LITERAL);
-  };
   for (const piece of pieces) {
     if ('literal' in piece) {
-      for (let i = 0; i < piece.literal.length; i++) literal(piece.literal[i]);
+      for (let i = 0; i < piece.literal.length; i++) {
+        chars.push(piece.literal[i]);
+        kinds.push(LITERAL);
+      }
       continue;
     }
     const glob = piece.glob;
     for (let i = 0; i < glob.length; i++) {
       const c = glob[i];
       if (c === '$' && glob[i + 1] === '(' && glob[i + 3] === ')' && /[*?$]/.test(glob[i + 2] ?? '')) {
-        literal(glob[i + 2]);
+        chars.push(glob[i + 2]);
+        kinds.push(LITERAL);
         i += 3;
-      } else if (c === '*' || c === '?') {
+      } else {
         // A wildcard takes one slot whose character is never compared.
-        chars += c;
-        kinds.push(c === '*' ? ANY_RUN : ONE_CHAR);
-      } else literal(c);
+        chars.push(c);
+        kinds.push(c === '*' ? ANY_RUN : c === '?' ? ONE_CHAR : LITERAL);
+      }
     }
   }
-  return new GlobMatcher(chars, Uint8Array.from(kinds));
+  const text = chars.join('');
+  const wild = kinds.findIndex((k) => k !== LITERAL);
+  if (wild === -1) return new ExactMatcher(text);
+  if (wild === kinds.length - 1 && kinds[wild] === ANY_RUN) return new PrefixMatcher(text.slice(0, wild));
+  return new GlobMatcher(text, Uint8Array.from(kinds));
 }
 
 /** A matcher for any of several patterns. */
