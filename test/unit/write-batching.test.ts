@@ -81,6 +81,21 @@ describe('MQTT write batching (decision 0053), on real loopback sockets', () => 
     peer.destroy();
   });
 
+  it('sends a held buffer past the high-water mark at once, so a writer waiting for drain gets it', { timeout: 5000 }, async () => {
+    const { batched, peer, received, batch } = await pair();
+    batch.hold();
+    const big = 'x'.repeat(batched.writableHighWaterMark * 4);
+    batched.cork();
+    assert.equal(batched.write(big), false, 'the write asks its writer to wait for drain');
+    const drained = once(batched, 'drain');
+    process.nextTick(() => batched.uncork());
+    // Still held: without the flush, drain would wait for the release, which waits for the writer.
+    await drained;
+    await until(() => received().length === big.length);
+    batch.release();
+    peer.destroy();
+  });
+
   it('sends what was written before a destroy (a CONNACK refusal, then the close)', async () => {
     const { batched, peer, received } = await pair();
     const closed = once(peer, 'close');

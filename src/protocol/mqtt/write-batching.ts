@@ -13,7 +13,8 @@ type Socket = net.Socket;
  * its PUBACK (which aedes writes as the packet arrives) leaves with its accepted or rejected reply
  * and the notify-next that follows it. Each `release` flushes at the next setImmediate whatever
  * other requests are still pending, so a client that keeps requests in flight is not held past
- * the end of each one. Decision 0053.
+ * the end of each one. A buffer past the socket's high-water mark leaves at once, held or not: its
+ * writer waits for 'drain'. Decision 0053.
  */
 export interface WriteBatch {
   hold(): void;
@@ -46,7 +47,9 @@ export function batchWrites(socket: Socket): WriteBatch {
     cork();
   };
   socket.uncork = () => {
-    if (socket.destroyed) flush();
+    // Past the high-water mark a writer waits for 'drain' (aedes does, before it finishes the
+    // publish that is holding this socket): the buffer leaves now, hold or not.
+    if (socket.destroyed || socket.writableNeedDrain) flush();
     else if (holds === 0) schedule();
   };
   // What was written before a close leaves before it (a CONNACK refusing a client, then the
