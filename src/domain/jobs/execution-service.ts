@@ -37,6 +37,14 @@ const OUTBOX_DELETE_CHUNK = 500;
  * second attempt holds the lock and cannot lose; SQLite has one writer and never loses.
  */
 const MAX_RACE_RETRIES = 5;
+
+/**
+ * Whether a move from `before` to `after` learns if the execution was its list's front from an
+ * index probe, with no read of the front before the change: an IN_PROGRESS execution leaving the
+ * list was the front unless an IN_PROGRESS one queued before it remains (only it changed).
+ */
+const probesFront = (before: string, after: string) => before === 'IN_PROGRESS' && !isPending(after);
+
 export const frontId = (row: JobExecutionRow | undefined) => (row ? `${row.job_id}#${Number(row.execution_number)}` : undefined);
 export const keyOf = (row: JobExecutionRow): ExecutionKey => ({ jobId: row.job_id, thingName: row.thing_name, executionNumber: Number(row.execution_number) });
 
@@ -101,10 +109,8 @@ export class ExecutionService {
     const id = frontId(row);
     if (!isPending(before)) return (await this.front(tx, row.thing_name, row.namespace_id)) === id;
     if (!isPending(after)) {
-      // An IN_PROGRESS execution leaving the list was its front unless one started before it is
-      // still ahead (only `row` changed, so that holds before and after): one index probe instead
-      // of reading the front's whole row before the change, on a device's every terminal update.
-      if (frontBefore === undefined && before === 'IN_PROGRESS') return !(await tx.pendingLists.inProgressAhead(row.thing_name, row.namespace_id, row.queue_seq));
+      // One index probe instead of the front's whole row, on a device's every terminal update.
+      if (frontBefore === undefined && probesFront(before, after)) return !(await tx.pendingLists.inProgressAhead(row.thing_name, row.namespace_id, row.queue_seq));
       return frontId(frontBefore) === id;
     }
     const wasFront = frontId(frontBefore) === id;
@@ -162,8 +168,8 @@ export class ExecutionService {
     // The pending list moves only when the status changes on a pending side.
     const notify = t.statusChanged && (pendingBefore || pendingAfter) && this.wantsThingNotifications;
     // StartNext has just read the front in this transaction (it is `row`): no second read. An
-    // IN_PROGRESS execution leaving the list needs none either (frontMoved probes instead).
-    const needsFrontBefore = notify && pendingBefore && !(t.before.status === 'IN_PROGRESS' && !pendingAfter);
+    // IN_PROGRESS execution leaving the list needs none either (probesFront).
+    const needsFrontBefore = notify && pendingBefore && !probesFront(t.before.status, t.after.status);
     const frontBefore = needsFrontBefore ? (opts.frontBefore ?? (await frontOf(tx, row.thing_name, row.namespace_id))) : opts.frontBefore;
     const patch = executionPatch(t.after, timeoutAt(t.after));
     if (!(await tx.jobExecutions.compareAndSet(key, { status: t.before.status, versionNumber: t.before.versionNumber }, patch))) return undefined;

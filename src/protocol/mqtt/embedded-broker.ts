@@ -255,10 +255,12 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
   broker.on('clientError', () => undefined);
   broker.on('connectionError', () => undefined);
 
-  const server = net.createServer((socket) => {
+  /** Each TCP or TLS connection batches its writes (decision 0053), then is aedes'. */
+  const accept = (socket: net.Socket) => {
     batchWrites(socket);
     broker.handle(socket);
-  });
+  };
+  const server = net.createServer(accept);
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
@@ -281,10 +283,7 @@ export async function startEmbeddedBroker(o: EmbeddedBrokerOptions): Promise<Emb
     // No session tickets (decision 0047): TLS 1.3 sends two after every handshake, each sealing
     // the client certificate, a fifth of a connect's server CPU, for resumptions devices that
     // stay connected for hours do not make.
-    tlsServer = tls.createServer({ ...o.tls.context, requestCert: true, rejectUnauthorized: false, ALPNProtocols: ['x-amzn-mqtt-ca', 'mqtt'], secureOptions: constants.SSL_OP_NO_TICKET }, (socket) => {
-      batchWrites(socket);
-      broker.handle(socket);
-    });
+    tlsServer = tls.createServer({ ...o.tls.context, requestCert: true, rejectUnauthorized: false, ALPNProtocols: ['x-amzn-mqtt-ca', 'mqtt'], secureOptions: constants.SSL_OP_NO_TICKET }, accept);
     tlsServer.on('tlsClientError', (err) => o.log.debug({ err: err.message }, 'MQTT TLS handshake failed'));
     const listener = tlsServer;
     try {

@@ -1,5 +1,4 @@
-import type net from 'node:net';
-type Socket = net.Socket;
+import type { Socket } from 'node:net';
 
 /**
  * One socket write per connection per turn of the event loop, not one per MQTT packet.
@@ -59,7 +58,7 @@ export function batchWrites(socket: Socket): WriteBatch {
     if (!socket.destroyed && socket.writable) flush();
     return destroy(error);
   };
-  const end = socket.end.bind(socket) as (...args: unknown[]) => net.Socket;
+  const end = socket.end.bind(socket) as (...args: unknown[]) => Socket;
   socket.end = ((...args: unknown[]) => {
     if (!socket.destroyed && socket.writable) flush();
     return end(...args);
